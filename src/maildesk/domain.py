@@ -1,0 +1,176 @@
+"""Plain value types that flow through the pipeline.  No IO, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_USER = "waiting_on_user"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class TicketType(StrEnum):
+    INCIDENT = "incident"
+    SERVICE_REQUEST = "service_request"
+    CHANGE = "change"
+    CONSULTATION = "consultation"
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    email: str
+
+    def formatted(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One parsed email, reduced to what the decisions need."""
+
+    message_id: str
+    sender: Address
+    return_path: str | None
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    subject: str
+    date: datetime | None
+    in_reply_to: str
+    references: tuple[str, ...]
+    text: str
+    attachments: tuple[AttachmentInfo, ...]
+    headers: dict[str, str] = field(default_factory=dict)
+    defects: tuple[str, ...] = ()
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+@dataclass(frozen=True)
+class Person:
+    """An entry of the optional staff directory CSV."""
+
+    email: str
+    name: str
+    department: str
+    employee_id: str
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    id: int
+    number: str
+    status: str
+    subject: str
+    requester_email: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the database and directory know about one inbound message."""
+
+    ticket_by_reference: TicketRef | None = None
+    ticket_by_number: TicketRef | None = None
+    requester: Person | None = None
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    subject: str
+    description: str
+    requester: Address
+    department: str
+    employee_id: str
+    priority: str
+    category: str
+    type: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    ticket: TicketRef
+    text: str
+    matched_by: str
+
+
+@dataclass(frozen=True)
+class Ignore:
+    reason: str
+
+
+@dataclass(frozen=True)
+class MailPlan:
+    """A mail to render: a template name, a recipient, and why it is sent."""
+
+    template: str
+    to: Address
+    in_reply_to: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: NewTicket | FollowUp | Ignore
+    mails: tuple[MailPlan, ...]
+    no_reply_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A stored ticket as templates and the CLI see it."""
+
+    id: int
+    number: str
+    subject: str
+    description: str
+    requester_name: str
+    requester_email: str
+    department: str
+    employee_id: str
+    status: str
+    priority: str
+    category: str
+    type: str
+    assignee: str
+    group: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A rendered mail, ready for the outbox."""
+
+    kind: str
+    mail_from: str
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    raw: bytes

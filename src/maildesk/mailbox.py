@@ -1,0 +1,217 @@
+"""The IMAP intake edge (imapclient): IDLE when offered, polling otherwise.
+
+Messages are addressed by UID under UIDVALIDITY, fetched with BODY.PEEK[] (so
+fetching never sets \\Seen), journaled, processed, and only then flagged or
+moved.  The last UID done is stored per mailbox, so a restart resumes where it
+stopped; a message fetched twice is caught by the journal.  One daemon at a
+time holds a mailbox, through a lease row in the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from maildesk.config import ImapMailbox
+from maildesk.service import Outcome, Service
+from maildesk.store import Store
+
+log = logging.getLogger("maildesk.imap")
+IDLE_RESTART_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the 29-minute timeout
+MAX_BACKOFF_SECONDS = 60.0
+
+
+class LeaseLost(Exception):
+    """Another daemon took over this mailbox."""
+
+
+def connect(mb: ImapMailbox, timeout: float = 60) -> IMAPClient:
+    context = ssl.create_default_context(cafile=mb.ca_file or None)
+    if not mb.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    client = IMAPClient(
+        mb.host, port=mb.port, ssl=mb.security == "tls", ssl_context=context, timeout=timeout
+    )
+    if mb.security == "starttls":
+        client.starttls(context)
+    client.login(mb.username, mb.password)
+    return client
+
+
+def chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class Fetcher:
+    def __init__(
+        self,
+        mb: ImapMailbox,
+        service: Service,
+        holder: str,
+        lease_seconds: float,
+        on_processed: Callable[[list[Outcome]], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.mb = mb
+        self.service = service
+        self.store: Store = service.store
+        self.holder = holder
+        self.lease = timedelta(seconds=lease_seconds)
+        self.on_processed = on_processed
+        self.clock = clock
+        self.lease_name = f"imap:{mb.name}"
+        self.lease_renewed = 0.0
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Hold the lease, sync, wait (IDLE or poll), reconnect with backoff on errors."""
+        delay = 1.0
+        while not stop.is_set():
+            if not self._renew_lease():
+                stop.wait(self.lease.total_seconds() / 3)
+                continue
+            try:
+                self._session(stop)
+                delay = 1.0
+            except LeaseLost:
+                log.warning("mailbox %s: lease taken over by another daemon", self.mb.name)
+            except (IMAPClientError, OSError, ssl.SSLError) as exc:
+                log.warning(
+                    "mailbox %s: connection problem (%s: %s); reconnecting in %.0fs",
+                    self.mb.name, type(exc).__name__, exc, delay,
+                )  # fmt: skip
+                stop.wait(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+            except Exception:  # a database outage or a bug: log it, back off, carry on
+                log.exception(
+                    "mailbox %s: unexpected error; retrying in %.0fs", self.mb.name, delay
+                )
+                stop.wait(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        self._release_lease()
+
+    def _session(self, stop: threading.Event) -> None:
+        client = connect(self.mb)
+        try:
+            self._prepare(client)
+            idle = self.mb.idle and b"IDLE" in client.capabilities()
+            log.info("mailbox %s: connected (%s)", self.mb.name, "IDLE" if idle else "polling")
+            while not stop.is_set():
+                self.sync(client)
+                if idle:
+                    self._idle(client, stop)
+                else:
+                    self._poll_wait(stop)
+        finally:
+            _logout(client)
+
+    def _prepare(self, client: IMAPClient) -> None:
+        if self.mb.on_done == "move" and not client.folder_exists(self.mb.move_to):
+            client.create_folder(self.mb.move_to)
+
+    def _idle(self, client: IMAPClient, stop: threading.Event) -> None:
+        client.idle()
+        started = time.monotonic()
+        try:
+            while not stop.is_set() and time.monotonic() - started < IDLE_RESTART_SECONDS:
+                if client.idle_check(timeout=1):
+                    return
+                self._keep_lease()
+        finally:
+            client.idle_done()
+
+    def _poll_wait(self, stop: threading.Event) -> None:
+        deadline = time.monotonic() + self.mb.poll_interval
+        while not stop.is_set() and time.monotonic() < deadline:
+            stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+            self._keep_lease()
+
+    # --- one pass over the mailbox ------------------------------------------------------
+
+    def sync(self, client: IMAPClient) -> int:
+        """Fetch, journal, process and mark every message above the last UID done."""
+        info = client.select_folder(self.mb.folder)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        last_uid = self._last_uid(uidvalidity)
+        found = client.search(["UID", f"{last_uid + 1}:*", "NOT", "DELETED"])
+        uids = sorted(u for u in found if u > last_uid)
+        for batch in chunks(uids, self.mb.batch_size):
+            self._keep_lease()
+            self._handle_batch(client, uidvalidity, batch)
+        return len(uids)
+
+    def _last_uid(self, uidvalidity: int) -> int:
+        with self.store.transaction() as tx:
+            state = tx.mailbox_state(self.mb.name)
+        if state is None:
+            return 0
+        if state[0] != uidvalidity:
+            log.warning(
+                "mailbox %s: UIDVALIDITY changed (%s → %s); rescanning, the journal drops "
+                "messages already seen",
+                self.mb.name, state[0], uidvalidity,
+            )  # fmt: skip
+            return 0
+        return state[1]
+
+    def _handle_batch(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> None:
+        fetched = client.fetch(batch, ["BODY.PEEK[]"])
+        present = [u for u in batch if u in fetched and b"BODY[]" in fetched[u]]
+        source = f"imap:{self.mb.name}:{uidvalidity}"
+        items = [(bytes(fetched[u][b"BODY[]"]), f"{source}:{u}") for u in present]
+        entries = self.service.receive_many(items)
+        outcomes = [self.service.process(e.id) for e in entries]
+        self.on_processed(outcomes)
+        self._mark_done(client, present)
+        with self.store.transaction() as tx:
+            tx.save_mailbox_state(self.mb.name, uidvalidity, batch[-1])
+
+    def _mark_done(self, client: IMAPClient, uids: list[int]) -> None:
+        if not uids:
+            return
+        if self.mb.on_done == "seen":
+            client.add_flags(uids, [b"\\Seen"], silent=True)
+        elif b"MOVE" in client.capabilities():
+            client.move(uids, self.mb.move_to)
+        else:
+            client.copy(uids, self.mb.move_to)
+            client.delete_messages(uids, silent=True)
+            client.uid_expunge(uids)
+
+    # --- the lease ---------------------------------------------------------------------
+
+    def _renew_lease(self) -> bool:
+        with self.store.transaction() as tx:
+            held = tx.take_lease(self.lease_name, self.holder, self.clock(), self.lease)
+        if held:
+            self.lease_renewed = time.monotonic()
+        return held
+
+    def _keep_lease(self) -> None:
+        if time.monotonic() - self.lease_renewed < self.lease.total_seconds() / 3:
+            return
+        if not self._renew_lease():
+            raise LeaseLost(self.lease_name)
+
+    def _release_lease(self) -> None:
+        try:
+            with self.store.transaction() as tx:
+                tx.release_lease(self.lease_name, self.holder)
+        except Exception:  # it expires by itself anyway
+            log.warning("mailbox %s: could not release the lease", self.mb.name)
+
+
+def _logout(client: IMAPClient) -> None:
+    with contextlib.suppress(IMAPClientError, OSError):
+        client.logout()

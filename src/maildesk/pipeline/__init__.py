@@ -1,0 +1,1 @@
+"""Pure steps of the mail flow: no IO, no clock, no database."""

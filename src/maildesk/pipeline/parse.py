@@ -1,0 +1,214 @@
+"""Raw RFC 5322 bytes → Inbound.  Pure: no IO.
+
+The standard library's compat32 parser does the MIME split (it is the fastest
+and the most forgiving); text is decoded through our charset fallback chain so
+GBK labelled as gb2312, 8-bit headers and Big5 survive.  When the MIME tree is
+broken (defects), mail-parser's recovery finds attachments hidden in epilogues.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.message
+import email.utils
+import re
+from datetime import datetime
+
+import mailparser
+
+from maildesk.domain import Address, AttachmentInfo, Inbound
+from maildesk.pipeline.charsets import decode_bytes, decode_header_value
+from maildesk.pipeline.html_text import html_to_text
+
+KEPT_HEADERS = (
+    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
+    "list-id", "list-unsubscribe", "x-maildesk-loop", "x-loop", "content-type", "return-path",
+    "delivered-to", "authentication-results",
+)  # fmt: skip
+MAX_DEPTH = 40
+MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+class ParseError(Exception):
+    """The message cannot become a ticket; the text says why (quarantine reason)."""
+
+
+def parse(raw: bytes) -> Inbound:
+    if not raw.strip():
+        raise ParseError("empty message")
+    try:
+        msg = email.message_from_bytes(raw)
+    except RecursionError as exc:
+        raise ParseError("MIME structure nested too deeply to parse") from exc
+    if not msg.keys():
+        raise ParseError("no headers: this is not an email message")
+    sender = _sender(msg)
+    texts, htmls, attachments = _walk(msg, depth=0)
+    defects = _defects(msg)
+    if defects and msg.is_multipart():
+        attachments = _recover_attachments(msg, attachments)
+    text = "\n\n".join(t for t in texts if t.strip()) or "\n\n".join(html_to_text(h) for h in htmls)
+    return Inbound(
+        message_id=_first_id(msg.get("Message-ID")),
+        sender=sender,
+        return_path=_return_path(msg),
+        to=_addresses(msg, "To"),
+        cc=_addresses(msg, "Cc"),
+        subject=decode_header_value(msg.get("Subject")),
+        date=_date(msg.get("Date")),
+        in_reply_to=_first_id(msg.get("In-Reply-To")),
+        references=tuple(MSGID.findall(_header_str(msg.get("References")))),
+        text=_clean_text(text),
+        attachments=tuple(attachments),
+        headers={h: decode_header_value(msg.get(h)) for h in KEPT_HEADERS if h in msg},
+        defects=tuple(defects),
+    )
+
+
+def _header_str(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _first_id(value: object) -> str:
+    text = _header_str(value)
+    found = MSGID.search(text)
+    if found:
+        return found.group(1)
+    return text.strip().strip("<>")
+
+
+def _addresses(msg: email.message.Message, name: str) -> tuple[Address, ...]:
+    values = [_header_str(v) for v in msg.get_all(name, [])]
+    pairs = email.utils.getaddresses(values)
+    return tuple(
+        Address(decode_header_value(n), decode_header_value(a).lower())
+        for n, a in pairs
+        if "@" in a
+    )
+
+
+def _sender(msg: email.message.Message) -> Address:
+    for header in ("From", "Sender", "Reply-To"):
+        found = _addresses(msg, header)
+        if found:
+            return found[0]
+    raise ParseError("no sender address: From header missing, empty or unreadable")
+
+
+def _return_path(msg: email.message.Message) -> str | None:
+    if "Return-Path" not in msg:
+        return None
+    value = _header_str(msg.get("Return-Path")).strip()
+    return value.strip("<>").strip().lower()
+
+
+def _date(value: object) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(_header_str(value)) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _walk(
+    part: email.message.Message, depth: int
+) -> tuple[list[str], list[str], list[AttachmentInfo]]:
+    """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment."""
+    if depth > MAX_DEPTH:
+        raise ParseError(f"MIME structure nested more than {MAX_DEPTH} levels")
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[AttachmentInfo] = []
+    ctype = part.get_content_type()
+    if part.is_multipart() and ctype != "message/rfc822":
+        children = part.get_payload()
+        if ctype == "multipart/alternative":
+            children = _preferred_alternative(children)
+        for child in children if isinstance(children, list) else []:
+            if not isinstance(child, email.message.Message):
+                continue
+            t, h, a = _walk(child, depth + 1)
+            texts += t
+            htmls += h
+            attachments += a
+    elif _is_attachment(part):
+        attachments.append(_attachment(part))
+    elif ctype == "text/html":
+        htmls.append(_part_text(part))
+    else:
+        texts.append(_part_text(part))
+    return texts, htmls, attachments
+
+
+def _preferred_alternative(children: object) -> list[email.message.Message]:
+    """Keep the plain part when there is one, else everything (HTML becomes text)."""
+    if not isinstance(children, list):
+        return []
+    plain = [c for c in children if c.get_content_type() == "text/plain"]
+    return plain[:1] if plain else children
+
+
+def _is_attachment(part: email.message.Message) -> bool:
+    if part.get_content_type() == "message/rfc822":
+        return True
+    if part.get_content_disposition() == "attachment" or part.get_filename():
+        return True
+    return part.get_content_maintype() != "text"
+
+
+def _attachment(part: email.message.Message) -> AttachmentInfo:
+    ctype = part.get_content_type()
+    name = decode_header_value(part.get_filename()) or (
+        "forwarded.eml" if ctype == "message/rfc822" else "attachment"
+    )
+    if ctype == "message/rfc822" or part.is_multipart():
+        size = len(str(part))
+    else:
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+    return AttachmentInfo(filename=name, content_type=ctype, size=size)
+
+
+def _part_text(part: email.message.Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _clean_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    return text.strip("\n")
+
+
+def _defects(msg: email.message.Message) -> list[str]:
+    found = []
+    for part in msg.walk():
+        found += [type(d).__name__ for d in getattr(part, "defects", [])]
+    return found
+
+
+def _recover_attachments(
+    msg: email.message.Message, ours: list[AttachmentInfo]
+) -> list[AttachmentInfo]:
+    """Broken MIME: ask mail-parser, which also looks into epilogues and stray parts."""
+    try:
+        recovered = mailparser.MailParser(msg).attachments
+    except Exception:  # recovery is best effort; the raw message is journaled anyway
+        return ours
+    if len(recovered) <= len(ours):
+        return ours
+    return [_from_mailparser(a) for a in recovered]
+
+
+def _from_mailparser(item: dict[str, object]) -> AttachmentInfo:
+    payload = str(item.get("payload") or "")
+    try:
+        size = len(base64.b64decode(payload)) if item.get("binary") else len(payload.encode())
+    except ValueError:
+        size = len(payload)
+    return AttachmentInfo(
+        filename=str(item.get("filename") or "attachment"),
+        content_type=str(item.get("mail_content_type") or "application/octet-stream"),
+        size=size,
+    )

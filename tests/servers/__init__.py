@@ -1,0 +1,1 @@
+"""Throwaway real servers (Dovecot IMAP, PostgreSQL) for integration tests."""
