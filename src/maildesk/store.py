@@ -399,6 +399,9 @@ class Tx:
             query = query.where(OutboxMessage.status == status)
         return [_outbox_row(row, number or "") for row, number in self.s.execute(query).all()]
 
+    def outbox_raw(self, outbox_id: int) -> bytes | None:
+        return self.s.scalar(select(OutboxMessage.raw).where(OutboxMessage.id == outbox_id))
+
     def retry_outbox(self, now: datetime, outbox_id: int | None) -> int:
         """Put failed rows (one, or all) back in the queue; returns how many."""
         query = update(OutboxMessage).where(OutboxMessage.status == "failed")
