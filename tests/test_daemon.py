@@ -1,0 +1,207 @@
+"""The daemon against real servers: Dovecot (IMAP), aiosmtpd (relay), SQLite/PostgreSQL."""
+
+from __future__ import annotations
+
+import email
+import smtplib
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from maildesk.config import Config
+from maildesk.daemon import Daemon
+from maildesk.mailbox import Fetcher, connect
+from maildesk.outbox import make_transport
+
+from .conftest import ConfigFactory, SmtpSink, build_service, free_port, wait_until
+from .mails import make_mail
+from .servers.dovecot import Dovecot
+
+
+@contextmanager
+def running(cfg: Config) -> Iterator[Daemon]:
+    daemon = Daemon(cfg, build_service(cfg), make_transport(cfg.outbox))
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop.set()
+        daemon.inbox_ready.set()
+        daemon.outbox_ready.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "daemon did not stop within 30 s"
+
+
+def ack_numbers(sink: SmtpSink) -> list[str]:
+    numbers = []
+    for _, _, raw in sink.messages:
+        subject = str(email.message_from_bytes(raw)["Subject"])
+        numbers.append(subject.split("]")[0].strip("["))
+    return numbers
+
+
+def test_imap_mail_becomes_ticket_and_ack_reaches_smtp(
+    make_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink
+) -> None:
+    for n in range(3):
+        dovecot.append("support", make_mail(n))
+    cfg = make_config(transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port})
+    with running(cfg) as daemon:
+        mails = smtp_sink.wait_for(3)
+        dovecot.append("support", make_mail(10))  # arrives while the daemon IDLEs
+        mails = smtp_sink.wait_for(4)
+        with daemon.store.transaction() as tx:
+            assert tx.count_tickets() == 4
+    assert sorted(m[1][0] for m in mails) == ["zhang.wei@example.com"] * 4
+    assert len(set(ack_numbers(smtp_sink))) == 4
+    assert dovecot.count("support", criteria="UNSEEN") == 0
+    assert dovecot.count("support", criteria="SEEN") == 4
+
+
+def test_restart_resumes_without_duplicates(
+    make_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink
+) -> None:
+    cfg = make_config(transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port})
+    dovecot.append("support", make_mail(1))
+    with running(cfg):
+        smtp_sink.wait_for(1)
+    dovecot.append("support", make_mail(2))
+    with dovecot.client("support") as client:  # someone un-reads mail: no second ticket
+        client.select_folder("INBOX")
+        client.remove_flags(client.search("ALL"), [b"\\Seen"])
+    with running(cfg) as daemon:
+        smtp_sink.wait_for(2)
+        time.sleep(1)
+        with daemon.store.transaction() as tx:
+            assert tx.count_tickets() == 2
+    assert len(smtp_sink.messages) == 2
+
+
+def test_move_mode_moves_processed_mail(
+    make_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink
+) -> None:
+    cfg = make_config(
+        transport="smtp",
+        smtp_port=smtp_sink.port,
+        imap={"port": dovecot.port, "on_done": "move", "move_to": "Processed", "idle": "false"},
+    )
+    for n in range(2):
+        dovecot.append("support", make_mail(n))
+    with running(cfg):
+        smtp_sink.wait_for(2)
+        wait_until(lambda: dovecot.count("support", "Processed") == 2, what="moved mail")
+    assert dovecot.count("support") == 0
+
+
+def test_uidvalidity_change_rescans_and_journal_drops_repeats(
+    make_config: ConfigFactory, dovecot: Dovecot
+) -> None:
+    cfg = make_config(imap={"port": dovecot.port})
+    service = build_service(cfg)
+    dovecot.append("support", make_mail(1))
+    fetcher = Fetcher(cfg.imap[0], service, "t:1", 30, lambda _: None, service.clock)
+    client = connect(cfg.imap[0])
+    try:
+        assert fetcher.sync(client) == 1
+        with service.store.transaction() as tx:
+            uidvalidity, last = tx.mailbox_state("support") or (0, 0)
+            tx.save_mailbox_state("support", uidvalidity + 1, last)  # as after a server rebuild
+        assert fetcher.sync(client) == 1  # everything fetched again...
+    finally:
+        client.logout()
+    with service.store.transaction() as tx:
+        assert tx.count_tickets() == 1  # ...but only one ticket
+
+
+def test_smtp_intake_answers_250_after_storing(make_config: ConfigFactory) -> None:
+    port = free_port()
+    cfg = make_config(intake="true", intake_port=port)
+    with running(cfg) as daemon:
+        wait_until(lambda: _accepts(port), what="SMTP intake listening")
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail("zhang.wei@example.com", ["it-support@example.com"], make_mail(1))
+            client.sendmail("<>", ["it-support@example.com"], make_mail(2))
+        wait_until(lambda: len(list(cfg.outbox.folder.glob("*.eml"))) == 1, what="ack file")
+        with daemon.store.transaction() as tx:
+            assert tx.count_tickets() == 2
+            sources = [t.requester_email for t in tx.tickets()]
+    assert sources == ["zhang.wei@example.com"] * 2
+    ack = email.message_from_bytes(next(cfg.outbox.folder.glob("*.eml")).read_bytes())
+    assert ack["To"].endswith("<zhang.wei@example.com>")  # the <> sender got no ack
+
+
+def test_lmtp_intake_answers_each_recipient(make_config: ConfigFactory) -> None:
+    port = free_port()
+    cfg = make_config(intake="true", intake_port=port, protocol="lmtp")
+    with running(cfg) as daemon:
+        wait_until(lambda: _accepts(port), what="LMTP intake listening")
+        with smtplib.LMTP("127.0.0.1", port) as client:  # LMTP: one reply per recipient
+            client.ehlo_or_helo_if_needed()
+            client.mail("zhang.wei@example.com")
+            client.rcpt("it-support@example.com")
+            client.rcpt("it@example.com")
+            first = client.data(make_mail(1))
+            second = client.getreply()
+        assert first[0] == 250 and second[0] == 250
+        wait_until(lambda: _tickets(daemon) == 1, what="ticket from LMTP")
+
+
+def test_failed_sends_are_retried_then_marked_failed(
+    make_config: ConfigFactory, smtp_sink: SmtpSink
+) -> None:
+    cfg = make_config(transport="smtp", smtp_port=smtp_sink.port, max_attempts=3, backoff=0.1)
+    service = build_service(cfg)
+    service.ingest(make_mail(1), "t")
+    smtp_sink.refuse_with = "451 4.3.0 try later"
+    with running(cfg) as daemon:
+        wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
+        with daemon.store.transaction() as tx:
+            row = tx.outbox()[0]
+        assert row.attempts == 3 and "451" in row.last_error
+        smtp_sink.refuse_with = None
+        with daemon.store.transaction() as tx:
+            assert tx.retry_outbox(service.clock(), None) == 1
+        daemon.outbox_ready.set()
+        smtp_sink.wait_for(1)
+        wait_until(lambda: _outbox_status(daemon) == "sent", what="mail sent after retry")
+
+
+def test_permanent_refusal_fails_at_once(make_config: ConfigFactory, smtp_sink: SmtpSink) -> None:
+    cfg = make_config(transport="smtp", smtp_port=smtp_sink.port, max_attempts=5)
+    build_service(cfg).ingest(make_mail(1), "t")
+    smtp_sink.refuse_with = "554 5.7.1 rejected"
+    with running(cfg) as daemon:
+        wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
+        with daemon.store.transaction() as tx:
+            assert tx.outbox()[0].attempts == 1
+
+
+def test_unreachable_smtp_server_is_retried(make_config: ConfigFactory) -> None:
+    cfg = make_config(transport="smtp", smtp_port=free_port(), max_attempts=2, backoff=0.1)
+    build_service(cfg).ingest(make_mail(1), "t")
+    with running(cfg) as daemon:
+        wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
+        with daemon.store.transaction() as tx:
+            row = tx.outbox()[0]
+    assert row.attempts == 2 and "Connection" in row.last_error
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=1) as client:
+            return client.noop()[0] == 250
+    except OSError:
+        return False
+
+
+def _tickets(daemon: Daemon) -> int:
+    with daemon.store.transaction() as tx:
+        return tx.count_tickets()
+
+
+def _outbox_status(daemon: Daemon) -> str:
+    with daemon.store.transaction() as tx:
+        rows = tx.outbox()
+    return rows[0].status if rows else ""
