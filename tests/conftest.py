@@ -92,6 +92,7 @@ poll_interval = {poll}
 idle = {idle}
 on_done = "{on_done}"
 move_to = "{move_to}"
+batch_size = {batch}
 """
 
 
@@ -116,7 +117,8 @@ class ConfigFactory:
         values.update(opts)
         text = BASE_CONFIG.format(**values) + extra
         if imap:
-            imap_values = {"poll": 1, "idle": "true", "on_done": "seen", "move_to": "", **imap}
+            imap_values = {"poll": 1, "idle": "true", "on_done": "seen", "move_to": ""}
+            imap_values.update({"batch": 100, **imap})
             text += IMAP_CONFIG.format(**imap_values)
         self.counter += 1
         path = self.folder / f"maildesk-{self.counter}.toml"

@@ -432,7 +432,12 @@ class Tx:
             row.uidvalidity, row.last_uid = uidvalidity, last_uid
 
     def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
-        """Hold `name` until now+ttl if it is free, expired, or already ours."""
+        """Hold `name` until now+ttl if it is free, expired, or already ours.
+
+        `holder` is "node:pid": a restarted daemon (same node, new pid) takes its
+        predecessor's lease at once instead of waiting for it to expire.
+        """
+        node = holder.rsplit(":", 1)[0] + ":"
         self.s.execute(
             _insert(self.s, Lease)
             .values(name=name, holder=holder, expires_at=now + ttl)
@@ -440,7 +445,14 @@ class Tx:
         )
         result = self.s.execute(
             update(Lease)
-            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+            .where(
+                Lease.name == name,
+                or_(
+                    Lease.holder == holder,
+                    Lease.holder.startswith(node, autoescape=True),
+                    Lease.expires_at < now,
+                ),
+            )
             .values(holder=holder, expires_at=now + ttl)
         )
         return bool(getattr(result, "rowcount", 0))
