@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -175,18 +176,22 @@ def _timezone(key: str, value: Any) -> str:
     return str(value)
 
 
+NUMBER_FIELDS = {"prefix", "date", "seq"}
+
+
 def _number_format(key: str, value: Any) -> str:
     text = _str(key, value)
+    hint = "expected a format such as '{prefix}-{date:%Y%m%d}-{seq:04d}'"
     try:
-        sample = text.format(prefix="IT", date=datetime(2026, 11, 22), seq=1)
-    except (KeyError, ValueError, IndexError) as exc:
-        raise ConfigError(
-            f"{key}: {exc!s} — expected a format using {{prefix}}, {{date:%Y%m%d}} and {{seq:04d}}"
-        ) from exc
-    if "{seq" not in text or not sample:
-        raise ConfigError(
-            f"{key}: must contain {{seq}}, e.g. '{{prefix}}-{{date:%Y%m%d}}-{{seq:04d}}'"
-        )
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        text.format(prefix="IT", date=datetime(2026, 11, 22), seq=1)
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{key}: {type(exc).__name__}: {exc} — {hint}") from exc
+    unknown = [f for f in fields if f not in NUMBER_FIELDS]
+    if unknown:
+        raise ConfigError(f"{key}: unknown field {{{unknown[0]}}} — {hint}")
+    if "seq" not in fields:
+        raise ConfigError(f"{key}: must contain {{seq}} — {hint}")
     return text
 
 

@@ -8,8 +8,10 @@ when it still fails we try UTF-8, GB18030 and Big5-HKSCS before Latin-1
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
-from email.header import decode_header
+import re
 
 SUPERSETS = {
     "gb2312": "gb18030",
@@ -62,30 +64,74 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     return data.decode("latin-1")
 
 
-def _unescape_raw(value: str) -> str:
+ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+def _unescape_raw(value: str, hint: str | None = None) -> str:
     """Headers with raw 8-bit bytes arrive as surrogate escapes: decode them properly."""
     try:
         value.encode("utf-8")
         return value
     except UnicodeEncodeError:
-        return decode_bytes(value.encode("utf-8", "surrogateescape"))
+        return decode_bytes(value.encode("utf-8", "surrogateescape"), hint)
 
 
-def decode_header_value(value: str | None) -> str:
-    """RFC 2047 words in any charset, raw 8-bit bytes, folded lines → one clean line."""
-    if not value:
-        return ""
-    value = str(value)
-    if "=?" not in value:
-        return " ".join(_unescape_raw(value).split())
+def _word_bytes(match: re.Match[str]) -> bytes | None:
+    encoding, text = match.group(2).upper(), match.group(3)
     try:
-        parts = decode_header(value)
-    except Exception:  # malformed encoded words: keep the raw text rather than fail
-        return " ".join(_unescape_raw(value).split())
-    pieces = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            pieces.append(decode_bytes(chunk, charset))
+        if encoding == "B":
+            return base64.b64decode(text + "=" * (-len(text) % 4))
+        return binascii.a2b_qp(text.replace("_", " ").encode("ascii"), header=True)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return None  # malformed: kept as written rather than guessed
+
+
+def decode_words(text: str) -> str:
+    """Decode RFC 2047 encoded words.  White space between adjacent words disappears,
+    and adjacent words in one charset are joined as bytes before decoding, so a
+    character split across two words survives."""
+    out: list[str] = []
+    run: list[bytes] = []
+    run_charset = ""
+
+    def flush() -> None:
+        if run:
+            out.append(decode_bytes(b"".join(run), run_charset))
+            run.clear()
+
+    position = 0
+    after_word = False
+    for match in ENCODED_WORD.finditer(text):
+        between = text[position : match.start()]
+        charset = match.group(1).split("*", 1)[0].lower()  # drop an RFC 2231 language
+        data = _word_bytes(match)
+        if not (after_word and (between == "" or between.isspace())):
+            flush()
+            out.append(between)
+        elif data is None or charset != run_charset:
+            flush()
+        if data is None:
+            out.append(match.group(0))
         else:
-            pieces.append(_unescape_raw(chunk))
-    return " ".join("".join(pieces).split())
+            run.append(data)
+            run_charset = charset
+        after_word = True
+        position = match.end()
+    flush()
+    out.append(text[position:])
+    return "".join(out)
+
+
+def decode_header_value(value: object, hint: str | None = None) -> str:
+    """RFC 2047 words in any charset, raw 8-bit bytes, folded lines → one clean line.
+
+    `hint` is the message's declared body charset: the best guess for raw 8-bit
+    header bytes (undeclared Big5 would otherwise decode, wrongly, as GB18030).
+    """
+    if value is None:
+        return ""
+    text = _unescape_raw(FOLD.sub("", str(value)), hint)
+    if "=?" in text:
+        text = decode_words(text)
+    return " ".join(text.split())

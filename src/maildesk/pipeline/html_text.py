@@ -9,7 +9,7 @@ BLOCKS = {
     "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "pre", "table", "ul", "ol", "hr", "section", "article",
 }  # fmt: skip
-SKIPPED = {"script", "style", "head", "title"}
+SKIPPED = {"script", "style", "title"}  # not "head": its end tag may be omitted
 
 
 class _TextExtractor(HTMLParser):

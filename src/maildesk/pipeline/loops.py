@@ -36,10 +36,16 @@ def reply_refusal(inbound: Inbound, own_addresses: frozenset[str]) -> str | None
 
 def _auto_submitted(inbound: Inbound) -> bool:
     value = inbound.header("auto-submitted").strip().lower()
-    flags = inbound.header("x-autoreply") or inbound.header("x-autorespond")
-    return bool(value and value != "no") or bool(flags)
+    flags = (
+        inbound.header("x-autoreply")
+        or inbound.header("x-autorespond")
+        or inbound.header("x-auto-response-suppress")  # Exchange: "do not answer me"
+    )
+    report = inbound.header("content-type").strip().lower().startswith("multipart/report")
+    return bool(value and value != "no") or bool(flags) or report
 
 
 def _bulk(inbound: Inbound) -> bool:
     precedence = inbound.header("precedence").strip().lower()
-    return precedence in BULK_PRECEDENCE or bool(inbound.header("list-id"))
+    lists = inbound.header("list-id") or inbound.header("list-unsubscribe")
+    return precedence in BULK_PRECEDENCE or bool(lists)

@@ -21,13 +21,25 @@ def format_number(number_format: str, prefix: str, now: datetime, timezone: str,
 
 
 def number_pattern(number_format: str, prefixes: tuple[str, ...]) -> re.Pattern[str]:
-    """A regex that finds numbers of this format (with any of the prefixes) in text."""
+    """A regex that finds numbers of this format (with any of the prefixes) in text.
+
+    ASCII word boundaries only, so `工单IT-20261122-0001已处理` still matches.
+    """
     prefix_re = "|".join(re.escape(p) for p in prefixes)
     out = []
-    for literal, field, _spec, _conv in string.Formatter().parse(number_format):
+    for literal, field, spec, _conv in string.Formatter().parse(number_format):
         out.append(re.escape(literal))
         if field == "prefix":
             out.append(f"(?:{prefix_re})")
-        elif field in ("date", "seq"):
+        elif field == "date":
+            out.append(_date_regex(spec or ""))
+        elif field == "seq":
             out.append(r"\d+")
-    return re.compile("(?<![\\w-])(" + "".join(out) + ")(?![\\w-])", re.IGNORECASE)
+    body = "".join(out)
+    return re.compile(rf"(?<![\w-])({body})(?![\w-])", re.IGNORECASE | re.ASCII)
+
+
+def _date_regex(spec: str) -> str:
+    """A regex for dates in this strftime format: each digit becomes \\d, the rest literal."""
+    sample = datetime(2026, 11, 22, 13, 45, 56).strftime(spec) if spec else "2026-11-22 13:45:56"
+    return "".join(r"\d" if ch.isdigit() else re.escape(ch) for ch in sample)

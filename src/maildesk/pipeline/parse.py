@@ -14,6 +14,7 @@ import email.message
 import email.utils
 import re
 from datetime import datetime
+from email.policy import Compat32
 
 import mailparser
 
@@ -34,16 +35,28 @@ class ParseError(Exception):
     """The message cannot become a ticket; the text says why (quarantine reason)."""
 
 
+class _RawHeaders(Compat32):
+    """compat32, but header values come back as written (8-bit bytes as surrogate
+    escapes) instead of Header objects whose str() already replaced them with U+FFFD."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW_HEADERS = _RawHeaders()
+
+
 def parse(raw: bytes) -> Inbound:
     if not raw.strip():
         raise ParseError("empty message")
     try:
-        msg = email.message_from_bytes(raw)
+        msg = email.message_from_bytes(raw, policy=RAW_HEADERS)
     except RecursionError as exc:
         raise ParseError("MIME structure nested too deeply to parse") from exc
     if not msg.keys():
         raise ParseError("no headers: this is not an email message")
-    sender = _sender(msg)
+    hint = _charset_hint(msg)
+    sender = _sender(msg, hint)
     texts, htmls, attachments = _walk(msg, depth=0)
     defects = _defects(msg)
     if defects and msg.is_multipart():
@@ -53,15 +66,15 @@ def parse(raw: bytes) -> Inbound:
         message_id=_first_id(msg.get("Message-ID")),
         sender=sender,
         return_path=_return_path(msg),
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        subject=decode_header_value(msg.get("Subject")),
+        to=_addresses(msg, "To", hint),
+        cc=_addresses(msg, "Cc", hint),
+        subject=decode_header_value(msg.get("Subject"), hint),
         date=_date(msg.get("Date")),
         in_reply_to=_first_id(msg.get("In-Reply-To")),
         references=tuple(MSGID.findall(_header_str(msg.get("References")))),
         text=_clean_text(text),
         attachments=tuple(attachments),
-        headers={h: decode_header_value(msg.get(h)) for h in KEPT_HEADERS if h in msg},
+        headers={h: decode_header_value(msg.get(h), hint) for h in KEPT_HEADERS if h in msg},
         defects=tuple(defects),
     )
 
@@ -78,19 +91,29 @@ def _first_id(value: object) -> str:
     return text.strip().strip("<>")
 
 
-def _addresses(msg: email.message.Message, name: str) -> tuple[Address, ...]:
-    values = [_header_str(v) for v in msg.get_all(name, [])]
+def _charset_hint(msg: email.message.Message) -> str | None:
+    """The first declared charset in the message: the best guess for raw 8-bit headers."""
+    for part in msg.walk():
+        charset = part.get_content_charset()
+        if charset:
+            return charset
+    return None
+
+
+def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple[Address, ...]:
+    values = [decode_header_value(v, hint) if "=?" not in str(v) else _header_str(v)
+              for v in msg.get_all(name, [])]  # fmt: skip
     pairs = email.utils.getaddresses(values)
     return tuple(
-        Address(decode_header_value(n), decode_header_value(a).lower())
+        Address(decode_header_value(n, hint), decode_header_value(a, hint).lower())
         for n, a in pairs
         if "@" in a
     )
 
 
-def _sender(msg: email.message.Message) -> Address:
+def _sender(msg: email.message.Message, hint: str | None) -> Address:
     for header in ("From", "Sender", "Reply-To"):
-        found = _addresses(msg, header)
+        found = _addresses(msg, header, hint)
         if found:
             return found[0]
     raise ParseError("no sender address: From header missing, empty or unreadable")
@@ -158,15 +181,25 @@ def _is_attachment(part: email.message.Message) -> bool:
 
 def _attachment(part: email.message.Message) -> AttachmentInfo:
     ctype = part.get_content_type()
-    name = decode_header_value(part.get_filename()) or (
-        "forwarded.eml" if ctype == "message/rfc822" else "attachment"
-    )
+    name = _filename(part) or ("forwarded.eml" if ctype == "message/rfc822" else "attachment")
     if ctype == "message/rfc822" or part.is_multipart():
         size = len(str(part))
     else:
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
     return AttachmentInfo(filename=name, content_type=ctype, size=size)
+
+
+def _filename(part: email.message.Message) -> str:
+    """RFC 2231 (charset-tagged, decoded through our chain) or RFC 2047 or raw 8-bit."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        value = part.get_param(param, header=header)
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded text)
+            charset, _lang, text = value
+            return decode_bytes(text.encode("latin-1", "surrogateescape"), charset or "utf-8")
+        if value:
+            return decode_header_value(email.utils.collapse_rfc2231_value(value))
+    return ""
 
 
 def _part_text(part: email.message.Message) -> str:

@@ -1,0 +1,290 @@
+"""maildesk.toml: the shipped example, validation errors that name the key, derived values."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from maildesk import config
+from maildesk.config import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "config" / "maildesk.example.toml"
+PATH = Path("/tmp/x/maildesk.toml")
+BASE = Path("/tmp/x").resolve()
+MINIMAL = '[maildesk]\nsupport_address = "it-support@example.com"\n'
+
+IMAP = """
+[[imap]]
+name = "support"
+host = "imap.example.com"
+username = "it-support@example.com"
+"""
+
+
+def parse(text: str, env: dict[str, str] | None = None) -> config.Config:
+    return config.parse(text, PATH, env={} if env is None else env)
+
+
+def example_imap_block() -> str:
+    """The commented-out [[imap]] example, uncommented."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [[imap]]")
+    block = []
+    for line in lines[start:]:
+        assert line.startswith("# "), f"unexpected line in the imap example: {line!r}"
+        block.append(line[2:])
+    return "\n".join(block) + "\n"
+
+
+# --- the shipped example -----------------------------------------------------------------
+
+
+def test_example_parses_with_the_documented_defaults() -> None:
+    cfg = parse(EXAMPLE.read_text(encoding="utf-8"))
+    assert cfg.support_address == "it-support@example.com"
+    assert cfg.locale == "zh-CN"
+    assert cfg.message_id_domain == "example.com"
+    assert cfg.database_url == f"sqlite:///{BASE}/data/maildesk.db"
+    assert cfg.tickets.number_format == "{prefix}-{date:%Y%m%d}-{seq:04d}"
+    assert cfg.tickets.timezone == "Asia/Shanghai"
+    assert cfg.outbox.folder == BASE / "data" / "outbox"
+    assert cfg.imap == ()
+
+
+def test_example_values_equal_the_schema_defaults() -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for section, schema in config.SCHEMA.items():
+        for key, (default, _check) in schema.items():
+            if default is not None:
+                assert raw[section][key] == default, f"{section}.{key}"
+
+
+@pytest.mark.parametrize("section", sorted(config.SCHEMA))
+def test_example_documents_every_key(section: str) -> None:
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(raw[section]) == set(config.SCHEMA[section])
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for key in config.SCHEMA[section]:
+        assert re.search(rf"^{key} = ", text, re.MULTILINE), key
+
+
+def test_example_documents_every_imap_key() -> None:
+    block = example_imap_block()
+    raw = tomllib.loads(block)
+    assert set(raw["imap"][0]) == set(config.IMAP_SCHEMA)
+    for key in config.IMAP_SCHEMA:
+        assert re.search(rf"^# {key} = ", EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE)
+
+
+def test_example_imap_block_is_valid_when_uncommented() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8") + example_imap_block()
+    cfg = parse(text, env={"MAILDESK_IMAP_PASSWORD": "s3cret"})
+    (mailbox,) = cfg.imap
+    assert mailbox.name == "support"
+    assert mailbox.host == "imap.example.com"
+    assert mailbox.password == "s3cret"
+    assert (mailbox.port, mailbox.security, mailbox.on_done) == (993, "tls", "seen")
+
+
+# --- errors name the key -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[maildesk]\nsuport_address = "it@example.com"\n', "maildesk.suport_address"),
+        (MINIMAL + '[smtp_intake]\nport = "x"\n', "smtp_intake.port"),
+        (MINIMAL + "[smtp_intake]\nport = 70000\n", "smtp_intake.port"),
+        (MINIMAL + "[smtp_intake]\nenabled = 1\n", "smtp_intake.enabled"),
+        (MINIMAL + "[outbox]\ntimeout = 0\n", "outbox.timeout"),
+        (MINIMAL + "[outbox]\nmax_attempts = true\n", "outbox.max_attempts"),
+        ('[maildesk]\nsupport_address = "it@example.com"\nlocale = "fr"\n', "maildesk.locale"),
+        ('[maildesk]\nlocale = "en"\n', "maildesk.support_address"),
+        ("", "maildesk.support_address"),
+        ('[maildesk]\nsupport_address = "not-an-address"\n', "maildesk.support_address"),
+        (
+            '[maildesk]\nsupport_address = "it@example.com"\nown_addresses = ["a@b.cc", "x"]\n',
+            "maildesk.own_addresses[1]",
+        ),
+        (MINIMAL + '[tickets]\ndefault_category = "打印机"\n', "tickets.default_category"),
+        (MINIMAL + '[tickets]\ntimezone = "Mars/Olympus_Mons"\n', "tickets.timezone"),
+        (MINIMAL + '[tickets]\ntimezone = ""\n', "tickets.timezone"),
+        (
+            MINIMAL + '[tickets]\nnumber_format = "{prefix}-{date:%Y%m%d}"\n',
+            "tickets.number_format",
+        ),
+        (MINIMAL + '[tickets]\nnumber_format = "{prefix}-{nope}-{seq}"\n', "tickets.number_format"),
+        (MINIMAL + '[tickets]\nnumber_format = "{prefix}-{seq:04d"\n', "tickets.number_format"),
+        (MINIMAL + '[tickets]\nnumber_format = "{prefix}-{seq:%Y}"\n', "tickets.number_format"),
+        (MINIMAL + '[tickets]\nnumber_format = "{0}-{seq}"\n', "tickets.number_format"),
+        (MINIMAL + '[database]\nurl = "mysql://x/y"\n', "database.url"),
+        (MINIMAL + "[tikets]\nprefix = 'X'\n", "tikets"),
+        (MINIMAL + "maildesk_extra = 1\n", "maildesk.maildesk_extra"),
+        ('imap = "x"\n' + MINIMAL, "imap"),
+        (MINIMAL + IMAP + 'on_done = "move"\n', "imap[0].move_to"),
+        (MINIMAL + IMAP + 'on_done = "delete"\n', "imap[0].on_done"),
+        (MINIMAL + IMAP + 'security = "plain"\n', "imap[0].security"),
+        (MINIMAL + IMAP + 'password_env = "MAILDESK_TEST_UNSET_VAR"\n', "imap[0].password_env"),
+        (MINIMAL + IMAP + IMAP, "imap[].name"),
+        (MINIMAL + IMAP.replace('host = "imap.example.com"\n', ""), "imap[0].host"),
+        (MINIMAL + IMAP + IMAP.replace("support", "second") + "prot = 1\n", "imap[1].prot"),
+        (MINIMAL + '[outbox]\npassword_env = "MAILDESK_TEST_UNSET_VAR"\n', "outbox.password_env"),
+    ],
+)
+def test_errors_name_the_key(text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(text)
+    message = str(info.value)
+    assert message.startswith(key), message
+
+
+def test_unset_password_env_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="MAILDESK_TEST_UNSET_VAR is not set"):
+        parse(MINIMAL + IMAP + 'password_env = "MAILDESK_TEST_UNSET_VAR"\n')
+
+
+def test_plain_imap_error_explains_why() -> None:
+    with pytest.raises(ConfigError, match="unencrypted"):
+        parse(MINIMAL + IMAP + 'security = "plain"\n')
+
+
+def test_unknown_key_lists_the_known_keys() -> None:
+    with pytest.raises(ConfigError, match="support_address"):
+        parse('[maildesk]\nsuport_address = "it@example.com"\n')
+
+
+def test_invalid_toml_names_the_file() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse("[maildesk\nsupport_address = 'x'")
+    assert str(info.value).startswith(f"{PATH}: not valid TOML")
+
+
+@pytest.mark.parametrize("fmt", ["{prefix}-{seq[0]}", "{prefix.x}-{seq}"])
+def test_number_format_errors_are_config_errors(fmt: str) -> None:
+    with pytest.raises(ConfigError, match=r"^tickets\.number_format"):
+        parse(MINIMAL + f'[tickets]\nnumber_format = "{fmt}"\n')
+
+
+def test_number_format_with_escaped_seq_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^tickets\.number_format"):
+        parse(MINIMAL + '[tickets]\nnumber_format = "{prefix}-{date:%Y%m%d}-{{seq}}"\n')
+
+
+# --- accepted values and derived values --------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_plain_imap_is_allowed_on_loopback(host: str) -> None:
+    text = MINIMAL + IMAP.replace("imap.example.com", host) + 'security = "plain"\n'
+    assert parse(text).imap[0].security == "plain"
+
+
+def test_move_with_a_folder_is_accepted() -> None:
+    cfg = parse(MINIMAL + IMAP + 'on_done = "move"\nmove_to = "Done/已处理"\n')
+    assert (cfg.imap[0].on_done, cfg.imap[0].move_to) == ("move", "Done/已处理")
+
+
+def test_password_from_the_environment() -> None:
+    text = (
+        MINIMAL
+        + IMAP
+        + 'password = "ignored"\npassword_env = "IMAP_PW"\n'
+        + '[outbox]\npassword_env = "SMTP_PW"\n'
+    )
+    cfg = parse(text, env={"IMAP_PW": "imap-秘密", "SMTP_PW": "smtp-secret"})
+    assert cfg.imap[0].password == "imap-秘密"
+    assert cfg.outbox.password == "smtp-secret"
+    assert not hasattr(cfg.imap[0], "password_env")
+
+
+def test_inline_password_without_env() -> None:
+    cfg = parse(MINIMAL + IMAP + 'password = "inline"\n')
+    assert cfg.imap[0].password == "inline"
+
+
+def test_relative_paths_resolve_against_the_config_folder() -> None:
+    text = (
+        '[maildesk]\nsupport_address = "it@example.com"\ndata_dir = "var"\n'
+        'templates_dir = "tpl"\ndirectory_csv = "staff/people.csv"\n'
+        '[database]\nurl = "sqlite:///db/maildesk.db"\n'
+        '[outbox]\nfolder = "/srv/outbox"\n'
+    )
+    cfg = parse(text)
+    assert cfg.database_url == f"sqlite:///{BASE}/db/maildesk.db"
+    assert cfg.data_dir == BASE / "var"
+    assert cfg.templates_dir == BASE / "tpl"
+    assert cfg.directory_csv == BASE / "staff" / "people.csv"
+    assert cfg.outbox.folder == Path("/srv/outbox")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////var/lib/maildesk/maildesk.db",
+        "sqlite:///:memory:",
+        "postgresql+psycopg://maildesk:pw@db.example.com/maildesk",
+        "postgresql://localhost/maildesk",
+    ],
+)
+def test_absolute_and_server_database_urls_are_kept(url: str) -> None:
+    assert parse(MINIMAL + f'[database]\nurl = "{url}"\n').database_url == url
+
+
+def test_defaults_and_message_id_domain() -> None:
+    cfg = parse(MINIMAL)
+    assert cfg.message_id_domain == "example.com"
+    assert cfg.templates_dir is None and cfg.directory_csv is None
+    assert cfg.tickets.prefix == "IT"
+    assert cfg.smtp_intake.port == 8025
+    custom = parse(MINIMAL + 'message_id_domain = "tickets.example.net"\n')
+    assert custom.message_id_domain == "tickets.example.net"
+
+
+def test_all_own_addresses_are_lower_case() -> None:
+    text = (
+        '[maildesk]\nsupport_address = "IT-Support@Example.com"\n'
+        'own_addresses = ["Helpdesk@Example.COM"]\n'
+    )
+    assert parse(text).all_own_addresses == frozenset(
+        {"it-support@example.com", "helpdesk@example.com"}
+    )
+
+
+# --- finding the file --------------------------------------------------------------------
+
+
+def test_find_path_prefers_the_explicit_path() -> None:
+    env = {config.CONFIG_ENV: "/etc/maildesk/env.toml"}
+    assert config.find_path("/opt/explicit.toml", env) == Path("/opt/explicit.toml")
+
+
+def test_find_path_then_the_environment() -> None:
+    env = {config.CONFIG_ENV: "/etc/maildesk/env.toml"}
+    assert config.find_path(None, env) == Path("/etc/maildesk/env.toml")
+    assert config.find_path("", env) == Path("/etc/maildesk/env.toml")
+
+
+def test_find_path_then_the_current_folder() -> None:
+    assert config.find_path(None, {}) == Path("maildesk.toml")
+    assert config.find_path(None, {config.CONFIG_ENV: ""}) == Path("maildesk.toml")
+
+
+def test_config_env_name() -> None:
+    assert config.CONFIG_ENV == "MAILDESK_CONFIG"
+
+
+def test_load_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        config.load(tmp_path / "absent.toml", env={})
+
+
+def test_load_reads_and_resolves(tmp_path: Path) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(MINIMAL + '[database]\nurl = "sqlite:///maildesk.db"\n', encoding="utf-8")
+    cfg = config.load(path, env={})
+    assert cfg.path == path
+    assert cfg.database_url == f"sqlite:///{tmp_path.resolve()}/maildesk.db"
