@@ -105,8 +105,13 @@ class Dovecot:
         users: Mapping[str, str] | None = None,
         *,
         start_timeout: float = START_TIMEOUT,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
+        """`tls=(cert_pem, key_pem)` enables STARTTLS on `port` and implicit TLS on
+        `tls_port`; plaintext login stays allowed on `port`."""
         self.port = 0
+        self.tls_port = 0
+        self.tls = tls
         self.start_timeout = start_timeout
         self._users: dict[str, str] = {}
         self._users_mtime = 0
@@ -254,6 +259,7 @@ class Dovecot:
     def _start_on_free_port(self) -> None:
         for attempt in range(1, PORT_ATTEMPTS + 1):
             self.port = _free_port()
+            self.tls_port = _free_port() if self.tls else 0
             self._write_users()
             self._path("dovecot.conf").write_text(self._config())
             self._spawn()
@@ -339,6 +345,8 @@ class Dovecot:
             users=tmp / "users",
             first_valid_uid=max(self._mail_uid, 1),
             privileges=_privileges_config(),
+            ssl=_ssl_config(self.tls),
+            tls_port=self.tls_port,
         )
 
 
@@ -353,7 +361,7 @@ debug_log_path = {log_path}
 
 protocols = imap
 listen = {host}
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # Tests log in with wrong passwords on purpose: answer at once instead of after 2s.
@@ -389,7 +397,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {tls_port}
   }}
 }}
 # The mail user is not in the dovecot group; let imap processes report stats.
@@ -400,6 +409,26 @@ service stats {{
 }}
 {privileges}
 """
+
+
+def _ssl_config(tls: tuple[Path, Path] | None) -> str:
+    if tls is None:
+        return "ssl = no"
+    cert, key = tls
+    return f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}"
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost / 127.0.0.1 (openssl), as (cert, key)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    cert.chmod(0o644)
+    return cert, key
 
 
 def _privileges_config() -> str:
