@@ -60,6 +60,7 @@ support_address = "it-support@example.com"
 locale = "{locale}"
 node_name = "{node}"
 lease_seconds = {lease}
+directory_csv = "{directory}"
 
 [database]
 url = "{db_url}"
@@ -110,7 +111,7 @@ class ConfigFactory:
         values: dict[str, Any] = {
             "locale": "zh-CN", "node": "test", "lease": 30, "db_url": self.db_url,
             "intake": "false", "intake_port": 8025, "protocol": "smtp", "transport": "file",
-            "smtp_port": 25, "backoff": 0.2, "max_attempts": 3,
+            "smtp_port": 25, "backoff": 0.2, "max_attempts": 3, "directory": "",
         }  # fmt: skip
         imap = opts.pop("imap", None)
         extra = opts.pop("extra", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import os
 import smtplib
 import threading
 import time
@@ -58,6 +59,35 @@ def test_imap_mail_becomes_ticket_and_ack_reaches_smtp(
     assert len(set(ack_numbers(smtp_sink))) == 4
     assert dovecot.count("support", criteria="UNSEEN") == 0
     assert dovecot.count("support", criteria="SEEN") == 4
+
+
+def test_several_mailboxes_are_watched(
+    make_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink
+) -> None:
+    dovecot.add_user("helpdesk", "secret2")
+    second = f"""
+[[imap]]
+name = "helpdesk"
+host = "127.0.0.1"
+port = {dovecot.port}
+security = "plain"
+username = "helpdesk"
+password_env = "TEST_HELPDESK_PASSWORD"
+"""
+    os.environ["TEST_HELPDESK_PASSWORD"] = "secret2"
+    try:
+        cfg = make_config(
+            transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port}, extra=second
+        )
+    finally:
+        del os.environ["TEST_HELPDESK_PASSWORD"]
+    dovecot.append("support", make_mail(1))
+    dovecot.append("helpdesk", make_mail(2))
+    with running(cfg) as daemon:
+        smtp_sink.wait_for(2)
+        with daemon.store.transaction() as tx:
+            assert tx.mailbox_state("support") and tx.mailbox_state("helpdesk")
+    assert dovecot.count("helpdesk", criteria="UNSEEN") == 0
 
 
 def test_restart_resumes_without_duplicates(

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from maildesk import db
+from maildesk import db, directory
+from maildesk.config import ConfigError
 from maildesk.render import Renderer, environment, make_renderer
-from maildesk.service import quick_message_id
+from maildesk.service import Service, quick_message_id
 from maildesk.store import Store
 
 from .conftest import ConfigFactory, build_service
@@ -262,3 +263,31 @@ def test_lease_is_held_by_one_daemon_until_it_expires(make_config: ConfigFactory
         assert tx.take_lease("imap:support", "a:1", now + timedelta(seconds=20), ttl)
     with service.store.transaction() as tx:
         assert tx.take_lease("imap:support", "b:2", now + timedelta(seconds=51), ttl)
+
+
+def test_directory_fills_department_and_employee_id(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "staff.csv"
+    csv_path.write_text(
+        "email,name,department,employee_id\nZhang.Wei@example.com,张伟,财务部,E1024\n",
+        encoding="utf-8",
+    )
+    cfg = make_config(directory=str(csv_path))
+    service = Service(cfg, build_service(cfg).store, make_renderer(cfg), directory.load(csv_path))
+    created = service.ingest(make_mail(1, sender="zhang.wei@example.com"), "t")
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(created.ticket_number)
+    assert ticket is not None
+    assert (ticket.requester_name, ticket.department, ticket.employee_id) == (
+        "张伟",
+        "财务部",
+        "E1024",
+    )
+
+
+def test_directory_without_required_columns_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "staff.csv"
+    bad.write_text("mail,name\nx@example.com,X\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"maildesk\.directory_csv: .* lacks column"):
+        directory.load(bad)
