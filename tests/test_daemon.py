@@ -153,9 +153,10 @@ def test_smtp_intake_answers_250_after_storing(make_config: ConfigFactory) -> No
         with smtplib.SMTP("127.0.0.1", port) as client:
             client.sendmail("zhang.wei@example.com", ["it-support@example.com"], make_mail(1))
             client.sendmail("<>", ["it-support@example.com"], make_mail(2))
-        wait_until(lambda: len(list(cfg.outbox.folder.glob("*.eml"))) == 1, what="ack file")
+        wait_until(lambda: _tickets(daemon) == 2, what="two tickets")
+        wait_until(lambda: _outbox_status(daemon) == "sent", what="ack sent")
+        assert len(list(cfg.outbox.folder.glob("*.eml"))) == 1
         with daemon.store.transaction() as tx:
-            assert tx.count_tickets() == 2
             sources = [t.requester_email for t in tx.tickets()]
     assert sources == ["zhang.wei@example.com"] * 2
     ack = email.message_from_bytes(next(cfg.outbox.folder.glob("*.eml")).read_bytes())

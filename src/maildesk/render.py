@@ -13,9 +13,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address as HeaderAddress
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -24,6 +26,7 @@ from maildesk.domain import MailPlan, OutgoingMail, TicketView
 from maildesk.pipeline.loops import LOOP_HEADER
 from maildesk.resources import shipped
 
+WIRE = email.policy.compat32.clone(linesep="\r\n")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -35,32 +38,42 @@ class Renderer:
     def render(self, plan: MailPlan, ticket: TicketView, now: datetime) -> OutgoingMail:
         context = {"ticket": ticket, "cfg": self.cfg, "plan": plan}
         subject = f"[{ticket.number}] {_strip_number(ticket.subject, ticket.number)}"
-        msg = EmailMessage(policy=email.policy.SMTP)
-        msg["From"] = HeaderAddress(
-            _one_line(self.cfg.support_name), addr_spec=self.cfg.support_address
-        )
-        msg["To"] = HeaderAddress(_one_line(plan.to.name), addr_spec=plan.to.email)
-        msg["Subject"] = _one_line(subject)
-        msg["Date"] = email.utils.format_datetime(now)
         message_id = new_message_id(ticket.number, self.cfg.message_id_domain)
-        msg["Message-ID"] = f"<{message_id}>"
-        if plan.in_reply_to:
-            msg["In-Reply-To"] = f"<{_one_line(plan.in_reply_to)}>"
-        if plan.references:
-            msg["References"] = " ".join(f"<{_one_line(r)}>" for r in plan.references[-20:])
-        msg["Auto-Submitted"] = "auto-replied"
-        msg["X-Auto-Response-Suppress"] = "All"
-        msg[LOOP_HEADER] = self.cfg.message_id_domain
-        msg.set_content(self._template(plan.template, "txt").render(context))
-        msg.add_alternative(self._template(plan.template, "html").render(context), subtype="html")
+        msg = MIMEMultipart("alternative")
+        for name, value in self._headers(plan, subject, message_id, now):
+            msg[name] = value
+        msg.attach(MIMEText(self._template(plan.template, "txt").render(context), "plain", "utf-8"))
+        msg.attach(MIMEText(self._template(plan.template, "html").render(context), "html", "utf-8"))
         return OutgoingMail(
             kind=plan.template,
             mail_from=self.cfg.support_address,
             recipients=(plan.to.email,),
             subject=subject,
             message_id=message_id,
-            raw=msg.as_bytes(),
+            raw=msg.as_bytes(policy=WIRE),
         )
+
+    def _headers(
+        self, plan: MailPlan, subject: str, message_id: str, now: datetime
+    ) -> list[tuple[str, Any]]:
+        """Every value is one line of printable text: mail content cannot add a header."""
+        headers: list[tuple[str, Any]] = [
+            ("From", _address(self.cfg.support_name, self.cfg.support_address)),
+            ("To", _address(plan.to.name, plan.to.email)),
+            ("Subject", _subject(subject)),
+            ("Date", email.utils.format_datetime(now)),
+            ("Message-ID", f"<{message_id}>"),
+        ]
+        if plan.in_reply_to:
+            headers.append(("In-Reply-To", _msgid(plan.in_reply_to)))
+        if plan.references:
+            headers.append(("References", " ".join(_msgid(r) for r in plan.references[-20:])))
+        headers += [
+            ("Auto-Submitted", "auto-replied"),
+            ("X-Auto-Response-Suppress", "All"),
+            (LOOP_HEADER, self.cfg.message_id_domain),
+        ]
+        return headers
 
     def _template(self, name: str, kind: str) -> jinja2.Template:
         return self.env.get_template(f"{self.cfg.locale}/{name}.{kind}.j2")
@@ -82,6 +95,22 @@ def environment(folder: Path) -> jinja2.Environment:
 
 def new_message_id(ticket_number: str, domain: str) -> str:
     return f"maildesk.{ticket_number}.{secrets.token_hex(8)}@{domain}"
+
+
+def _subject(subject: str) -> Header:
+    """`[IT-…] ` stays readable ASCII; the rest is encoded only when it needs to be."""
+    prefix, _, rest = _one_line(subject).partition("] ")
+    header = Header(prefix + "]", "us-ascii")
+    header.append(rest, "us-ascii" if rest.isascii() else "utf-8")
+    return header
+
+
+def _address(name: str, addr: str) -> str:
+    return email.utils.formataddr((_one_line(name), _one_line(addr)), charset="utf-8")
+
+
+def _msgid(value: str) -> str:
+    return "<" + "".join(ch for ch in _one_line(value) if ch not in "<> ") + ">"
 
 
 def _one_line(value: str) -> str:
