@@ -3,6 +3,7 @@ a real SMTP sink (aiosmtpd).  Servers skip only outside CI, saying what is missi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -79,6 +80,7 @@ security = "plain"
 backoff_seconds = {backoff}
 max_attempts = {max_attempts}
 poll_interval = 0.2
+timeout = 5
 """
 
 IMAP_CONFIG = """
@@ -214,12 +216,15 @@ class SmtpSink:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.lock = threading.Lock()
         self.refuse_with: str | None = None
+        self.delay = 0.0  # seconds a slow server takes per message
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse_with:
             return self.refuse_with
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)

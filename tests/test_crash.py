@@ -41,6 +41,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
         extra="",
     )
     cfg = config_mod.load(path)
+    smtp_sink.delay = 0.02  # a relay that takes 20 ms a mail: kills land while work is in hand
     log = tmp_path / "daemon.log"
     rng = random.Random(20261122)
     kills = []

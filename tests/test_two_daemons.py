@@ -66,11 +66,7 @@ def _tickets(cfg: config_mod.Config) -> int:
 
 
 def _lease_holder(cfg: config_mod.Config) -> str:
-    from sqlalchemy import select
-
-    from maildesk.db import Lease
-
     with build_service(cfg).store.transaction() as tx:
-        holder = tx.s.scalar(select(Lease.holder).where(Lease.name == "imap:support"))
+        holder = tx.lease_holder("imap:support")
     assert holder
     return str(holder)

@@ -12,6 +12,7 @@ import logging
 import os
 import smtplib
 import ssl
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -146,11 +147,20 @@ class Sender:
         self.clock = clock
 
     def flush(self) -> int:
-        """Send one batch of due mail; returns how many rows were handled."""
-        hold = timedelta(seconds=self.cfg.timeout * 4 + 60)
+        """Send one batch of due mail; returns how many rows were handled.
+
+        Claims last `hold` (two send timeouts) and are renewed while the batch is
+        worked through, so a daemon that dies leaves its rows to the others soon.
+        """
+        hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
             batch = tx.claim_outbox(self.clock(), self.cfg.batch_size, self.holder, hold)
+        renew_at = time.monotonic() + hold.total_seconds() / 2
         for mail in batch:
+            if time.monotonic() > renew_at:
+                with self.store.transaction() as tx:
+                    tx.renew_claims(self.holder, self.clock() + hold)
+                renew_at = time.monotonic() + hold.total_seconds() / 2
             self._send_one(mail)
         return len(batch)
 

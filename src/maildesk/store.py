@@ -12,11 +12,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from maildesk.db import (
     InboundMessage,
@@ -86,139 +85,169 @@ def dedupe_key(raw: bytes, message_id: str) -> tuple[str, str]:
     return (f"mid:{message_id}" if message_id else f"sha256:{digest}"), digest
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
+T_INBOUND = cast(Table, InboundMessage.__table__)
+T_TICKETS = cast(Table, Ticket.__table__)
+T_EVENTS = cast(Table, TicketEvent.__table__)
+T_MSGIDS = cast(Table, KnownMessageId.__table__)
+T_OUTBOX = cast(Table, OutboxMessage.__table__)
+T_COUNTERS = cast(Table, TicketCounter.__table__)
+T_MAILBOXES = cast(Table, MailboxState.__table__)
+T_LEASES = cast(Table, Lease.__table__)
+ci = T_INBOUND.c
+ct = T_TICKETS.c
+co = T_OUTBOX.c
+
+# Statements built once: executing a prepared statement skips SQLAlchemy's per-call
+# construction and cache-key work, which dominated the cost of a message.
+LOCK_PENDING = (
+    select(ci.id, ci.raw, ci.source)
+    .where(ci.id == bindparam("id"), ci.status == "pending")
+    .with_for_update(skip_locked=True)
+)
+FINISH_INBOUND = (
+    update(T_INBOUND)
+    .where(ci.id == bindparam("b_id"))
+    .values(status="processed", outcome=bindparam("outcome"),
+            processed_at=bindparam("now"), ticket_id=bindparam("ticket_id"))
+)  # fmt: skip
+QUARANTINE = (
+    update(T_INBOUND)
+    .where(ci.id == bindparam("b_id"))
+    .values(status="quarantined", quarantine_reason=bindparam("reason"),
+            processed_at=bindparam("now"))
+)  # fmt: skip
+INSERT_TICKET = insert(T_TICKETS).returning(ct.id)
+INSERT_EVENT = insert(T_EVENTS)
+INSERT_OUTBOX = insert(T_OUTBOX)
+TOUCH_TICKET = (
+    update(T_TICKETS).where(ct.id == bindparam("b_id")).values(updated_at=bindparam("now"))
+)
+TICKET_BY_NUMBER = select(T_TICKETS).where(ct.number == bindparam("number"))
+TICKET_BY_ID = select(T_TICKETS).where(ct.id == bindparam("id"))
+MARK_SENT = (
+    update(T_OUTBOX)
+    .where(co.id == bindparam("b_id"))
+    .values(status="sent", sent_at=bindparam("now"), attempts=co.attempts + 1, last_error="")
+)
+
+
+class _Dialect:
+    """INSERT … ON CONFLICT statements differ per dialect: built once for each."""
+
+    def __init__(self, name: str) -> None:
+        module: Any = postgresql if name == "postgresql" else sqlite
+        self.journal = (
+            module.insert(T_INBOUND)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(ci.id)
+        )
+        counter = module.insert(T_COUNTERS).values(key=bindparam("key"), last=1)
+        self.next_sequence = counter.on_conflict_do_update(
+            index_elements=["key"], set_={"last": T_COUNTERS.c.last + 1}
+        ).returning(T_COUNTERS.c.last)
+        self.message_id = module.insert(T_MSGIDS).on_conflict_do_nothing(
+            index_elements=["message_id"]
+        )
+        self.lease = module.insert(T_LEASES).on_conflict_do_nothing(index_elements=["name"])
+
+
+_DIALECTS: dict[str, _Dialect] = {}
+
+
+def _dialect(conn: Connection) -> _Dialect:
+    name = conn.dialect.name
+    if name not in _DIALECTS:
+        _DIALECTS[name] = _Dialect(name)
+    return _DIALECTS[name]
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class Tx:
     """One open transaction.  Methods are the queries maildesk needs, by name."""
 
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+        self.d = _dialect(conn)
 
     # --- journal ------------------------------------------------------------------------
 
     def journal(self, raw: bytes, message_id: str, source: str, now: datetime) -> JournalEntry:
         key, digest = dedupe_key(raw, message_id)
-        stmt = (
-            _insert(self.s, InboundMessage)
-            .values(
-                dedupe_key=key,
-                message_id=message_id,
-                sha256=digest,
-                source=source,
-                size=len(raw),
-                raw=raw,
-                received_at=now,
-                status="pending",
-                outcome="",
-                quarantine_reason="",
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(InboundMessage.id)
-        )
-        new_id = self.s.execute(stmt).scalar()
+        values = {
+            "dedupe_key": key, "message_id": message_id, "sha256": digest, "source": source,
+            "size": len(raw), "raw": raw, "received_at": now, "status": "pending",
+            "outcome": "", "quarantine_reason": "",
+        }  # fmt: skip
+        new_id = self.c.execute(self.d.journal, values).scalar()
         if new_id is not None:
             return JournalEntry(new_id, duplicate=False)
-        existing = self.s.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
+        existing = self.c.scalar(select(ci.id).where(ci.dedupe_key == key))
         assert existing is not None
         return JournalEntry(existing, duplicate=True)
 
     def lock_pending(self, inbound_id: int) -> PendingMessage | None:
         """Take one pending message for processing; None if done or held by another daemon."""
-        row = self.s.execute(
-            select(InboundMessage.id, InboundMessage.raw, InboundMessage.source)
-            .where(InboundMessage.id == inbound_id, InboundMessage.status == "pending")
-            .with_for_update(skip_locked=True)
-        ).first()
+        row = self.c.execute(LOCK_PENDING, {"id": inbound_id}).first()
         return PendingMessage(row.id, row.raw, row.source) if row else None
 
     def finish_inbound(
         self, inbound_id: int, now: datetime, outcome: str, ticket_id: int | None
     ) -> None:
-        self.s.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id)
-            .values(status="processed", outcome=outcome, processed_at=now, ticket_id=ticket_id)
-        )
+        params = {"b_id": inbound_id, "outcome": outcome, "now": now, "ticket_id": ticket_id}
+        self.c.execute(FINISH_INBOUND, params)
 
     def quarantine(self, inbound_id: int, now: datetime, reason: str) -> None:
-        self.s.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id)
-            .values(status="quarantined", quarantine_reason=reason[:4000], processed_at=now)
-        )
+        self.c.execute(QUARANTINE, {"b_id": inbound_id, "reason": reason[:4000], "now": now})
 
     def pending_ids(self, limit: int) -> list[int]:
-        return list(
-            self.s.scalars(
-                select(InboundMessage.id)
-                .where(InboundMessage.status == "pending")
-                .order_by(InboundMessage.id)
-                .limit(limit)
-            )
-        )
+        query = select(ci.id).where(ci.status == "pending").order_by(ci.id).limit(limit)
+        return list(self.c.scalars(query))
 
     def quarantined(self) -> list[QuarantineRow]:
-        rows = self.s.execute(
-            select(InboundMessage)
-            .where(InboundMessage.status == "quarantined")
-            .order_by(InboundMessage.id)
-        ).scalars()
-        return [
-            QuarantineRow(r.id, r.source, r.message_id, r.size, r.received_at, r.quarantine_reason)
-            for r in rows
-        ]
+        query = (
+            select(ci.id, ci.source, ci.message_id, ci.size, ci.received_at, ci.quarantine_reason)
+            .where(ci.status == "quarantined")
+            .order_by(ci.id)
+        )
+        return [QuarantineRow(*row) for row in self.c.execute(query)]
 
     def inbound_raw(self, inbound_id: int) -> bytes | None:
-        return self.s.scalar(select(InboundMessage.raw).where(InboundMessage.id == inbound_id))
+        return self.c.scalar(select(ci.raw).where(ci.id == inbound_id))
 
     def release_quarantined(self, inbound_id: int) -> bool:
-        result = self.s.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id, InboundMessage.status == "quarantined")
+        result = self.c.execute(
+            update(T_INBOUND)
+            .where(ci.id == inbound_id, ci.status == "quarantined")
             .values(status="pending", quarantine_reason="")
         )
-        return bool(getattr(result, "rowcount", 0))
+        return _rowcount(result) > 0
 
     # --- tickets ------------------------------------------------------------------------
 
     def next_sequence(self, key: str) -> int:
         """Per-key counter; the row lock makes it unique and gap-free across daemons."""
-        stmt = _insert(self.s, TicketCounter).values(key=key, last=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"], set_={"last": TicketCounter.last + 1}
-        ).returning(TicketCounter.last)
-        value = self.s.execute(stmt).scalar()
+        value = self.c.execute(self.d.next_sequence, {"key": key}).scalar()
         assert value is not None
         return int(value)
 
     def create_ticket(
         self, number: str, new: NewTicket, now: datetime, inbound_id: int | None
     ) -> TicketView:
-        ticket = Ticket(
-            number=number,
-            subject=new.subject,
-            description=new.description,
-            requester_name=new.requester.name,
-            requester_email=new.requester.email,
-            department=new.department,
-            employee_id=new.employee_id,
-            status=Status.NEW.value,
-            priority=new.priority,
-            category=new.category,
-            type=new.type,
-            assignee="",
-            group_name="",
-            created_at=now,
-            updated_at=now,
-        )
-        self.s.add(ticket)
-        self.s.flush()
-        self.add_event(ticket.id, now, new.requester.email, "created", inbound_id)
-        return _view(ticket)
+        values = {
+            "number": number, "subject": new.subject, "description": new.description,
+            "requester_name": new.requester.name, "requester_email": new.requester.email,
+            "department": new.department, "employee_id": new.employee_id,
+            "status": Status.NEW.value, "priority": new.priority, "category": new.category,
+            "type": new.type, "assignee": "", "group_name": "", "created_at": now,
+            "updated_at": now, "first_response_at": None, "resolved_at": None,
+            "closed_at": None,
+        }  # fmt: skip
+        ticket_id = self.c.execute(INSERT_TICKET, values).scalar_one()
+        self.add_event(ticket_id, now, new.requester.email, "created", inbound_id)
+        return _view({**values, "id": ticket_id})
 
     def add_event(
         self,
@@ -232,107 +261,83 @@ class Tx:
         old: str = "",
         new: str = "",
     ) -> None:
-        self.s.add(
-            TicketEvent(
-                ticket_id=ticket_id,
-                at=now,
-                actor=actor,
-                kind=kind,
-                field=field,
-                old_value=old,
-                new_value=new,
-                text=text,
-                inbound_id=inbound_id,
-            )
-        )
+        values = {
+            "ticket_id": ticket_id, "at": now, "actor": actor, "kind": kind, "field": field,
+            "old_value": old, "new_value": new, "text": text, "inbound_id": inbound_id,
+        }  # fmt: skip
+        self.c.execute(INSERT_EVENT, values)
 
     def touch_ticket(self, ticket_id: int, now: datetime) -> None:
-        self.s.execute(update(Ticket).where(Ticket.id == ticket_id).values(updated_at=now))
+        self.c.execute(TOUCH_TICKET, {"b_id": ticket_id, "now": now})
 
     def remember_message_id(self, message_id: str, ticket_id: int, direction: str) -> None:
         if not message_id:
             return
-        stmt = (
-            _insert(self.s, KnownMessageId)
-            .values(message_id=message_id, ticket_id=ticket_id, direction=direction)
-            .on_conflict_do_nothing(index_elements=["message_id"])
-        )
-        self.s.execute(stmt)
+        values = {"message_id": message_id, "ticket_id": ticket_id, "direction": direction}
+        self.c.execute(self.d.message_id, values)
 
     def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         if not message_ids:
             return None
-        rows = self.s.execute(
-            select(KnownMessageId.message_id, KnownMessageId.ticket_id).where(
-                KnownMessageId.message_id.in_(list(message_ids))
+        rows = self.c.execute(
+            select(T_MSGIDS.c.message_id, T_MSGIDS.c.ticket_id).where(
+                T_MSGIDS.c.message_id.in_(list(message_ids))
             )
         ).all()
         by_id = {r.message_id: r.ticket_id for r in rows}
         for mid in message_ids:  # first match in the caller's order of preference
             if mid in by_id:
-                return self._ref(by_id[mid])
+                row = self.c.execute(TICKET_BY_ID, {"id": by_id[mid]}).mappings().first()
+                return _ref(row) if row else None
         return None
 
     def ticket_by_number(self, number: str) -> TicketRef | None:
-        ticket = self.s.scalar(select(Ticket).where(Ticket.number == number))
-        return _ref(ticket) if ticket else None
-
-    def _ref(self, ticket_id: int) -> TicketRef | None:
-        ticket = self.s.get(Ticket, ticket_id)
-        return _ref(ticket) if ticket else None
+        row = self.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
+        return _ref(row) if row else None
 
     def ticket(self, number: str) -> TicketView | None:
-        ticket = self.s.scalar(select(Ticket).where(Ticket.number == number))
-        return _view(ticket) if ticket else None
+        row = self.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
+        return _view(row) if row else None
 
     def tickets(self, status: str | None = None, limit: int = 100) -> list[TicketView]:
-        query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+        query = select(T_TICKETS).order_by(ct.id.desc()).limit(limit)
         if status:
-            query = query.where(Ticket.status == status)
-        return [_view(t) for t in self.s.scalars(query)]
+            query = query.where(ct.status == status)
+        return [_view(row) for row in self.c.execute(query).mappings()]
 
     def events(self, ticket_id: int) -> list[dict[str, Any]]:
-        rows = self.s.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
-        )
+        e = T_EVENTS.c
+        query = select(T_EVENTS).where(e.ticket_id == ticket_id).order_by(e.id)
         return [
             {
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "kind": e.kind,
-                "field": e.field,
-                "old": e.old_value,
-                "new": e.new_value,
-                "text": e.text,
-                "inbound_id": e.inbound_id,
+                "at": r["at"].isoformat(),
+                "actor": r["actor"],
+                "kind": r["kind"],
+                "field": r["field"],
+                "old": r["old_value"],
+                "new": r["new_value"],
+                "text": r["text"],
+                "inbound_id": r["inbound_id"],
             }
-            for e in rows
+            for r in self.c.execute(query).mappings()
         ]
 
     def count_tickets(self) -> int:
-        return int(self.s.scalar(select(func.count()).select_from(Ticket)) or 0)
+        return int(self.c.scalar(select(func.count()).select_from(T_TICKETS)) or 0)
 
     # --- outbox -------------------------------------------------------------------------
 
     def enqueue(
         self, mail: OutgoingMail, ticket_id: int | None, inbound_id: int | None, now: datetime
     ) -> None:
-        self.s.add(
-            OutboxMessage(
-                ticket_id=ticket_id,
-                inbound_id=inbound_id,
-                kind=mail.kind,
-                mail_from=mail.mail_from,
-                recipients=json.dumps(list(mail.recipients)),
-                subject=mail.subject,
-                message_id=mail.message_id,
-                raw=mail.raw,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        values = {
+            "ticket_id": ticket_id, "inbound_id": inbound_id, "kind": mail.kind,
+            "mail_from": mail.mail_from, "recipients": json.dumps(list(mail.recipients)),
+            "subject": mail.subject, "message_id": mail.message_id, "raw": mail.raw,
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "claimed_until": None,
+            "claimed_by": "", "last_error": "", "created_at": now, "sent_at": None,
+        }  # fmt: skip
+        self.c.execute(INSERT_OUTBOX, values)
         if ticket_id is not None:
             self.remember_message_id(mail.message_id, ticket_id, "out")
 
@@ -341,43 +346,45 @@ class Tx:
     ) -> list[ClaimedMail]:
         """Take due rows (pending, or 'sending' whose claimant died) for this sender."""
         due = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+            and_(co.status == "pending", co.next_attempt_at <= now),
+            and_(co.status == "sending", co.claimed_until < now),
         )
-        rows = self.s.scalars(
-            select(OutboxMessage)
+        rows = self.c.execute(
+            select(co.id, co.mail_from, co.recipients, co.raw, co.attempts)
             .where(due)
-            .order_by(OutboxMessage.id)
+            .order_by(co.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            row.status = "sending"
-            row.claimed_by = holder
-            row.claimed_until = now + hold
+        if rows:
+            self.c.execute(
+                update(T_OUTBOX)
+                .where(co.id.in_([r.id for r in rows]))
+                .values(status="sending", claimed_by=holder, claimed_until=now + hold)
+            )
         return [
             ClaimedMail(r.id, r.mail_from, tuple(json.loads(r.recipients)), r.raw, r.attempts)
             for r in rows
         ]
 
+    def renew_claims(self, holder: str, until: datetime) -> None:
+        self.c.execute(
+            update(T_OUTBOX)
+            .where(co.status == "sending", co.claimed_by == holder)
+            .values(claimed_until=until)
+        )
+
     def release_stale_claims(self, holder_prefix: str, now: datetime) -> int:
         """Queue again what an earlier run of this node claimed but never finished."""
-        result = self.s.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.status == "sending",
-                OutboxMessage.claimed_by.startswith(holder_prefix, autoescape=True),
-            )
+        result = self.c.execute(
+            update(T_OUTBOX)
+            .where(co.status == "sending", co.claimed_by.startswith(holder_prefix, autoescape=True))
             .values(status="pending", next_attempt_at=now, claimed_until=None)
         )
-        return int(getattr(result, "rowcount", 0))
+        return _rowcount(result)
 
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        self.s.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
-            .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, last_error="")
-        )
+        self.c.execute(MARK_SENT, {"b_id": outbox_id, "now": now})
 
     def mark_failed_attempt(
         self, outbox_id: int, error: str, retry_at: datetime | None, attempts: int
@@ -386,50 +393,49 @@ class Tx:
         values: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error}
         if retry_at:
             values["next_attempt_at"] = retry_at
-        self.s.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
+        self.c.execute(update(T_OUTBOX).where(co.id == outbox_id).values(**values))
 
     def outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxRow]:
         query = (
-            select(OutboxMessage, Ticket.number)
-            .join(Ticket, Ticket.id == OutboxMessage.ticket_id, isouter=True)
-            .order_by(OutboxMessage.id.desc())
+            select(T_OUTBOX, ct.number)
+            .join(T_TICKETS, ct.id == co.ticket_id, isouter=True)
+            .order_by(co.id.desc())
             .limit(limit)
         )
         if status:
-            query = query.where(OutboxMessage.status == status)
-        return [_outbox_row(row, number or "") for row, number in self.s.execute(query).all()]
+            query = query.where(co.status == status)
+        return [_outbox_row(row) for row in self.c.execute(query).mappings()]
 
     def outbox_raw(self, outbox_id: int) -> bytes | None:
-        return self.s.scalar(select(OutboxMessage.raw).where(OutboxMessage.id == outbox_id))
+        return self.c.scalar(select(co.raw).where(co.id == outbox_id))
 
     def retry_outbox(self, now: datetime, outbox_id: int | None) -> int:
         """Put failed rows (one, or all) back in the queue; returns how many."""
-        query = update(OutboxMessage).where(OutboxMessage.status == "failed")
+        query = update(T_OUTBOX).where(co.status == "failed")
         if outbox_id is not None:
-            query = query.where(OutboxMessage.id == outbox_id)
-        result = self.s.execute(
+            query = query.where(co.id == outbox_id)
+        result = self.c.execute(
             query.values(status="pending", attempts=0, next_attempt_at=now, last_error="")
         )
-        return int(getattr(result, "rowcount", 0))
+        return _rowcount(result)
 
     def outbox_counts(self) -> dict[str, int]:
-        rows = self.s.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
+        rows = self.c.execute(select(co.status, func.count()).group_by(co.status)).all()
         return {status: int(n) for status, n in rows}
 
     # --- mailboxes and leases ----------------------------------------------------------
 
     def mailbox_state(self, name: str) -> tuple[int, int] | None:
-        row = self.s.get(MailboxState, name)
-        return (row.uidvalidity, row.last_uid) if row else None
+        m = T_MAILBOXES.c
+        row = self.c.execute(select(m.uidvalidity, m.last_uid).where(m.name == name)).first()
+        return (int(row[0]), int(row[1])) if row else None
 
     def save_mailbox_state(self, name: str, uidvalidity: int, last_uid: int) -> None:
-        row = self.s.get(MailboxState, name)
-        if row is None:
-            self.s.add(MailboxState(name=name, uidvalidity=uidvalidity, last_uid=last_uid))
-        else:
-            row.uidvalidity, row.last_uid = uidvalidity, last_uid
+        m = T_MAILBOXES.c
+        values = {"uidvalidity": uidvalidity, "last_uid": last_uid}
+        result = self.c.execute(update(T_MAILBOXES).where(m.name == name).values(**values))
+        if _rowcount(result) == 0:
+            self.c.execute(insert(T_MAILBOXES).values(name=name, **values))
 
     def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
         """Hold `name` until now+ttl if it is free, expired, or already ours.
@@ -438,78 +444,80 @@ class Tx:
         predecessor's lease at once instead of waiting for it to expire.
         """
         node = holder.rsplit(":", 1)[0] + ":"
-        self.s.execute(
-            _insert(self.s, Lease)
-            .values(name=name, holder=holder, expires_at=now + ttl)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        result = self.s.execute(
-            update(Lease)
+        lease = T_LEASES.c
+        self.c.execute(self.d.lease, {"name": name, "holder": holder, "expires_at": now + ttl})
+        result = self.c.execute(
+            update(T_LEASES)
             .where(
-                Lease.name == name,
+                lease.name == name,
                 or_(
-                    Lease.holder == holder,
-                    Lease.holder.startswith(node, autoescape=True),
-                    Lease.expires_at < now,
+                    lease.holder == holder,
+                    lease.holder.startswith(node, autoescape=True),
+                    lease.expires_at < now,
                 ),
             )
             .values(holder=holder, expires_at=now + ttl)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return _rowcount(result) > 0
+
+    def lease_holder(self, name: str) -> str | None:
+        lease = T_LEASES.c
+        return self.c.scalar(select(lease.holder).where(lease.name == name))
 
     def release_lease(self, name: str, holder: str) -> None:
-        self.s.execute(
-            update(Lease)
-            .where(Lease.name == name, Lease.holder == holder)
+        lease = T_LEASES.c
+        self.c.execute(
+            update(T_LEASES)
+            .where(lease.name == name, lease.holder == holder)
             .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
         )
 
 
-def _ref(ticket: Ticket) -> TicketRef:
+def _ref(row: Any) -> TicketRef:
     return TicketRef(
-        ticket.id, ticket.number, ticket.status, ticket.subject, ticket.requester_email
+        row["id"], row["number"], row["status"], row["subject"], row["requester_email"]
     )
 
 
-def _view(t: Ticket) -> TicketView:
+def _view(row: Any) -> TicketView:
     return TicketView(
-        id=t.id,
-        number=t.number,
-        subject=t.subject,
-        description=t.description,
-        requester_name=t.requester_name,
-        requester_email=t.requester_email,
-        department=t.department,
-        employee_id=t.employee_id,
-        status=t.status,
-        priority=t.priority,
-        category=t.category,
-        type=t.type,
-        assignee=t.assignee,
-        group=t.group_name,
-        created_at=t.created_at,
-        updated_at=t.updated_at,
-        first_response_at=t.first_response_at,
-        resolved_at=t.resolved_at,
-        closed_at=t.closed_at,
+        id=row["id"],
+        number=row["number"],
+        subject=row["subject"],
+        description=row["description"],
+        requester_name=row["requester_name"],
+        requester_email=row["requester_email"],
+        department=row["department"],
+        employee_id=row["employee_id"],
+        status=row["status"],
+        priority=row["priority"],
+        category=row["category"],
+        type=row["type"],
+        assignee=row["assignee"],
+        group=row["group_name"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        first_response_at=row["first_response_at"],
+        resolved_at=row["resolved_at"],
+        closed_at=row["closed_at"],
     )
 
 
-def _outbox_row(row: OutboxMessage, number: str) -> OutboxRow:
+def _outbox_row(row: Any) -> OutboxRow:
     return OutboxRow(
-        id=row.id,
-        ticket_number=number,
-        kind=row.kind,
-        mail_from=row.mail_from,
-        recipients=tuple(json.loads(row.recipients)),
-        subject=row.subject,
-        message_id=row.message_id,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        sent_at=row.sent_at,
+        id=row["id"],
+        ticket_number=row["number"] or "",
+        kind=row["kind"],
+        mail_from=row["mail_from"],
+        recipients=tuple(json.loads(row["recipients"])),
+        subject=row["subject"],
+        message_id=row["message_id"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
     )
 
 
@@ -519,8 +527,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield Tx(session)
+        with self.engine.begin() as conn:
+            yield Tx(conn)
 
     @property
     def dialect(self) -> str:

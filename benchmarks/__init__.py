@@ -1,0 +1,1 @@
+"""Benchmarks for maildesk (run from the repository root: `python -m benchmarks.ingest`)."""
