@@ -8,23 +8,26 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import queue
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 
 from aiosmtpd.controller import Controller
 
 from maildesk.config import Config
-from maildesk.mailbox import Fetcher
+from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service, utcnow
 from maildesk.store import JournalEntry
 
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
+STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
 ERROR_BACKOFF_SECONDS = 2.0
 
 
@@ -49,6 +52,7 @@ class Daemon:
         self.stop = threading.Event()
         self.inbox_ready = threading.Event()
         self.outbox_ready = threading.Event()
+        self.intake_queue: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.sender = Sender(self.store, transport, cfg.outbox, self.holder, clock)
         self.transport = transport
 
@@ -111,7 +115,8 @@ class Daemon:
 
     # --- events between threads --------------------------------------------------------
 
-    def _stored(self, _entry: JournalEntry) -> None:
+    def _stored(self, entry: JournalEntry) -> None:
+        self.intake_queue.put(entry.id)
         self.inbox_ready.set()
 
     def _processed(self, outcomes: list[Outcome]) -> None:
@@ -121,10 +126,17 @@ class Daemon:
     # --- loops -------------------------------------------------------------------------
 
     def _processor_loop(self) -> None:
-        """Process whatever the journal holds: SMTP intake, and leftovers from a crash."""
+        """Process what the SMTP intake stored, and every so often whatever the journal
+        still holds from before (a crash, a database outage): at start, all of it."""
+        stale_after = timedelta(0)
+        next_sweep = 0.0
         while not self.stop.is_set():
             try:
-                handled = self.process_journal()
+                handled = self._process_ids(self._drain_intake())
+                if time.monotonic() >= next_sweep:
+                    handled += self.process_journal(self.clock() - stale_after)
+                    stale_after = timedelta(seconds=STALE_SECONDS)
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
             except Exception:
                 log.exception("journal processing failed; retrying")
                 self.stop.wait(ERROR_BACKOFF_SECONDS)
@@ -133,16 +145,27 @@ class Daemon:
                 self.inbox_ready.wait(SWEEP_SECONDS)
                 self.inbox_ready.clear()
 
-    def process_journal(self) -> int:
+    def _drain_intake(self) -> list[int]:
+        ids: list[int] = []
+        while not self.intake_queue.empty() and len(ids) < 500:
+            ids.append(self.intake_queue.get_nowait())
+        return ids
+
+    def process_journal(self, received_before: datetime | None = None) -> int:
+        """Process pending journal entries (those received before a time, if given)."""
         with self.store.transaction() as tx:
-            ids = tx.pending_ids(100)
-        outcomes = []
-        for inbound_id in ids:
+            ids = tx.pending_ids(500, received_before)
+        return self._process_ids(ids)
+
+    def _process_ids(self, ids: list[int]) -> int:
+        handled = 0
+        for chunk in chunks(ids, PROCESS_CHUNK):
             if self.stop.is_set():
                 break
-            outcomes.append(self.service.process(inbound_id))
-        self._processed(outcomes)
-        return len(outcomes)
+            outcomes = self.service.process_many(chunk)
+            self._processed(outcomes)
+            handled += len(outcomes)
+        return handled
 
     def _sender_loop(self) -> None:
         while not self.stop.is_set():

@@ -27,6 +27,7 @@ from maildesk.store import Store
 log = logging.getLogger("maildesk.imap")
 IDLE_RESTART_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the 29-minute timeout
 MAX_BACKOFF_SECONDS = 60.0
+PROCESS_CHUNK = 25  # messages per transaction: fewer commits, yet the sender gets its turn
 
 
 class LeaseLost(Exception):
@@ -171,8 +172,8 @@ class Fetcher:
         source = f"imap:{self.mb.name}:{uidvalidity}"
         items = [(bytes(fetched[u][b"BODY[]"]), f"{source}:{u}") for u in present]
         entries = self.service.receive_many(items)
-        outcomes = [self.service.process(e.id) for e in entries]
-        self.on_processed(outcomes)
+        for chunk in chunks([e.id for e in entries], PROCESS_CHUNK):
+            self.on_processed(self.service.process_many(chunk))
         self._mark_done(client, present)
         with self.store.transaction() as tx:
             tx.save_mailbox_state(self.mb.name, uidvalidity, batch[-1])

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from maildesk.config import Config
 from maildesk.domain import Decision, Facts, FollowUp, Ignore, Inbound, NewTicket, Person
@@ -88,39 +88,45 @@ class Service:
     def process_pending(self, limit: int = 1000) -> list[Outcome]:
         with self.store.transaction() as tx:
             ids = tx.pending_ids(limit)
-        return [self.process(i) for i in ids]
+        return self.process_many(ids)
 
     def process(self, inbound_id: int) -> Outcome:
-        try:
-            outcome = self._process(inbound_id)
-        except (OperationalError, DBAPIError):
-            raise  # the database is the problem: leave the message pending for a retry
-        except Exception as exc:
-            log.exception("internal error on journal entry #%s", inbound_id)
-            outcome = self._quarantine(inbound_id, f"internal error: {type(exc).__name__}: {exc}")
-        _log_outcome(outcome)
-        return outcome
+        return self.process_many([inbound_id])[0]
 
-    def _process(self, inbound_id: int) -> Outcome:
+    def process_many(self, ids: Sequence[int]) -> list[Outcome]:
+        """Process journal entries in one transaction, each inside its own savepoint:
+        one that fails is quarantined without undoing the others.  A database outage
+        rolls everything back and leaves the entries pending, to be retried."""
         now = self.clock()
         with self.store.transaction() as tx:
-            pending = tx.lock_pending(inbound_id)
-            if pending is None:
-                return Outcome(
-                    "skipped", "already processed or taken by another daemon", inbound_id
-                )
-            try:
-                inbound = parse(pending.raw)
-            except ParseError as exc:
-                tx.quarantine(inbound_id, now, str(exc))
-                return Outcome("quarantined", str(exc), inbound_id)
-            decision = plan.decide(inbound, self._facts(tx, inbound), self.cfg)
-            return self._apply(tx, inbound_id, inbound, decision, now)
+            outcomes = [self._process_isolated(tx, inbound_id, now) for inbound_id in ids]
+        for outcome in outcomes:  # logged once committed
+            _log_outcome(outcome)
+        return outcomes
 
-    def _quarantine(self, inbound_id: int, reason: str) -> Outcome:
-        with self.store.transaction() as tx:
-            tx.quarantine(inbound_id, self.clock(), reason)
-        return Outcome("quarantined", reason, inbound_id)
+    def _process_isolated(self, tx: Tx, inbound_id: int, now: datetime) -> Outcome:
+        pending = tx.lock_pending(inbound_id)  # the row lock outlives a savepoint rollback
+        if pending is None:
+            return Outcome("skipped", "already processed or taken by another daemon", inbound_id)
+        try:
+            with tx.savepoint():
+                return self._process_one(tx, inbound_id, pending.raw, now)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            log.exception("internal error on journal entry #%s", inbound_id)
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            tx.quarantine(inbound_id, now, reason)
+            return Outcome("quarantined", reason, inbound_id)
+
+    def _process_one(self, tx: Tx, inbound_id: int, raw: bytes, now: datetime) -> Outcome:
+        try:
+            inbound = parse(raw)
+        except ParseError as exc:
+            tx.quarantine(inbound_id, now, str(exc))
+            return Outcome("quarantined", str(exc), inbound_id)
+        decision = plan.decide(inbound, self._facts(tx, inbound), self.cfg)
+        return self._apply(tx, inbound_id, inbound, decision, now)
 
     def _facts(self, tx: Tx, inbound: Inbound) -> Facts:
         by_number = None

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import (
@@ -172,6 +173,11 @@ class Tx:
         self.c = conn
         self.d = _dialect(conn)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.c.begin_nested():
+            yield
+
     # --- journal ------------------------------------------------------------------------
 
     def journal(self, raw: bytes, message_id: str, source: str, now: datetime) -> JournalEntry:
@@ -202,8 +208,10 @@ class Tx:
     def quarantine(self, inbound_id: int, now: datetime, reason: str) -> None:
         self.c.execute(QUARANTINE, {"b_id": inbound_id, "reason": reason[:4000], "now": now})
 
-    def pending_ids(self, limit: int) -> list[int]:
+    def pending_ids(self, limit: int, received_before: datetime | None = None) -> list[int]:
         query = select(ci.id).where(ci.status == "pending").order_by(ci.id).limit(limit)
+        if received_before is not None:
+            query = query.where(ci.received_at < received_before)
         return list(self.c.scalars(query))
 
     def quarantined(self) -> list[QuarantineRow]:
@@ -344,28 +352,37 @@ class Tx:
     def claim_outbox(
         self, now: datetime, limit: int, holder: str, hold: timedelta
     ) -> list[ClaimedMail]:
-        """Take due rows (pending, or 'sending' whose claimant died) for this sender."""
-        due = or_(
-            and_(co.status == "pending", co.next_attempt_at <= now),
-            and_(co.status == "sending", co.claimed_until < now),
+        """Take due rows (pending, or 'sending' whose claimant died) for this sender.
+
+        Ids first (index on status, id; no row bodies read while choosing), then the
+        claimed rows themselves.
+        """
+        ids = self._due_ids(co.status == "pending", co.next_attempt_at <= now, limit)
+        if len(ids) < limit:
+            ids += self._due_ids(co.status == "sending", co.claimed_until < now, limit - len(ids))
+        if not ids:
+            return []
+        self.c.execute(
+            update(T_OUTBOX)
+            .where(co.id.in_(ids))
+            .values(status="sending", claimed_by=holder, claimed_until=now + hold)
         )
         rows = self.c.execute(
             select(co.id, co.mail_from, co.recipients, co.raw, co.attempts)
-            .where(due)
+            .where(co.id.in_(ids))
             .order_by(co.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if rows:
-            self.c.execute(
-                update(T_OUTBOX)
-                .where(co.id.in_([r.id for r in rows]))
-                .values(status="sending", claimed_by=holder, claimed_until=now + hold)
-            )
+        )
         return [
             ClaimedMail(r.id, r.mail_from, tuple(json.loads(r.recipients)), r.raw, r.attempts)
             for r in rows
         ]
+
+    def _due_ids(self, status: Any, due: Any, limit: int) -> list[int]:
+        query = (
+            select(co.id).where(status, due).order_by(co.id).limit(limit)
+            .with_for_update(skip_locked=True)
+        )  # fmt: skip
+        return list(self.c.scalars(query))
 
     def renew_claims(self, holder: str, until: datetime) -> None:
         self.c.execute(
@@ -524,11 +541,23 @@ def _outbox_row(row: Any) -> OutboxRow:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time and its busy handler sleeps and retries, so a
+        # thread waiting for the lock can starve; an in-process lock hands it over at once.
+        self._lock: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.engine.begin() as conn:
-            yield Tx(conn)
+        if getattr(self._local, "open", False):
+            raise RuntimeError("a transaction is already open in this thread: nest work in it")
+        self._local.open = True
+        try:
+            with self._lock, self.engine.begin() as conn:
+                yield Tx(conn)
+        finally:
+            self._local.open = False
 
     @property
     def dialect(self) -> str:
