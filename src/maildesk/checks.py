@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import smtplib
 import socket
@@ -76,7 +77,21 @@ def _outbox(cfg: Config) -> str:
 
 def _port_free(cfg: Config) -> str:
     intake = cfg.smtp_intake
-    with socket.socket(socket.AF_INET6 if ":" in intake.host else socket.AF_INET) as sock:
+    family = socket.AF_INET6 if ":" in intake.host else socket.AF_INET
+    with socket.socket(family) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((intake.host, intake.port))
+        try:
+            sock.bind((intake.host, intake.port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or not _answers_smtp(intake.host, intake.port):
+                raise
+            return f"{intake.host}:{intake.port} answers SMTP already (maildesk running?)"
     return f"{intake.protocol} on {intake.host}:{intake.port} is free to listen on"
+
+
+def _answers_smtp(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=5) as conn:
+            return conn.recv(4).startswith(b"220")
+    except OSError:
+        return False

@@ -126,6 +126,9 @@ def make_transport(cfg: OutboxConfig) -> Transport:
     return SmtpTransport(cfg)
 
 
+MARK_EVERY = 10
+
+
 def backoff(cfg: OutboxConfig, attempts: int) -> timedelta:
     seconds = cfg.backoff_seconds * (2 ** max(0, attempts - 1))
     return timedelta(seconds=min(seconds, cfg.backoff_max_seconds))
@@ -151,20 +154,26 @@ class Sender:
 
         Claims last `hold` (two send timeouts) and are renewed while the batch is
         worked through, so a daemon that dies leaves its rows to the others soon.
+        Sent mail is recorded MARK_EVERY at a time: a crash before that commit
+        resends at most that many mails (the same ones, with the same Message-ID).
         """
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
             batch = tx.claim_outbox(self.clock(), self.cfg.batch_size, self.holder, hold)
+        sent: list[ClaimedMail] = []
         renew_at = time.monotonic() + hold.total_seconds() / 2
         for mail in batch:
-            if time.monotonic() > renew_at:
-                with self.store.transaction() as tx:
-                    tx.renew_claims(self.holder, self.clock() + hold)
+            if self._send_one(mail):
+                sent.append(mail)
+            if len(sent) >= MARK_EVERY or time.monotonic() > renew_at:
+                self._record_sent(sent, hold)
+                sent = []
                 renew_at = time.monotonic() + hold.total_seconds() / 2
-            self._send_one(mail)
+        if sent:
+            self._record_sent(sent, hold)
         return len(batch)
 
-    def _send_one(self, mail: ClaimedMail) -> None:
+    def _send_one(self, mail: ClaimedMail) -> bool:
         try:
             self.transport.send(mail)
         except PermanentFailure as exc:
@@ -172,8 +181,15 @@ class Sender:
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             self._record_failure(mail, f"{type(exc).__name__}: {exc}", retry=True)
         else:
-            with self.store.transaction() as tx:
-                tx.mark_sent(mail.id, self.clock())
+            return True
+        return False
+
+    def _record_sent(self, sent: list[ClaimedMail], hold: timedelta) -> None:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            tx.mark_sent([m.id for m in sent], now)
+            tx.renew_claims(self.holder, now + hold)
+        for mail in sent:
             log.info("outbox #%s: sent to %s", mail.id, ", ".join(mail.recipients))
 
     def _record_failure(self, mail: ClaimedMail, error: str, retry: bool) -> None:

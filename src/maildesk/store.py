@@ -400,8 +400,9 @@ class Tx:
         )
         return _rowcount(result)
 
-    def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        self.c.execute(MARK_SENT, {"b_id": outbox_id, "now": now})
+    def mark_sent(self, outbox_ids: Sequence[int], now: datetime) -> None:
+        if outbox_ids:
+            self.c.execute(MARK_SENT, [{"b_id": i, "now": now} for i in outbox_ids])
 
     def mark_failed_attempt(
         self, outbox_id: int, error: str, retry_at: datetime | None, attempts: int
@@ -538,13 +539,35 @@ def _outbox_row(row: Any) -> OutboxRow:
     )
 
 
+class FairLock:
+    """First come, first served: a thread that releases and at once asks again waits
+    behind those already waiting (threading.Lock lets it jump the queue)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._cond.wait()
+
+    def __exit__(self, *_: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # SQLite has one writer at a time and its busy handler sleeps and retries, so a
         # thread waiting for the lock can starve; an in-process lock hands it over at once.
         self._lock: AbstractContextManager[Any] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+            FairLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
         self._local = threading.local()
 

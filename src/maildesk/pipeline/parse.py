@@ -71,7 +71,7 @@ def parse(raw: bytes) -> Inbound:
         subject=decode_header_value(msg.get("Subject"), hint),
         date=_date(msg.get("Date")),
         in_reply_to=_first_id(msg.get("In-Reply-To")),
-        references=tuple(MSGID.findall(_header_str(msg.get("References")))),
+        references=tuple(r[:900] for r in MSGID.findall(_header_str(msg.get("References")))),
         text=_clean_text(text),
         attachments=tuple(attachments),
         headers={h: decode_header_value(msg.get(h), hint) for h in KEPT_HEADERS if h in msg},
@@ -84,11 +84,10 @@ def _header_str(value: object) -> str:
 
 
 def _first_id(value: object) -> str:
+    """The first <id> in a header, at most 900 characters (the database keeps 1,000)."""
     text = _header_str(value)
     found = MSGID.search(text)
-    if found:
-        return found.group(1)
-    return text.strip().strip("<>")
+    return (found.group(1) if found else text.strip().strip("<>"))[:900]
 
 
 def _charset_hint(msg: email.message.Message) -> str | None:
