@@ -85,6 +85,16 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
 
 
+def print_rows(as_json: bool, rows: Sequence[Any], line: Callable[[Any], str]) -> int:
+    """Rows as a JSON list (for scripts) or one line each."""
+    if as_json:
+        print_json([asdict(r) for r in rows])
+    else:
+        for row in rows:
+            print(line(row))
+    return EX_OK
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -194,13 +204,12 @@ def cmd_tickets_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
         tickets = tx.tickets(args.status, args.limit)
-    if args.json:
-        print_json([asdict(t) for t in tickets])
-        return EX_OK
-    for t in tickets:
-        print(f"{t.number}  {t.status:<15} {t.priority:<7} {_when(t.created_at)}  "
-              f"{t.requester_email}  {t.subject}")  # fmt: skip
-    return EX_OK
+    return print_rows(args.json, tickets, _ticket_line)
+
+
+def _ticket_line(t: Any) -> str:
+    return (f"{t.number}  {t.status:<15} {t.priority:<7} {_when(t.created_at)}  "
+            f"{t.requester_email}  {t.subject}")  # fmt: skip
 
 
 def cmd_tickets_show(args: argparse.Namespace) -> int:
@@ -227,14 +236,13 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
         rows = tx.outbox(args.status, args.limit)
-    if args.json:
-        print_json([asdict(r) for r in rows])
-        return EX_OK
-    for r in rows:
-        error = f"  [{r.last_error}]" if r.last_error else ""
-        print(f"#{r.id:<6} {r.status:<8} tries={r.attempts} {r.ticket_number or '-'}  "
-              f"{','.join(r.recipients)}  {r.subject}{error}")  # fmt: skip
-    return EX_OK
+    return print_rows(args.json, rows, _outbox_line)
+
+
+def _outbox_line(r: Any) -> str:
+    error = f"  [{r.last_error}]" if r.last_error else ""
+    return (f"#{r.id:<6} {r.status:<8} tries={r.attempts} {r.ticket_number or '-'}  "
+            f"{','.join(r.recipients)}  {r.subject}{error}")  # fmt: skip
 
 
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
@@ -253,12 +261,9 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
         rows = tx.quarantined()
-    if args.json:
-        print_json([asdict(r) for r in rows])
-        return EX_OK
-    for r in rows:
-        print(f"#{r.id:<6} {_when(r.received_at)}  {r.source}  {r.reason}")
-    return EX_OK
+    return print_rows(
+        args.json, rows, lambda r: f"#{r.id:<6} {_when(r.received_at)}  {r.source}  {r.reason}"
+    )
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:

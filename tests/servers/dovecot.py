@@ -31,9 +31,10 @@ from types import TracebackType
 
 from imapclient import IMAPClient
 
+from .common import HOST, free_port, tail
+
 DOVECOT_BIN = "/usr/sbin/dovecot"
 IMAP_BIN = "/usr/lib/dovecot/imap"
-HOST = "127.0.0.1"
 # Mail is stored as this uid/gid when the tests run as root (Dovecot refuses
 # to store mail as root).
 ROOT_MAIL_USER = "nobody"
@@ -74,21 +75,6 @@ def _group_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no {path.name})"
-    return "\n".join(text.splitlines()[-lines:]) or f"({path.name} is empty)"
 
 
 class DovecotError(RuntimeError):
@@ -164,9 +150,9 @@ class Dovecot:
     def log_path(self) -> Path:
         return self._path("dovecot.log")
 
-    def log_tail(self, lines: int = 40) -> str:
+    def logtail(self, lines: int = 40) -> str:
         """The last lines of Dovecot's log and of its stdout/stderr."""
-        return f"{_tail(self.log_path, lines)}\n{_tail(self._path('stdout.log'), lines)}"
+        return f"{tail(self.log_path, lines)}\n{tail(self._path('stdout.log'), lines)}"
 
     # -- users -------------------------------------------------------------
 
@@ -258,8 +244,8 @@ class Dovecot:
 
     def _start_on_free_port(self) -> None:
         for attempt in range(1, PORT_ATTEMPTS + 1):
-            self.port = _free_port()
-            self.tls_port = _free_port() if self.tls else 0
+            self.port = free_port()
+            self.tls_port = free_port() if self.tls else 0
             self._write_users()
             self._path("dovecot.conf").write_text(self._config())
             self._spawn()
@@ -267,7 +253,7 @@ class Dovecot:
                 self._wait_ready()
                 return
             except DovecotError:
-                in_use = "Address already in use" in self.log_tail()
+                in_use = "Address already in use" in self.logtail()
                 if not in_use or attempt == PORT_ATTEMPTS:
                     raise
                 self._kill_and_reset_logs()
@@ -297,14 +283,14 @@ class Dovecot:
             if self._proc.poll() is not None:
                 raise DovecotError(
                     f"dovecot exited with status {self._proc.returncode} during startup; "
-                    f"log tail:\n{self.log_tail()}"
+                    f"log tail:\n{self.logtail()}"
                 )
             if self._greets():
                 return
             time.sleep(0.05)
         raise DovecotError(
             f"dovecot did not accept IMAP connections on {self.host}:{self.port} within "
-            f"{self.start_timeout:.0f}s; log tail:\n{self.log_tail()}"
+            f"{self.start_timeout:.0f}s; log tail:\n{self.logtail()}"
         )
 
     def _greets(self) -> bool:

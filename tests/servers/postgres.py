@@ -18,7 +18,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -29,9 +28,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from .common import HOST, free_port, tail
+
 PG_BIN_DIR = Path("/usr/lib/postgresql/15/bin")
 PG_BINARIES = ("initdb", "pg_ctl", "postgres")
-HOST = "127.0.0.1"
 SUPERUSER = "postgres"
 RUN_AS_WHEN_ROOT = "postgres"
 START_TIMEOUT = 30
@@ -60,21 +60,6 @@ def postgres_available(bin_dir: Path | str | None = None) -> str | None:
         except KeyError:
             return f"running as root but system user {RUN_AS_WHEN_ROOT!r} does not exist"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no {path.name})"
-    return "\n".join(text.splitlines()[-lines:]) or f"({path.name} is empty)"
 
 
 class PostgresError(RuntimeError):
@@ -141,8 +126,8 @@ class PostgresCluster:
     def log_path(self) -> Path:
         return self._path("postgres.log")
 
-    def log_tail(self, lines: int = 40) -> str:
-        return _tail(self.log_path, lines)
+    def logtail(self, lines: int = 40) -> str:
+        return tail(self.log_path, lines)
 
     # -- databases ---------------------------------------------------------
 
@@ -206,7 +191,7 @@ class PostgresCluster:
             )
         except subprocess.TimeoutExpired as exc:
             raise PostgresError(
-                f"{args[0]} timed out after {timeout:.0f}s; log tail:\n{self.log_tail()}"
+                f"{args[0]} timed out after {timeout:.0f}s; log tail:\n{self.logtail()}"
             ) from exc
 
     def _run_checked(self, args: Sequence[str], timeout: float) -> None:
@@ -214,7 +199,7 @@ class PostgresCluster:
         if result.returncode != 0:
             raise PostgresError(
                 f"{' '.join(args)} failed with status {result.returncode}:\n"
-                f"{result.stdout}{result.stderr}\nlog tail:\n{self.log_tail()}"
+                f"{result.stdout}{result.stderr}\nlog tail:\n{self.logtail()}"
             )
 
     def _initdb(self) -> None:
@@ -249,7 +234,7 @@ class PostgresCluster:
 
     def _start_on_free_port(self) -> None:
         for attempt in range(1, PORT_ATTEMPTS + 1):
-            self.port = _free_port()
+            self.port = free_port()
             self._write_config()
             args = ["pg_ctl", "start", "-w", "-t", str(START_TIMEOUT)]
             result = self._run([*args, "-D", str(self.data_dir), "-l", str(self.log_path)], 60)
@@ -258,10 +243,10 @@ class PostgresCluster:
                 return
             # pg_ctl -w may give up while the postmaster still runs: make sure it is gone.
             self._pg_ctl_stop()
-            if "Address already in use" not in self.log_tail() or attempt == PORT_ATTEMPTS:
+            if "Address already in use" not in self.logtail() or attempt == PORT_ATTEMPTS:
                 raise PostgresError(
                     f"pg_ctl start failed with status {result.returncode}:\n"
-                    f"{result.stdout}{result.stderr}\nlog tail:\n{self.log_tail()}"
+                    f"{result.stdout}{result.stderr}\nlog tail:\n{self.logtail()}"
                 )
 
     def _pg_ctl_stop(self) -> None:
