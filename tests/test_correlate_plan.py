@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,21 @@ from maildesk.domain import (
 )
 from maildesk.pipeline import correlate, plan
 from maildesk.pipeline.parse import parse
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Stands for automail.classify's result in these pure tests."""
+
+    kind: str
+    reason: str = ""
+    failed_recipients: tuple[str, ...] = ()
+    original_message_id: str = ""
+
+
+HUMAN = Verdict("human")
+AUTO_REPLY = Verdict("auto_reply", "Auto-Submitted: auto-replied")
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 CFG = config.parse(
     """
@@ -79,7 +95,7 @@ def inbound(
 
 def test_number_from_the_requester_is_trusted() -> None:
     found = correlate.find(inbound(), Facts(ticket_by_number=TICKET))
-    assert found == FollowUp(TICKET, "早上开机后黑屏，风扇在转。", "subject number")
+    assert found == correlate.Match(TICKET, "subject number", trusted=True)
 
 
 def test_number_from_the_requester_beats_references() -> None:
@@ -91,14 +107,15 @@ def test_number_from_the_requester_beats_references() -> None:
 
 def test_number_from_a_stranger_is_not_trusted() -> None:
     stranger = inbound(Address("Eve", "eve@evil.example"))
-    assert correlate.find(stranger, Facts(ticket_by_number=TICKET)) is None
+    found = correlate.find(stranger, Facts(ticket_by_number=TICKET))
+    assert found == correlate.Match(TICKET, "subject number", trusted=False)
 
 
 def test_stranger_with_references_is_matched_by_references() -> None:
     stranger = inbound(Address("李娜", "li.na@example.com"), in_reply_to="ack@example.com")
     facts = Facts(ticket_by_number=TICKET, ticket_by_reference=OTHER_TICKET)
     found = correlate.find(stranger, facts)
-    assert found == FollowUp(OTHER_TICKET, stranger.text, "references")
+    assert found == correlate.Match(OTHER_TICKET, "references", trusted=True)
 
 
 def test_no_facts_means_no_follow_up() -> None:
@@ -117,7 +134,7 @@ def test_referenced_ids_newest_first_without_duplicates() -> None:
 
 def test_own_loop_mail_is_ignored() -> None:
     own = inbound(headers={"x-maildesk-loop": "example.com"})
-    decision = plan.decide(own, Facts(ticket_by_reference=TICKET), CFG)
+    decision = plan.decide(own, Facts(ticket_by_reference=TICKET), CFG, NOW, HUMAN)
     assert isinstance(decision.action, Ignore)
     assert "X-Maildesk-Loop" in decision.action.reason
     assert decision.mails == ()
@@ -125,12 +142,12 @@ def test_own_loop_mail_is_ignored() -> None:
 
 def test_loop_header_of_another_installation_is_not_ignored() -> None:
     other = inbound(headers={"x-maildesk-loop": "other.example"})
-    assert isinstance(plan.decide(other, Facts(), CFG).action, NewTicket)
+    assert isinstance(plan.decide(other, Facts(), CFG, NOW, HUMAN).action, NewTicket)
 
 
 def test_follow_up_sends_no_mail() -> None:
     reply = inbound(in_reply_to="maildesk.IT-20261122-0001.x@example.com")
-    decision = plan.decide(reply, Facts(ticket_by_reference=TICKET), CFG)
+    decision = plan.decide(reply, Facts(ticket_by_reference=TICKET), CFG, NOW, HUMAN)
     assert decision.action == FollowUp(TICKET, reply.text, "references")
     assert decision.mails == ()
     assert decision.no_reply_reason is None
@@ -142,7 +159,7 @@ def test_new_ticket_gets_an_acknowledgment_threaded_to_the_message() -> None:
         in_reply_to="m1@client.example.com",
         references=("m0@client.example.com", "m1@client.example.com"),
     )
-    decision = plan.decide(message, Facts(), CFG)
+    decision = plan.decide(message, Facts(), CFG, NOW, HUMAN)
     assert decision.action == NewTicket(
         subject="电脑无法开机",
         description="早上开机后黑屏，风扇在转。",
@@ -169,14 +186,14 @@ def test_new_ticket_gets_an_acknowledgment_threaded_to_the_message() -> None:
 
 
 def test_acknowledgment_without_message_id() -> None:
-    decision = plan.decide(inbound(message_id="", references=("a@x",)), Facts(), CFG)
+    decision = plan.decide(inbound(message_id="", references=("a@x",)), Facts(), CFG, NOW, HUMAN)
     assert decision.mails == (
         MailPlan("ack", Address("张伟", "zhang.wei@example.com"), "", ("a@x",)),
     )
 
 
 def test_empty_subject_gets_a_placeholder() -> None:
-    action = plan.decide(inbound(subject=""), Facts(), CFG).action
+    action = plan.decide(inbound(subject=""), Facts(), CFG, NOW, HUMAN).action
     assert isinstance(action, NewTicket)
     assert action.subject == "(no subject)"
 
@@ -194,7 +211,7 @@ def test_empty_subject_gets_a_placeholder() -> None:
 def test_automatic_mail_opens_a_ticket_but_is_not_answered(
     message: Inbound, reason_part: str
 ) -> None:
-    decision = plan.decide(message, Facts(), CFG)
+    decision = plan.decide(message, Facts(), CFG, NOW, HUMAN)
     assert isinstance(decision.action, NewTicket)
     assert decision.action.requester.email == message.sender.email
     assert decision.mails == ()
@@ -207,20 +224,20 @@ def test_auto_reply_to_our_ack_is_a_follow_up_without_mail() -> None:
         headers={"auto-submitted": "auto-replied"},
         in_reply_to="maildesk.IT-20261122-0001.abc@example.com",
     )
-    decision = plan.decide(auto, Facts(ticket_by_reference=TICKET), CFG)
+    decision = plan.decide(auto, Facts(ticket_by_reference=TICKET), CFG, NOW, AUTO_REPLY)
     assert isinstance(decision.action, FollowUp)
     assert decision.mails == ()
 
 
 def test_directory_person_fills_department_and_employee_id() -> None:
     person = Person("zhang.wei@example.com", "张伟（目录）", "财务部", "E10023")
-    with_name = plan.decide(inbound(), Facts(requester=person), CFG).action
+    with_name = plan.decide(inbound(), Facts(requester=person), CFG, NOW, HUMAN).action
     assert isinstance(with_name, NewTicket)
     assert (with_name.department, with_name.employee_id) == ("财务部", "E10023")
     assert with_name.requester == Address("张伟", "zhang.wei@example.com")  # mail name wins
 
     nameless = inbound(Address("", "zhang.wei@example.com"))
-    action = plan.decide(nameless, Facts(requester=person), CFG).action
+    action = plan.decide(nameless, Facts(requester=person), CFG, NOW, HUMAN).action
     assert isinstance(action, NewTicket)
     assert action.requester == Address("张伟（目录）", "zhang.wei@example.com")
 
@@ -234,7 +251,7 @@ def test_decide_on_parsed_mail() -> None:
         "\r\n"
         "打印机卡纸。\r\n"
     ).encode()
-    decision = plan.decide(parse(raw), Facts(), CFG)
+    decision = plan.decide(parse(raw), Facts(), CFG, NOW, HUMAN)
     assert isinstance(decision.action, NewTicket)
     assert decision.action.subject == "打印机"
     assert decision.action.description == "打印机卡纸。"

@@ -34,7 +34,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
 ) -> None:
     with dovecot.client("support") as client:
         for n in range(MESSAGES):
-            client.append("INBOX", make_mail(n, body=f"问题 {n}\n" + "详细描述。" * 50))
+            body = f"问题 {n}\n" + "详细描述。" * 50
+            client.append("INBOX", make_mail(n, sender=f"user{n}@example.com", body=body))
     path = make_sqlite_config.write(
         transport="smtp",
         smtp_port=smtp_sink.port,

@@ -28,7 +28,7 @@ def test_two_daemons_one_mailbox_postgresql(
     path_b = factory.write(node="beta", imap=imap, **common)
     cfg = config_mod.load(path_a)
     for n in range(60):
-        dovecot.append("support", make_mail(n))
+        dovecot.append("support", make_mail(n, sender=f"user{n}@example.com"))
     log_a, log_b = tmp_path / "a.log", tmp_path / "b.log"
     daemons = {"alpha": start_daemon(path_a, log_a), "beta": start_daemon(path_b, log_b)}
     try:
@@ -40,7 +40,7 @@ def test_two_daemons_one_mailbox_postgresql(
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         for n in range(60, 100):
-            dovecot.append("support", make_mail(n))
+            dovecot.append("support", make_mail(n, sender=f"user{n}@example.com"))
         wait_until(lambda: _tickets(cfg) == 100, timeout=60, what="takeover and 100 tickets")
         smtp_sink.wait_for(100, timeout=60)
         survivor = _lease_holder(cfg)

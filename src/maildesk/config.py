@@ -78,11 +78,33 @@ class Outbox:
 @dataclass(frozen=True)
 class Tickets:
     prefix: str
+    other_prefixes: tuple[str, ...]
     number_format: str
     timezone: str
     default_priority: str
     default_category: str
     default_type: str
+
+
+@dataclass(frozen=True)
+class Threading:
+    plus_addressing: bool
+    reopen_closed_within_days: float
+
+
+@dataclass(frozen=True)
+class Loops:
+    max_auto_replies_per_hour: int
+    max_auto_replies_per_day: int
+    bounce_cooldown_hours: float
+
+
+@dataclass(frozen=True)
+class Attachments:
+    folder: Path
+    allowed_types: tuple[str, ...]
+    max_file_mb: float
+    max_message_mb: float
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,9 @@ class Config:
     database_url: str
     sqlite_synchronous: str
     tickets: Tickets
+    threading: Threading
+    loops: Loops
+    attachments: Attachments
     imap: tuple[ImapMailbox, ...]
     smtp_intake: SmtpIntake
     outbox: Outbox
@@ -141,6 +166,18 @@ def _positive_number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigError(f"{key}: expected a number greater than 0, got {value!r}")
     return float(value)
+
+
+def _non_negative_number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{key}: expected a number of 0 or more, got {value!r}")
+    return float(value)
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+    return tuple(_str(f"{key}[{i}]", v) for i, v in enumerate(value))
 
 
 def _choice(*choices: str) -> Checker:
@@ -215,11 +252,30 @@ SCHEMA: dict[str, dict[str, tuple[Any, Checker]]] = {
     },
     "tickets": {
         "prefix": ("IT", _str),
+        "other_prefixes": ([], _str_list),
         "number_format": ("{prefix}-{date:%Y%m%d}-{seq:04d}", _number_format),
         "timezone": ("Asia/Shanghai", _timezone),
         "default_priority": ("medium", _choice(*PRIORITIES)),
         "default_category": ("其他", _choice(*CATEGORIES)),
         "default_type": ("incident", _choice(*TICKET_TYPES)),
+    },
+    "threading": {
+        "plus_addressing": (True, _bool),
+        "reopen_closed_within_days": (7, _non_negative_number),
+    },
+    "loops": {
+        "max_auto_replies_per_hour": (10, _int_range(0, 100000)),
+        "max_auto_replies_per_day": (40, _int_range(0, 100000)),
+        "bounce_cooldown_hours": (24, _non_negative_number),
+    },
+    "attachments": {
+        "folder": ("data/attachments", _str),
+        "allowed_types": (
+            ["jpg", "jpeg", "png", "gif", "pdf", "txt", "log", "zip", "docx", "xlsx"],
+            _str_list,
+        ),
+        "max_file_mb": (10, _positive_number),
+        "max_message_mb": (25, _positive_number),
     },
     "smtp_intake": {
         "enabled": (True, _bool),
@@ -353,6 +409,11 @@ def parse(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config
     main = _section("maildesk", raw.get("maildesk", {}), SCHEMA["maildesk"])
     db = _section("database", raw.get("database", {}), SCHEMA["database"])
     tickets = Tickets(**_section("tickets", raw.get("tickets", {}), SCHEMA["tickets"]))
+    threads = Threading(**_section("threading", raw.get("threading", {}), SCHEMA["threading"]))
+    loops = Loops(**_section("loops", raw.get("loops", {}), SCHEMA["loops"]))
+    files = _section("attachments", raw.get("attachments", {}), SCHEMA["attachments"])
+    files["folder"] = _resolve(base, files["folder"])
+    files["allowed_types"] = tuple(t.lower().lstrip(".") for t in files["allowed_types"])
     imap_raw = raw.get("imap", [])
     if not isinstance(imap_raw, list):
         raise ConfigError("imap: expected [[imap]] tables (a list of mailboxes)")
@@ -378,6 +439,9 @@ def parse(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config
         database_url=_database_url(base, db["url"]),
         sqlite_synchronous=db["sqlite_synchronous"],
         tickets=tickets,
+        threading=threads,
+        loops=loops,
+        attachments=Attachments(**files),
         imap=mailboxes,
         smtp_intake=intake,
         outbox=_outbox(base, raw.get("outbox", {}), env),

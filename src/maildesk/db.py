@@ -94,6 +94,43 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+
+
+class Watcher(Base):
+    """Colleagues who follow a ticket (Cc of the first mail, or added later)."""
+
+    __tablename__ = "ticket_watchers"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoredAttachment(Base):
+    """An attachment of a ticket's message: kept (sha256 names the file) or refused."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), nullable=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    content_id: Mapped[str] = mapped_column(String(300), default="")
+    refused_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Bounce(Base):
+    """Addresses our mail bounced from: no automatic mail to them for a while."""
+
+    __tablename__ = "bounces"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    last_bounce_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    count: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class TicketEvent(Base):
@@ -129,6 +166,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     mail_from: Mapped[str] = mapped_column(String(320))
     recipients: Mapped[str] = mapped_column(Text)
+    to_address: Mapped[str] = mapped_column(String(320), default="")
     subject: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str] = mapped_column(String(1000))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
@@ -143,6 +181,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_status_id", "status", "id"),
+        Index("ix_outbox_to_created", "to_address", "created_at"),
+        Index("ix_outbox_message_id", "message_id"),
     )
 
 

@@ -46,6 +46,18 @@ class AttachmentInfo:
     filename: str
     content_type: str
     size: int
+    data: bytes = field(default=b"", repr=False, compare=False)
+    content_id: str = ""  # set for inline parts an HTML body refers to (cid:)
+
+
+@dataclass(frozen=True)
+class AttachmentVerdict:
+    attachment: AttachmentInfo
+    safe_name: str
+    refused: str  # "" when kept, else the reason, for the ticket and the sender
+
+    def line(self) -> str:
+        return f"{self.safe_name}: {self.refused}"
 
 
 @dataclass(frozen=True)
@@ -87,15 +99,25 @@ class TicketRef:
     status: str
     subject: str
     requester_email: str
+    watchers: frozenset[str] = frozenset()
+    closed_at: datetime | None = None
+
+    def is_participant(self, email: str) -> bool:
+        email = email.lower()
+        return email == self.requester_email.lower() or email in self.watchers
 
 
 @dataclass(frozen=True)
 class Facts:
     """What the database and directory know about one inbound message."""
 
-    ticket_by_reference: TicketRef | None = None
     ticket_by_number: TicketRef | None = None
+    ticket_by_reference: TicketRef | None = None
+    ticket_by_plus: TicketRef | None = None
     requester: Person | None = None
+    auto_mails_last_hour: int = 0
+    auto_mails_last_day: int = 0
+    sender_bounced: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,9 @@ class NewTicket:
     priority: str
     category: str
     type: str
+    watchers: tuple[Address, ...] = ()
+    linked_to: TicketRef | None = None
+    link_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,18 @@ class FollowUp:
     ticket: TicketRef
     text: str
     matched_by: str
+    reopen: bool = False
+    note_only: bool = False  # an auto-reply: recorded on the ticket, changes nothing
+    add_watchers: tuple[Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordBounce:
+    """Our own mail came back: mark it bounced and rest the address."""
+
+    original_message_id: str
+    recipients: tuple[str, ...]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -130,13 +167,16 @@ class MailPlan:
     to: Address
     in_reply_to: str
     references: tuple[str, ...]
+    notice: str = ""  # a variant of the template: "closed_ticket_replaced", …
+    refused: tuple[str, ...] = ()  # "name: reason" for each attachment not kept
 
 
 @dataclass(frozen=True)
 class Decision:
-    action: NewTicket | FollowUp | Ignore
+    action: NewTicket | FollowUp | RecordBounce | Ignore
     mails: tuple[MailPlan, ...]
     no_reply_reason: str | None = None
+    attachments: tuple[AttachmentVerdict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,7 @@ class TicketView:
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    linked_number: str = ""
 
 
 @dataclass(frozen=True)

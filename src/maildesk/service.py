@@ -9,13 +9,25 @@ import email.parser
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from maildesk.attachments import AttachmentStore
 from maildesk.config import Config
-from maildesk.domain import Decision, Facts, FollowUp, Ignore, Inbound, NewTicket, Person
-from maildesk.pipeline import correlate, numbering, plan
+from maildesk.domain import (
+    Decision,
+    Facts,
+    FollowUp,
+    Ignore,
+    Inbound,
+    NewTicket,
+    Person,
+    RecordBounce,
+    TicketRef,
+    TicketView,
+)
+from maildesk.pipeline import automail, correlate, numbering, plan
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer
 from maildesk.store import JournalEntry, Store, Tx
@@ -54,12 +66,14 @@ class Service:
         renderer: Renderer,
         directory: Mapping[str, Person] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        files: AttachmentStore | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.renderer = renderer
         self.directory = directory or {}
         self.clock = clock
+        self.files = files or AttachmentStore(cfg.attachments.folder)
         self.number_re = numbering.number_pattern(cfg.tickets.number_format, (cfg.tickets.prefix,))
 
     # --- journal ---------------------------------------------------------------------
@@ -125,19 +139,24 @@ class Service:
         except ParseError as exc:
             tx.quarantine(inbound_id, now, str(exc))
             return Outcome("quarantined", str(exc), inbound_id)
-        decision = plan.decide(inbound, self._facts(tx, inbound), self.cfg)
+        auto = automail.classify(raw, inbound)
+        decision = plan.decide(inbound, self._facts(tx, inbound, now), self.cfg, now, auto)
         return self._apply(tx, inbound_id, inbound, decision, now)
 
-    def _facts(self, tx: Tx, inbound: Inbound) -> Facts:
-        by_number = None
-        for number in correlate.numbers_in(inbound.subject, self.number_re):
-            by_number = tx.ticket_by_number(number)
-            if by_number:
-                break
+    def _facts(self, tx: Tx, inbound: Inbound, now: datetime) -> Facts:
+        sender = inbound.sender.email.lower()
+        plus = []
+        if self.cfg.threading.plus_addressing:
+            plus = correlate.plus_numbers(inbound, self.cfg.support_address, self.number_re)
+        cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
         return Facts(
+            ticket_by_number=_first(tx, correlate.numbers_in(inbound.subject, self.number_re)),
             ticket_by_reference=tx.ticket_by_message_ids(correlate.referenced_ids(inbound)),
-            ticket_by_number=by_number,
-            requester=self.directory.get(inbound.sender.email.lower()),
+            ticket_by_plus=_first(tx, plus),
+            requester=self.directory.get(sender),
+            auto_mails_last_hour=tx.auto_mails_since(sender, now - timedelta(hours=1)),
+            auto_mails_last_day=tx.auto_mails_since(sender, now - timedelta(days=1)),
+            sender_bounced=tx.bounced_since(sender, now - cooldown),
         )
 
     def _apply(
@@ -147,9 +166,46 @@ class Service:
         if isinstance(action, Ignore):
             tx.finish_inbound(inbound_id, now, f"ignored: {action.reason}", None)
             return Outcome("ignored", action.reason, inbound_id)
+        if isinstance(action, RecordBounce):
+            return self._bounce(tx, inbound_id, action, now)
         if isinstance(action, FollowUp):
-            return self._follow_up(tx, inbound_id, inbound, action, now)
-        return self._create(tx, inbound_id, inbound, action, decision, now)
+            outcome = self._follow_up(tx, inbound_id, inbound, action, now)
+            ticket = tx.ticket_by_id(action.ticket.id)
+        else:
+            outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
+        self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
+        for mail_plan in decision.mails:
+            tx.enqueue(self.renderer.render(mail_plan, ticket, now), ticket.id, inbound_id, now)
+        return outcome
+
+    def _keep_attachments(
+        self,
+        tx: Tx,
+        ticket_id: int,
+        inbound_id: int,
+        inbound: Inbound,
+        decision: Decision,
+        now: datetime,
+    ) -> None:
+        """Kept files go to the content-addressed store; refusals are noted on the ticket."""
+        for verdict in decision.attachments:
+            sha256 = "" if verdict.refused else self.files.put(verdict.attachment.data)
+            tx.add_attachment(ticket_id, inbound_id, verdict, sha256, now)
+            if verdict.refused:
+                tx.add_event(ticket_id, now, inbound.sender.email, "attachment_refused",
+                             inbound_id, text=verdict.line())  # fmt: skip
+
+    def _bounce(self, tx: Tx, inbound_id: int, bounce: RecordBounce, now: datetime) -> Outcome:
+        outbox_id, ticket_id = tx.record_bounce(
+            bounce.original_message_id, bounce.recipients, bounce.reason, now
+        )
+        if ticket_id is not None:
+            tx.add_event(ticket_id, now, "mailer-daemon", "bounce", inbound_id,
+                         text=f"outbox #{outbox_id} bounced: {bounce.reason}")  # fmt: skip
+        what = f"outbox #{outbox_id}" if outbox_id else "a mail we cannot identify"
+        detail = f"bounce of {what} ({bounce.reason})"
+        tx.finish_inbound(inbound_id, now, detail, ticket_id)
+        return Outcome("bounce", detail, inbound_id)
 
     def _create(
         self,
@@ -159,7 +215,7 @@ class Service:
         new: NewTicket,
         decision: Decision,
         now: datetime,
-    ) -> Outcome:
+    ) -> tuple[Outcome, TicketView]:
         tickets = self.cfg.tickets
         key = numbering.counter_key(tickets.number_format, now, tickets.timezone)
         seq = tx.next_sequence(key)
@@ -168,23 +224,39 @@ class Service:
         )
         ticket = tx.create_ticket(number, new, now, inbound_id)
         tx.remember_message_id(inbound.message_id, ticket.id, "in")
-        for mail_plan in decision.mails:
-            tx.enqueue(self.renderer.render(mail_plan, ticket, now), ticket.id, inbound_id, now)
         detail = f"from {inbound.sender.email}"
         if decision.no_reply_reason:
             detail += f"; no acknowledgment: {decision.no_reply_reason}"
         tx.finish_inbound(inbound_id, now, f"created {number}", ticket.id)
-        return Outcome("created", detail, inbound_id, number)
+        return Outcome("created", detail, inbound_id, number), ticket
 
     def _follow_up(
         self, tx: Tx, inbound_id: int, inbound: Inbound, follow: FollowUp, now: datetime
     ) -> Outcome:
-        ticket = follow.ticket
-        tx.add_event(ticket.id, now, inbound.sender.email, "reply", inbound_id, text=follow.text)
+        ticket, actor = follow.ticket, inbound.sender.email
+        kind = "auto_reply" if follow.note_only else "reply"
+        tx.add_event(ticket.id, now, actor, kind, inbound_id, text=follow.text)
+        detail = f"matched by {follow.matched_by}"
+        if follow.reopen:
+            status = tx.reopen(ticket.id, now, actor, inbound_id)
+            detail += f"; reopened ({ticket.status} → {status})"
+        for watcher in follow.add_watchers:
+            tx.add_watcher(ticket.id, watcher, now, actor, inbound_id)
         tx.touch_ticket(ticket.id, now)
         tx.remember_message_id(inbound.message_id, ticket.id, "in")
         tx.finish_inbound(inbound_id, now, f"threaded onto {ticket.number}", ticket.id)
-        return Outcome("threaded", f"matched by {follow.matched_by}", inbound_id, ticket.number)
+        if follow.note_only:
+            detail += "; automatic reply noted"
+        return Outcome("threaded", detail, inbound_id, ticket.number)
+
+
+def _first(tx: Tx, numbers: list[str]) -> TicketRef | None:
+    """The first of these ticket numbers that exists."""
+    for number in numbers:
+        found = tx.ticket_by_number(number)
+        if found:
+            return found
+    return None
 
 
 def _log_outcome(outcome: Outcome) -> None:

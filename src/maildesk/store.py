@@ -19,16 +19,27 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import (
+    Bounce,
     InboundMessage,
     KnownMessageId,
     Lease,
     MailboxState,
     OutboxMessage,
+    StoredAttachment,
     Ticket,
     TicketCounter,
     TicketEvent,
+    Watcher,
 )
-from maildesk.domain import NewTicket, OutgoingMail, Status, TicketRef, TicketView
+from maildesk.domain import (
+    Address,
+    AttachmentVerdict,
+    NewTicket,
+    OutgoingMail,
+    Status,
+    TicketRef,
+    TicketView,
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,9 @@ T_OUTBOX = cast(Table, OutboxMessage.__table__)
 T_COUNTERS = cast(Table, TicketCounter.__table__)
 T_MAILBOXES = cast(Table, MailboxState.__table__)
 T_LEASES = cast(Table, Lease.__table__)
+T_WATCHERS = cast(Table, Watcher.__table__)
+T_BOUNCES = cast(Table, Bounce.__table__)
+T_ATTACHMENTS = cast(Table, StoredAttachment.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c
@@ -150,6 +164,18 @@ class _Dialect:
             index_elements=["message_id"]
         )
         self.lease = module.insert(T_LEASES).on_conflict_do_nothing(index_elements=["name"])
+        self.watcher = module.insert(T_WATCHERS).on_conflict_do_nothing(
+            index_elements=["ticket_id", "email"]
+        )
+        bounce = module.insert(T_BOUNCES)
+        self.bounce = bounce.on_conflict_do_update(
+            index_elements=["address"],
+            set_={
+                "last_bounce_at": bounce.excluded.last_bounce_at,
+                "reason": bounce.excluded.reason,
+                "count": T_BOUNCES.c.count + 1,
+            },
+        )
 
 
 _DIALECTS: dict[str, _Dialect] = {}
@@ -251,11 +277,18 @@ class Tx:
             "status": Status.NEW.value, "priority": new.priority, "category": new.category,
             "type": new.type, "assignee": "", "group_name": "", "created_at": now,
             "updated_at": now, "first_response_at": None, "resolved_at": None,
-            "closed_at": None,
+            "closed_at": None, "linked_ticket_id": new.linked_to.id if new.linked_to else None,
         }  # fmt: skip
         ticket_id = self.c.execute(INSERT_TICKET, values).scalar_one()
         self.add_event(ticket_id, now, new.requester.email, "created", inbound_id)
-        return _view({**values, "id": ticket_id})
+        if new.linked_to:
+            link = new.linked_to.number
+            self.add_event(ticket_id, now, new.requester.email, "linked", inbound_id,
+                           field="linked_ticket", new=link, text=new.link_reason)  # fmt: skip
+        for watcher in new.watchers:
+            self.add_watcher(ticket_id, watcher, now, new.requester.email, inbound_id)
+        linked = new.linked_to.number if new.linked_to else ""
+        return _view({**values, "id": ticket_id}, linked)
 
     def add_event(
         self,
@@ -296,16 +329,110 @@ class Tx:
         for mid in message_ids:  # first match in the caller's order of preference
             if mid in by_id:
                 row = self.c.execute(TICKET_BY_ID, {"id": by_id[mid]}).mappings().first()
-                return _ref(row) if row else None
+                return self._ref(row) if row else None
         return None
 
     def ticket_by_number(self, number: str) -> TicketRef | None:
         row = self.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
-        return _ref(row) if row else None
+        return self._ref(row) if row else None
+
+    def _ref(self, row: Any) -> TicketRef:
+        return TicketRef(
+            row["id"], row["number"], row["status"], row["subject"], row["requester_email"],
+            watchers=frozenset(self.watchers(row["id"])), closed_at=row["closed_at"],
+        )  # fmt: skip
+
+    def watchers(self, ticket_id: int) -> list[str]:
+        w = T_WATCHERS.c
+        return list(self.c.scalars(select(w.email).where(w.ticket_id == ticket_id)))
+
+    def add_watcher(
+        self, ticket_id: int, who: Address, now: datetime, actor: str, inbound_id: int | None
+    ) -> None:
+        values = {"ticket_id": ticket_id, "email": who.email.lower(), "name": who.name,
+                  "added_at": now}  # fmt: skip
+        if _rowcount(self.c.execute(self.d.watcher, values)):
+            self.add_event(ticket_id, now, actor, "watcher_added", inbound_id,
+                           field="watchers", new=who.email.lower())  # fmt: skip
+
+    def reopen(self, ticket_id: int, now: datetime, actor: str, inbound_id: int | None) -> str:
+        """Back to work: assigned if someone has it, else new.  Returns the new status."""
+        row = self.c.execute(select(ct.status, ct.assignee).where(ct.id == ticket_id)).one()
+        status = Status.ASSIGNED.value if row.assignee else Status.NEW.value
+        self.c.execute(
+            update(T_TICKETS)
+            .where(ct.id == ticket_id)
+            .values(status=status, resolved_at=None, closed_at=None, updated_at=now)
+        )
+        self.add_event(ticket_id, now, actor, "reopened", inbound_id,
+                       field="status", old=row.status, new=status)  # fmt: skip
+        return status
+
+    def add_attachment(
+        self,
+        ticket_id: int,
+        inbound_id: int | None,
+        verdict: AttachmentVerdict,
+        sha256: str,
+        now: datetime,
+    ) -> None:
+        item = verdict.attachment
+        values = {
+            "ticket_id": ticket_id, "inbound_id": inbound_id,
+            "filename": verdict.safe_name[:300], "content_type": item.content_type[:200],
+            "size": item.size, "sha256": sha256, "content_id": item.content_id[:300],
+            "refused_reason": verdict.refused, "created_at": now,
+        }  # fmt: skip
+        self.c.execute(insert(T_ATTACHMENTS), values)
+
+    def attachments(self, ticket_id: int) -> list[dict[str, Any]]:
+        a = T_ATTACHMENTS.c
+        query = select(a.filename, a.content_type, a.size, a.sha256, a.content_id,
+                       a.refused_reason).where(a.ticket_id == ticket_id).order_by(a.id)  # fmt: skip
+        return [dict(r) for r in self.c.execute(query).mappings()]
+
+    # --- loops and bounces ---------------------------------------------------------------
+
+    def auto_mails_since(self, address: str, since: datetime) -> int:
+        query = select(func.count()).where(co.to_address == address.lower(), co.created_at >= since)
+        return int(self.c.scalar(query) or 0)
+
+    def bounced_since(self, address: str, since: datetime) -> bool:
+        b = T_BOUNCES.c
+        query = select(b.address).where(b.address == address.lower(), b.last_bounce_at >= since)
+        return self.c.scalar(query) is not None
+
+    def record_bounce(
+        self, message_id: str, recipients: Sequence[str], reason: str, now: datetime
+    ) -> tuple[int | None, int | None]:
+        """Mark our mail with this Message-ID bounced and rest its recipients' addresses.
+        Returns (outbox id, ticket id) when the mail is ours."""
+        row = None
+        if message_id:
+            row = self.c.execute(
+                select(co.id, co.ticket_id, co.recipients).where(co.message_id == message_id)
+            ).first()
+        if row is not None:
+            self.c.execute(
+                update(T_OUTBOX).where(co.id == row.id)
+                .values(status="bounced", last_error=reason[:2000])
+            )  # fmt: skip
+            recipients = list(recipients) or json.loads(row.recipients)
+        for address in {r.lower() for r in recipients if "@" in r}:
+            values = {"address": address, "last_bounce_at": now, "reason": reason[:2000],
+                      "count": 1}  # fmt: skip
+            self.c.execute(self.d.bounce, values)
+        return (row.id, row.ticket_id) if row is not None else (None, None)
 
     def ticket(self, number: str) -> TicketView | None:
         row = self.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
         return _view(row) if row else None
+
+    def ticket_by_id(self, ticket_id: int) -> TicketView:
+        row = self.c.execute(TICKET_BY_ID, {"id": ticket_id}).mappings().one()
+        linked = row["linked_ticket_id"]
+        number = self.c.scalar(select(ct.number).where(ct.id == linked)) if linked else ""
+        return _view(row, number or "")
 
     def tickets(self, status: str | None = None, limit: int = 100) -> list[TicketView]:
         query = select(T_TICKETS).order_by(ct.id.desc()).limit(limit)
@@ -341,6 +468,7 @@ class Tx:
         values = {
             "ticket_id": ticket_id, "inbound_id": inbound_id, "kind": mail.kind,
             "mail_from": mail.mail_from, "recipients": json.dumps(list(mail.recipients)),
+            "to_address": mail.recipients[0].lower() if mail.recipients else "",
             "subject": mail.subject, "message_id": mail.message_id, "raw": mail.raw,
             "status": "pending", "attempts": 0, "next_attempt_at": now, "claimed_until": None,
             "claimed_by": "", "last_error": "", "created_at": now, "sent_at": None,
@@ -491,13 +619,7 @@ class Tx:
         )
 
 
-def _ref(row: Any) -> TicketRef:
-    return TicketRef(
-        row["id"], row["number"], row["status"], row["subject"], row["requester_email"]
-    )
-
-
-def _view(row: Any) -> TicketView:
+def _view(row: Any, linked_number: str = "") -> TicketView:
     return TicketView(
         id=row["id"],
         number=row["number"],
@@ -518,6 +640,7 @@ def _view(row: Any) -> TicketView:
         first_response_at=row["first_response_at"],
         resolved_at=row["resolved_at"],
         closed_at=row["closed_at"],
+        linked_number=linked_number,
     )
 
 

@@ -36,10 +36,10 @@ def reply_refusal(inbound: Inbound, own_addresses: frozenset[str]) -> str | None
 
 def _auto_submitted(inbound: Inbound) -> bool:
     value = inbound.header("auto-submitted").strip().lower()
+    suppress = {v.strip().lower() for v in inbound.header("x-auto-response-suppress").split(",")}
     flags = (
-        inbound.header("x-autoreply")
-        or inbound.header("x-autorespond")
-        or inbound.header("x-auto-response-suppress")  # Exchange: "do not answer me"
+        bool(inbound.header("x-autoreply") or inbound.header("x-autorespond"))
+        or bool(suppress & {"all", "autoreply"})  # Exchange: "do not answer me"
     )
     report = inbound.header("content-type").strip().lower().startswith("multipart/report")
     return bool(value and value != "no") or bool(flags) or report

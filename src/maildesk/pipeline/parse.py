@@ -182,11 +182,22 @@ def _attachment(part: email.message.Message) -> AttachmentInfo:
     ctype = part.get_content_type()
     name = _filename(part) or ("forwarded.eml" if ctype == "message/rfc822" else "attachment")
     if ctype == "message/rfc822" or part.is_multipart():
-        size = len(str(part))
+        data = _as_bytes(part)
     else:
         payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
-    return AttachmentInfo(filename=name, content_type=ctype, size=size)
+        data = payload if isinstance(payload, bytes) else b""
+    cid = _header_str(part.get("Content-ID")).strip().strip("<>")
+    return AttachmentInfo(name, ctype, len(data), data=data, content_id=cid)
+
+
+def _as_bytes(part: email.message.Message) -> bytes:
+    """A forwarded message as its bytes (nested one level down in message/rfc822)."""
+    inner = part.get_payload()
+    target = inner[0] if isinstance(inner, list) and inner else part
+    try:
+        return target.as_bytes() if isinstance(target, email.message.Message) else b""
+    except (UnicodeEncodeError, LookupError, ValueError):
+        return str(target).encode("utf-8", "surrogateescape")
 
 
 def _filename(part: email.message.Message) -> str:
@@ -236,11 +247,13 @@ def _recover_attachments(
 def _from_mailparser(item: dict[str, object]) -> AttachmentInfo:
     payload = str(item.get("payload") or "")
     try:
-        size = len(base64.b64decode(payload)) if item.get("binary") else len(payload.encode())
+        data = base64.b64decode(payload) if item.get("binary") else payload.encode()
     except ValueError:
-        size = len(payload)
+        data = payload.encode("utf-8", "surrogateescape")
     return AttachmentInfo(
         filename=str(item.get("filename") or "attachment"),
         content_type=str(item.get("mail_content_type") or "application/octet-stream"),
-        size=size,
+        size=len(data),
+        data=data,
+        content_id=str(item.get("content-id") or "").strip("<>"),
     )

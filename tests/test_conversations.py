@@ -1,0 +1,151 @@
+"""Conversations end to end through the service and the database (SQLite and PostgreSQL):
+watchers, reopening, replacing long-closed tickets, bounces, loop limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from maildesk.store import T_TICKETS
+
+from .conftest import ConfigFactory, build_service
+from .mails import make_mail
+
+
+def ack_id(service, ticket_number: str) -> str:  # type: ignore[no-untyped-def]
+    with service.store.transaction() as tx:
+        rows = [r for r in tx.outbox() if r.ticket_number == ticket_number]
+    return rows[-1].message_id
+
+
+def test_cc_watcher_reply_threads_and_requester_adds_colleagues(
+    make_config: ConfigFactory,
+) -> None:
+    service = build_service(make_config())
+    first = make_mail(1, headers={"Cc": "李娜 <li.na@example.com>, it-support@example.com"})
+    number = service.ingest(first, "t").ticket_number
+    watcher_reply = make_mail(2, sender="李娜 <li.na@example.com>", subject=f"Re: [{number}] x")
+    assert service.ingest(watcher_reply, "t").kind == "threaded"
+    adds = make_mail(3, subject=f"Re: [{number}]", headers={"Cc": "wang.qiang@example.com"})
+    assert service.ingest(adds, "t").kind == "threaded"
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None
+        assert sorted(tx.watchers(ticket.id)) == ["li.na@example.com", "wang.qiang@example.com"]
+        kinds = [e["kind"] for e in tx.events(ticket.id)]
+    assert kinds.count("watcher_added") == 2 and kinds.count("reply") == 2
+
+
+def test_reply_reopens_resolved_and_replaces_long_closed(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    number = service.ingest(make_mail(1), "t").ticket_number
+    _set(service, number, status="resolved")
+    outcome = service.ingest(make_mail(2, subject=f"Re: [{number}]"), "t")
+    assert outcome.kind == "threaded" and "reopened (resolved → new)" in outcome.detail
+    long_ago = service.clock() - timedelta(days=30)
+    _set(service, number, status="closed", closed_at=long_ago)
+    replaced = service.ingest(make_mail(3, subject=f"Re: [{number}] again"), "t")
+    assert replaced.kind == "created" and replaced.ticket_number != number
+    with service.store.transaction() as tx:
+        new = tx.ticket(replaced.ticket_number)
+        assert new is not None
+        events = tx.events(new.id)
+        ack = tx.outbox_raw(tx.outbox()[0].id) or b""
+    assert [e["kind"] for e in events] == ["created", "linked"]
+    assert events[1]["new"] == number
+    assert number.encode() in ack  # the answer says which closed ticket it replaces
+
+
+def test_bounce_of_our_ack_marks_it_and_rests_the_address(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    number = service.ingest(make_mail(1, sender="gone@example.com"), "t").ticket_number
+    message_id = ack_id(service, number)
+    outcome = service.ingest(_bounce("gone@example.com", message_id), "t")
+    assert outcome.kind == "bounce"
+    with service.store.transaction() as tx:
+        row = tx.outbox()[0]
+        ticket = tx.ticket(number)
+        assert ticket is not None
+        assert [e["kind"] for e in tx.events(ticket.id)][-1] == "bounce"
+    assert row.status == "bounced"
+    again = service.ingest(make_mail(2, sender="gone@example.com", subject="new issue"), "t")
+    assert again.kind == "created" and "bounced recently" in again.detail
+    with service.store.transaction() as tx:
+        assert len(tx.outbox()) == 1  # no second ack to a bouncing address
+
+
+def test_auto_reply_is_noted_without_answer_or_reopen(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    number = service.ingest(make_mail(1), "t").ticket_number
+    _set(service, number, status="resolved")
+    oof = make_mail(2, subject=f"自动回复: [{number}] 电脑无法开机", body="我正在休假。")
+    outcome = service.ingest(oof, "t")
+    assert outcome.kind == "threaded" and "automatic reply noted" in outcome.detail
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None and ticket.status == "resolved"
+        assert len(tx.outbox()) == 1
+
+
+def test_per_sender_limit_stops_answers(make_config: ConfigFactory) -> None:
+    cfg = make_config(extra="[loops]\nmax_auto_replies_per_hour = 3\n")
+    service = build_service(cfg)
+    outcomes = [service.ingest(make_mail(n, subject=f"问题 {n}"), "t") for n in range(5)]
+    assert [o.kind for o in outcomes] == ["created"] * 5
+    with service.store.transaction() as tx:
+        assert len(tx.outbox()) == 3
+    assert "3 automatic mails to this sender in the last hour" in outcomes[3].detail
+
+
+def test_plus_address_threads_for_the_requester(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    number = service.ingest(make_mail(1), "t").ticket_number
+    plus = make_mail(2, subject="no number here", headers={"Delivered-To": ""})
+    plus = plus.replace(b"To: ", f"To: it-support+{number}@example.com, ".encode(), 1)
+    outcome = service.ingest(plus, "t")
+    assert outcome.kind == "threaded" and outcome.ticket_number == number
+
+
+def _set(service, number: str, **values: object) -> None:  # type: ignore[no-untyped-def]
+    with service.store.transaction() as tx:
+        tx.c.execute(update(T_TICKETS).where(T_TICKETS.c.number == number).values(**values))
+
+
+def _bounce(recipient: str, message_id: str) -> bytes:
+    """A Postfix-style delivery status notification for one of our mails."""
+    text = f"""Return-Path: <>
+From: MAILER-DAEMON@mx.example.com (Mail Delivery System)
+To: it-support@example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <bounce-1@mx.example.com>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.example.com. I'm sorry to have to inform you
+that your message could not be delivered to one or more recipients.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; {recipient}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <{recipient}>: Recipient address rejected
+
+--B
+Content-Type: text/rfc822-headers
+
+From: IT Support <it-support@example.com>
+To: {recipient}
+Subject: [IT-20261122-0001] ack
+Message-ID: <{message_id}>
+
+--B--
+"""
+    return text.replace("\n", "\r\n").encode()
