@@ -149,13 +149,14 @@ class Service:
         if self.cfg.threading.plus_addressing:
             plus = correlate.plus_numbers(inbound, self.cfg.support_address, self.number_re)
         cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
+        hour, day = tx.auto_mails_since(sender, now - timedelta(hours=1), now - timedelta(days=1))
         return Facts(
             ticket_by_number=_first(tx, correlate.numbers_in(inbound.subject, self.number_re)),
             ticket_by_reference=tx.ticket_by_message_ids(correlate.referenced_ids(inbound)),
             ticket_by_plus=_first(tx, plus),
             requester=self.directory.get(sender),
-            auto_mails_last_hour=tx.auto_mails_since(sender, now - timedelta(hours=1)),
-            auto_mails_last_day=tx.auto_mails_since(sender, now - timedelta(days=1)),
+            auto_mails_last_hour=hour,
+            auto_mails_last_day=day,
             sender_bounced=tx.bounced_since(sender, now - cooldown),
         )
 

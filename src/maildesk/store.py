@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import (
@@ -143,6 +143,15 @@ MARK_SENT = (
     update(T_OUTBOX)
     .where(co.id == bindparam("b_id"))
     .values(status="sent", sent_at=bindparam("now"), attempts=co.attempts + 1, last_error="")
+)
+
+
+AUTO_MAILS = select(
+    func.sum(case((co.created_at >= bindparam("hour"), 1), else_=0)), func.count()
+).where(co.to_address == bindparam("address"), co.created_at >= bindparam("day"))
+BOUNCED_SINCE = select(T_BOUNCES.c.address).where(
+    T_BOUNCES.c.address == bindparam("address"),
+    T_BOUNCES.c.last_bounce_at >= bindparam("since"),
 )
 
 
@@ -393,14 +402,16 @@ class Tx:
 
     # --- loops and bounces ---------------------------------------------------------------
 
-    def auto_mails_since(self, address: str, since: datetime) -> int:
-        query = select(func.count()).where(co.to_address == address.lower(), co.created_at >= since)
-        return int(self.c.scalar(query) or 0)
+    def auto_mails_since(self, address: str, hour: datetime, day: datetime) -> tuple[int, int]:
+        """Automatic mails to this address since each time: (since `hour`, since `day`)."""
+        row = self.c.execute(
+            AUTO_MAILS, {"address": address.lower(), "hour": hour, "day": day}
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def bounced_since(self, address: str, since: datetime) -> bool:
-        b = T_BOUNCES.c
-        query = select(b.address).where(b.address == address.lower(), b.last_bounce_at >= since)
-        return self.c.scalar(query) is not None
+        params = {"address": address.lower(), "since": since}
+        return self.c.execute(BOUNCED_SINCE, params).first() is not None
 
     def record_bounce(
         self, message_id: str, recipients: Sequence[str], reason: str, now: datetime
