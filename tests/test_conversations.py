@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from maildesk.pipeline.parse import parse
 from maildesk.store import T_TICKETS
 
 from .conftest import ConfigFactory, build_service
@@ -149,3 +150,25 @@ Message-ID: <{message_id}>
 --B--
 """
     return text.replace("\n", "\r\n").encode()
+
+
+def test_follow_up_event_shows_only_what_the_person_wrote(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    number = service.ingest(make_mail(1), "t").ticket_number
+    body = (
+        "重启以后可以开机了，谢谢！\n\n"
+        "------------------ 原始邮件 ------------------\n"
+        '发件人: "IT服务台"<it-support@example.com>;\n'
+        "发送时间: 2026年11月22日(星期天) 上午9:20\n"
+        f"主题: [{number}] 电脑无法开机\n\n"
+        "我们已收到您的服务请求。\n"
+    )
+    outcome = service.ingest(make_mail(2, subject=f"回复：[{number}] 电脑无法开机", body=body), "t")
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None
+        event = tx.events(ticket.id)[-1]
+        raw = tx.inbound_raw(outcome.inbound_id) or b""
+    assert event["kind"] == "reply"
+    assert event["text"] == "重启以后可以开机了，谢谢！"
+    assert "原始邮件" in parse(raw).text  # the full original is kept in the journal

@@ -26,7 +26,7 @@ from maildesk.domain import (
     Status,
     TicketRef,
 )
-from maildesk.pipeline import attachment_policy, automail, correlate, loops
+from maildesk.pipeline import attachment_policy, automail, correlate, loops, reply_text
 
 FINISHED = (Status.RESOLVED, Status.CLOSED, Status.REJECTED)
 FINAL = (Status.CLOSED, Status.REJECTED)
@@ -97,7 +97,8 @@ def _alert(inbound: Inbound, match: correlate.Match | None) -> bool:
 def _automatic(inbound: Inbound, match: correlate.Match | None, reason: str) -> Decision:
     """An auto-reply is a note on its ticket at most: no answer, no reopening."""
     if match and match.trusted:
-        note = FollowUp(match.ticket, inbound.text, match.matched_by, note_only=True)
+        text = reply_text.visible_text(inbound.text)
+        note = FollowUp(match.ticket, text, match.matched_by, note_only=True)
         return Decision(note, (), no_reply_reason=f"automatic reply: {reason}")
     return Decision(Ignore(f"automatic reply to no ticket of ours: {reason}"), ())
 
@@ -114,7 +115,7 @@ def _follow_up(inbound: Inbound, match: correlate.Match, cfg: Config) -> FollowU
     ticket = match.ticket
     return FollowUp(
         ticket=ticket,
-        text=inbound.text,
+        text=reply_text.visible_text(inbound.text),  # the full original stays in the journal
         matched_by=match.matched_by,
         reopen=ticket.status in FINISHED,
         add_watchers=_new_watchers(inbound, ticket, cfg),
