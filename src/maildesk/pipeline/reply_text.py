@@ -11,8 +11,8 @@ A body is read top to bottom, one line at a time, with the rule tables below:
 * History that is not ``>``-quoted ends the reply: a separator line
   (``-----Original Message-----``, ``------------------ 原始邮件 ------------------``,
   ``-----邮件原件-----``), a header block (``From:``/``Sent:``, ``发件人：``/``发送时间：``,
-  ``寄件者:``/``寄件日期:`` …: a sender and a date at least), an attribution line with a
-  time in it, a mailing-list footer.  So does a ``-- `` signature delimiter.
+  ``寄件者:``/``寄件日期:`` …: a sender and a date at least, no blank line inside), an
+  attribution line with a time in it, a mailing-list footer.  So does a ``-- `` signature delimiter.
 * From the end of what is left: device footers (``Sent from my iPhone``,
   ``发自我的华为手机``), a sign-off followed by nothing but a few short lines
   (``Best regards,`` and a name, ``此致`` / ``敬礼！``), a ``-Name`` line, rule lines.
@@ -130,7 +130,8 @@ def _cut_list_footer(lines: Sequence[str], i: int) -> _Cut | None:
     return None
 
 
-# Checked in this order on each unquoted line (stripped); the first whose check agrees wins.
+# Tried in this order on each line (stripped); the first pattern that matches has its check
+# decide; when the check says no, the line may still be an attribution line.
 _START_RULES: tuple[tuple[str, str, Callable[[Sequence[str], int], _Cut | None]], ...] = (
     ("signature", r"--$", _cut_signature),
     (
@@ -142,7 +143,7 @@ _START_RULES: tuple[tuple[str, str, Callable[[Sequence[str], int], _Cut | None]]
         _cut_separator,
     ),
     ("one_line_header", _ONE_LINE_HEADER, _cut_separator),
-    ("header", r"(?:\|\s*)?\*{0,2}\s*[^\s:：*|]{1,16}\s*\*{0,2}\s*[:：]", _cut_header_block),
+    ("header", _HEADER.pattern, _cut_header_block),
     ("list_footer", r"[-_=]{5,}$", _cut_list_footer),
 )
 _START = re.compile(
@@ -185,9 +186,11 @@ _QUOTE_LOOKAHEAD = 12  # blank lines allowed between an attribution and its quot
 _DEVICE_FOOTERS = (
     r"sent from (?:my|a|an) [\w-]+(?: [\w-]+){0,4}[.!]?",
     r"sent from (?:outlook|mail|gmail|yahoo mail|aol mail|proton ?mail|samsung (?:mobile|email))"
-    r"(?: for [\w ]{1,24})?[.!]?(?:\s*<[^<>\s]+>)?",
+    r"(?: (?:for|on) [\w ]{1,24})?[.!]?(?:\s*<[^<>\s]+>)?",
     r"get outlook for (?:ios|android)(?:\s*<[^<>\s]+>)?",
     r"sent with proton ?mail secure email\.?",
+    r"envoyé de mon [\w ]{1,20}",
+    r"von meinem [\w ]{1,20} gesendet",
     r"(?:发自|来自|發自|寄自)我的\s?[\w ]{1,20}",
     r"(?:发自|来自)\s?(?:网易邮箱大师|网易邮箱|手机QQ邮箱|QQ邮箱|139邮箱|Foxmail|WPS邮箱|钉钉|企业微信|飞书)",
     r"从我的\s?[\w ]{1,20}?\s?发送",
