@@ -3,7 +3,9 @@ watchers, reopening, replacing long-closed tickets, bounces, loop limits."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 
@@ -172,3 +174,26 @@ def test_follow_up_event_shows_only_what_the_person_wrote(make_config: ConfigFac
     assert event["kind"] == "reply"
     assert event["text"] == "重启以后可以开机了，谢谢！"
     assert "原始邮件" in parse(raw).text  # the full original is kept in the journal
+
+
+REPLY_FIXTURES = Path(__file__).parent / "fixtures" / "replies"
+SUBJECT_STYLES = ("回复：[{n}] 电脑无法开机", "RE: [{n}] 电脑无法开机", "答复: 【{n}】电脑无法开机",
+                  "Re: Re: {n}", "AW: [{n}]", "转发: [{n}]")  # fmt: skip
+
+
+def test_follow_up_from_every_client_style_lands_with_only_new_text(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """Each client fixture as a real follow-up: the right ticket, only what was written."""
+    service = build_service(make_sqlite_config())
+    number = service.ingest(make_mail(1), "t").ticket_number
+    expected = json.loads((REPLY_FIXTURES / "expected.json").read_text(encoding="utf-8"))
+    for i, (name, case) in enumerate(sorted(expected.items())):
+        body = (REPLY_FIXTURES / name).read_text(encoding="utf-8")
+        subject = SUBJECT_STYLES[i % len(SUBJECT_STYLES)].format(n=number)
+        outcome = service.ingest(make_mail(100 + i, subject=subject, body=body), "t")
+        assert (outcome.kind, outcome.ticket_number) == ("threaded", number), name
+        with service.store.transaction() as tx:
+            event = tx.events(tx.ticket(number).id)[-1]  # type: ignore[union-attr]
+        assert event["text"] == case["visible_text"], name
+    assert len(expected) >= 25
