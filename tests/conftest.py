@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from maildesk import config as config_mod
 from maildesk import db
-from maildesk.render import make_renderer
+from maildesk.cli import make_service
 from maildesk.service import Service
 from maildesk.store import Store
 
@@ -179,8 +179,10 @@ def make_sqlite_config(tmp_path: Path, sqlite_url: str) -> ConfigFactory:
 
 
 def build_service(cfg: config_mod.Config) -> Service:
+    """Wired as `maildesk run` wires it: directory, routing rules, attachment store."""
     store = Store(db.make_engine(cfg.database_url, cfg.sqlite_synchronous))
-    return Service(cfg, store, make_renderer(cfg))
+    service: Service = make_service(cfg, store)
+    return service
 
 
 # --- servers ------------------------------------------------------------------------------

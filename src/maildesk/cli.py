@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import os
-import shutil
+import secrets
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -18,6 +18,7 @@ from maildesk import config as config_mod
 from maildesk import db
 from maildesk.config import Config, ConfigError
 from maildesk.resources import shipped
+from maildesk.service import Service
 
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
 Handler = Callable[[argparse.Namespace], int]
@@ -73,12 +74,19 @@ def _require_schema(engine: Any) -> None:
         )
 
 
-def make_service(cfg: Config, store: Any) -> Any:
+def make_service(cfg: Config, store: Any) -> Service:
     from maildesk import directory
     from maildesk.render import make_renderer
-    from maildesk.service import Service
 
-    return Service(cfg, store, make_renderer(cfg), directory.load(cfg.directory_csv))
+    return Service(
+        cfg, store, make_renderer(cfg), directory.load(cfg.directory_csv), rules=load_routing(cfg)
+    )
+
+
+def load_routing(cfg: Config) -> Any:
+    from maildesk.rules import load_rules
+
+    return load_rules(cfg.rules_file or shipped("config") / "rules.toml")
 
 
 def print_json(value: Any) -> None:
@@ -116,7 +124,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise CommandError(f"{target} exists already (use --force to overwrite)")
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shipped("config") / "maildesk.example.toml", target)
+    starter = (shipped("config") / "maildesk.example.toml").read_text(encoding="utf-8")
+    secret = f'secret = "{secrets.token_urlsafe(32)}"'  # signs notification Message-IDs
+    target.write_text(starter.replace('secret = ""', secret, 1), encoding="utf-8")
     cfg = config_mod.load(target)
     engine = db.make_engine(cfg.database_url, cfg.sqlite_synchronous)
     db.upgrade(engine)
@@ -198,6 +208,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
     return EX_OK if all(ok for _, ok, _ in results) else EX_FAIL
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from maildesk.pipeline import routing
+    from maildesk.pipeline.parse import ParseError, parse
+
+    cfg = load_config(args)
+    rules = load_routing(cfg)
+    try:
+        inbound = parse(Path(args.file).read_bytes())
+    except (OSError, ParseError) as exc:
+        raise CommandError(f"{args.file}: {exc}") from exc
+    for line in routing.explain(inbound, rules):
+        print(line)
+    return EX_OK
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
@@ -323,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("paths", nargs="+", metavar="PATH")
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
     replay.set_defaults(func=cmd_replay)
+
+    rules = sub.add_parser("rules", help="routing rules")
+    rsub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    test = rsub.add_parser("test", help="which rules match a message, and what they set")
+    test.add_argument("file", metavar="FILE.eml")
+    test.set_defaults(func=cmd_rules_test)
 
     _add_tickets(sub)
     _add_outbox(sub)

@@ -108,6 +108,25 @@ class Attachments:
 
 
 @dataclass(frozen=True)
+class EngineerConfig:
+    """One person who works tickets (or reads digests), from a [[people]] table."""
+
+    name: str
+    email: str
+    groups: tuple[str, ...]
+    role: str
+    available: bool
+
+
+@dataclass(frozen=True)
+class Security:
+    secret: str
+    accept_authenticated_mail: bool
+    require_authentication: bool
+    trusted_authserv_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     locale: str
@@ -125,11 +144,19 @@ class Config:
     threading: Threading
     loops: Loops
     attachments: Attachments
+    people: tuple[EngineerConfig, ...]
+    rules_file: Path | None
+    assignment: str
+    security: Security
     imap: tuple[ImapMailbox, ...]
     smtp_intake: SmtpIntake
     outbox: Outbox
     lease_seconds: float
     node_name: str = field(default="")
+
+    def person(self, email: str) -> EngineerConfig | None:
+        email = email.lower()
+        return next((p for p in self.people if p.email == email), None)
 
     @property
     def all_own_addresses(self) -> frozenset[str]:
@@ -277,6 +304,19 @@ SCHEMA: dict[str, dict[str, tuple[Any, Checker]]] = {
         "max_file_mb": (10, _positive_number),
         "max_message_mb": (25, _positive_number),
     },
+    "routing": {
+        "rules_file": ("", _str),
+    },
+    "assignment": {
+        "strategy": ("round_robin", _choice("round_robin", "fewest_open")),
+    },
+    "security": {
+        "secret": ("", _str),
+        "secret_env": ("", _str),
+        "accept_authenticated_mail": (False, _bool),
+        "require_authentication": (False, _bool),
+        "trusted_authserv_ids": ([], _str_list),
+    },
     "smtp_intake": {
         "enabled": (True, _bool),
         "host": ("127.0.0.1", _str),
@@ -301,6 +341,14 @@ SCHEMA: dict[str, dict[str, tuple[Any, Checker]]] = {
         "batch_size": (50, _int_range(1, 10000)),
         "poll_interval": (1, _positive_number),
     },
+}
+
+PEOPLE_SCHEMA: dict[str, tuple[Any, Checker]] = {
+    "name": (None, _str),
+    "email": (None, _email),
+    "groups": ([], _str_list),
+    "role": ("engineer", _choice("engineer", "lead", "manager")),
+    "available": (True, _bool),
 }
 
 IMAP_SCHEMA: dict[str, tuple[Any, Checker]] = {
@@ -386,6 +434,42 @@ def _imap(index: int, raw: Any, env: Mapping[str, str]) -> ImapMailbox:
     return ImapMailbox(**values)
 
 
+def _people(raw: Any) -> tuple[EngineerConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("people: expected [[people]] tables (a list of people)")
+    people = []
+    for i, item in enumerate(raw):
+        values = _section(f"people[{i}]", item, PEOPLE_SCHEMA)
+        values["email"] = values["email"].lower()
+        people.append(EngineerConfig(**values))
+    emails = [p.email for p in people]
+    if len(set(emails)) != len(emails):
+        raise ConfigError("people[].email: each person needs a unique address")
+    return tuple(people)
+
+
+def _security(raw: Any, env: Mapping[str, str], needed: bool) -> Security:
+    values = _section("security", raw, SCHEMA["security"])
+    secret = values["secret"]
+    if values["secret_env"]:
+        if values["secret_env"] not in env:
+            raise ConfigError(
+                f"security.secret_env: environment variable {values['secret_env']} is not set"
+            )
+        secret = env[values["secret_env"]]
+    if needed and len(secret) < 16:
+        raise ConfigError(
+            "security.secret: at least 16 characters are needed once [[people]] are configured "
+            "(it signs the Message-IDs of notifications, so only engineers can command)"
+        )
+    return Security(
+        secret=secret,
+        accept_authenticated_mail=values["accept_authenticated_mail"],
+        require_authentication=values["require_authentication"],
+        trusted_authserv_ids=tuple(a.lower() for a in values["trusted_authserv_ids"]),
+    )
+
+
 def _outbox(base: Path, raw: Any, env: Mapping[str, str]) -> Outbox:
     values = _section("outbox", raw, SCHEMA["outbox"])
     values["password"] = _secret("outbox", values, env)
@@ -401,7 +485,7 @@ def parse(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    top_known = {*SCHEMA, "imap"}
+    top_known = {*SCHEMA, "imap", "people"}
     for key in raw:
         if key not in top_known:
             raise ConfigError(f"{key}: unknown section (known: {', '.join(sorted(top_known))})")
@@ -421,6 +505,10 @@ def parse(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config
     names = [m.name for m in mailboxes]
     if len(set(names)) != len(names):
         raise ConfigError("imap[].name: each mailbox needs a unique name")
+    people = _people(raw.get("people", []))
+    security = _security(raw.get("security", {}), env, bool(people))
+    assignment = _section("assignment", raw.get("assignment", {}), SCHEMA["assignment"])
+    rules_file = _section("routing", raw.get("routing", {}), SCHEMA["routing"])["rules_file"]
     intake = SmtpIntake(
         **_section("smtp_intake", raw.get("smtp_intake", {}), SCHEMA["smtp_intake"])
     )
@@ -442,6 +530,10 @@ def parse(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config
         threading=threads,
         loops=loops,
         attachments=Attachments(**files),
+        people=people,
+        rules_file=_resolve(base, rules_file) if rules_file else None,
+        assignment=assignment["strategy"],
+        security=security,
         imap=mailboxes,
         smtp_intake=intake,
         outbox=_outbox(base, raw.get("outbox", {}), env),

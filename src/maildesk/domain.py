@@ -101,6 +101,13 @@ class TicketRef:
     requester_email: str
     watchers: frozenset[str] = frozenset()
     closed_at: datetime | None = None
+    priority: str = "medium"
+    category: str = ""
+    assignee: str = ""
+    group: str = ""
+    requester_name: str = ""
+    created_at: datetime | None = None
+    first_response_at: datetime | None = None
 
     def is_participant(self, email: str) -> bool:
         email = email.lower()
@@ -115,6 +122,8 @@ class Facts:
     ticket_by_reference: TicketRef | None = None
     ticket_by_plus: TicketRef | None = None
     requester: Person | None = None
+    open_counts: dict[str, int] = field(default_factory=dict)  # open tickets per assignee
+    last_assigned: dict[str, str] = field(default_factory=dict)  # group → last assignee
     auto_mails_last_hour: int = 0
     auto_mails_last_day: int = 0
     sender_bounced: bool = False
@@ -131,6 +140,9 @@ class NewTicket:
     category: str
     type: str
     watchers: tuple[Address, ...] = ()
+    group: str = ""
+    assignee: str = ""
+    subcategory: str = ""
     linked_to: TicketRef | None = None
     link_reason: str = ""
 
@@ -143,6 +155,25 @@ class FollowUp:
     reopen: bool = False
     note_only: bool = False  # an auto-reply: recorded on the ticket, changes nothing
     add_watchers: tuple[Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # status, priority, category, assignee, group
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Work:
+    """An engineer's (or requester's) reply: changes to apply, text to relay, a note."""
+
+    ticket: TicketRef
+    actor: str
+    changes: tuple[Change, ...] = ()
+    text: str = ""  # relayed to the requester and watchers
+    note: str = ""  # internal, never sent
+    refused: str = ""  # why nothing was applied
 
 
 @dataclass(frozen=True)
@@ -169,11 +200,15 @@ class MailPlan:
     references: tuple[str, ...]
     notice: str = ""  # a variant of the template: "closed_ticket_replaced", …
     refused: tuple[str, ...] = ()  # "name: reason" for each attachment not kept
+    text: str = ""  # a message body to include (relayed reply, new text for engineers)
+    signature: str = ""  # the engineer's name under a relayed reply
+    sign_for: str = ""  # engineer address: the Message-ID carries a signed tag for them
+    lines: tuple[str, ...] = ()  # extra lines: attachments listed, errors, command help
 
 
 @dataclass(frozen=True)
 class Decision:
-    action: NewTicket | FollowUp | RecordBounce | Ignore
+    action: NewTicket | FollowUp | Work | RecordBounce | Ignore
     mails: tuple[MailPlan, ...]
     no_reply_reason: str | None = None
     attachments: tuple[AttachmentVerdict, ...] = ()

@@ -26,8 +26,9 @@ from maildesk.domain import (
     RecordBounce,
     TicketRef,
     TicketView,
+    Work,
 )
-from maildesk.pipeline import automail, correlate, numbering, plan
+from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer
 from maildesk.store import JournalEntry, Store, Tx
@@ -67,6 +68,7 @@ class Service:
         directory: Mapping[str, Person] | None = None,
         clock: Callable[[], datetime] = utcnow,
         files: AttachmentStore | None = None,
+        rules: routing.Rules | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -74,6 +76,7 @@ class Service:
         self.directory = directory or {}
         self.clock = clock
         self.files = files or AttachmentStore(cfg.attachments.folder)
+        self.rules = rules
         self.number_re = numbering.number_pattern(cfg.tickets.number_format, (cfg.tickets.prefix,))
 
     # --- journal ---------------------------------------------------------------------
@@ -140,7 +143,8 @@ class Service:
             tx.quarantine(inbound_id, now, str(exc))
             return Outcome("quarantined", str(exc), inbound_id)
         auto = automail.classify(raw, inbound)
-        decision = plan.decide(inbound, self._facts(tx, inbound, now), self.cfg, now, auto)
+        facts = self._facts(tx, inbound, now)
+        decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules)
         return self._apply(tx, inbound_id, inbound, decision, now)
 
     def _facts(self, tx: Tx, inbound: Inbound, now: datetime) -> Facts:
@@ -150,7 +154,10 @@ class Service:
             plus = correlate.plus_numbers(inbound, self.cfg.support_address, self.number_re)
         cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
         hour, day = tx.auto_mails_since(sender, now - timedelta(hours=1), now - timedelta(days=1))
+        open_counts, last_assigned = tx.assignment_facts() if self.cfg.people else ({}, {})
         return Facts(
+            open_counts=open_counts,
+            last_assigned=last_assigned,
             ticket_by_number=_first(tx, correlate.numbers_in(inbound.subject, self.number_re)),
             ticket_by_reference=tx.ticket_by_message_ids(correlate.referenced_ids(inbound)),
             ticket_by_plus=_first(tx, plus),
@@ -169,7 +176,10 @@ class Service:
             return Outcome("ignored", action.reason, inbound_id)
         if isinstance(action, RecordBounce):
             return self._bounce(tx, inbound_id, action, now)
-        if isinstance(action, FollowUp):
+        if isinstance(action, Work):
+            outcome = self._work(tx, inbound_id, inbound, action, now)
+            ticket = tx.ticket_by_id(action.ticket.id)
+        elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
             ticket = tx.ticket_by_id(action.ticket.id)
         else:
@@ -195,6 +205,28 @@ class Service:
             if verdict.refused:
                 tx.add_event(ticket_id, now, inbound.sender.email, "attachment_refused",
                              inbound_id, text=verdict.line())  # fmt: skip
+
+    def _work(
+        self, tx: Tx, inbound_id: int, inbound: Inbound, work: Work, now: datetime
+    ) -> Outcome:
+        """An engineer's reply or a requester's command: changes, relayed text, a note."""
+        ticket, actor = work.ticket, work.actor
+        tx.remember_message_id(inbound.message_id, ticket.id, "in")
+        if work.refused:
+            tx.add_event(ticket.id, now, actor, "command_refused", inbound_id, text=work.refused)
+            tx.finish_inbound(inbound_id, now, f"refused: {work.refused}", ticket.id)
+            return Outcome("refused", work.refused, inbound_id, ticket.number)
+        tx.change_ticket(ticket.id, work.changes, now, actor, inbound_id)
+        if work.text:
+            tx.add_event(ticket.id, now, actor, "public_reply", inbound_id, text=work.text)
+            if self.cfg.person(actor):
+                tx.first_response(ticket.id, now)
+        if work.note:
+            tx.add_event(ticket.id, now, actor, "note", inbound_id, text=work.note)
+        changed = ", ".join(f"{c.field} {c.old} → {c.new}" for c in work.changes)
+        detail = f"by {actor}" + (f": {changed}" if changed else "")
+        tx.finish_inbound(inbound_id, now, f"worked on {ticket.number}", ticket.id)
+        return Outcome("worked", detail, inbound_id, ticket.number)
 
     def _bounce(self, tx: Tx, inbound_id: int, bounce: RecordBounce, now: datetime) -> Outcome:
         outbox_id, ticket_id = tx.record_bounce(

@@ -34,6 +34,7 @@ from maildesk.db import (
 from maildesk.domain import (
     Address,
     AttachmentVerdict,
+    Change,
     NewTicket,
     OutgoingMail,
     Status,
@@ -153,6 +154,10 @@ BOUNCED_SINCE = select(T_BOUNCES.c.address).where(
     T_BOUNCES.c.address == bindparam("address"),
     T_BOUNCES.c.last_bounce_at >= bindparam("since"),
 )
+
+
+COLUMN = {"group": "group_name"}
+CLOSED_STATES = (Status.RESOLVED.value, Status.CLOSED.value, Status.REJECTED.value)
 
 
 class _Dialect:
@@ -283,13 +288,17 @@ class Tx:
             "number": number, "subject": new.subject, "description": new.description,
             "requester_name": new.requester.name, "requester_email": new.requester.email,
             "department": new.department, "employee_id": new.employee_id,
-            "status": Status.NEW.value, "priority": new.priority, "category": new.category,
-            "type": new.type, "assignee": "", "group_name": "", "created_at": now,
+            "status": Status.ASSIGNED.value if new.assignee else Status.NEW.value,
+            "priority": new.priority, "category": new.category, "type": new.type,
+            "assignee": new.assignee, "group_name": new.group, "created_at": now,
             "updated_at": now, "first_response_at": None, "resolved_at": None,
             "closed_at": None, "linked_ticket_id": new.linked_to.id if new.linked_to else None,
         }  # fmt: skip
         ticket_id = self.c.execute(INSERT_TICKET, values).scalar_one()
         self.add_event(ticket_id, now, new.requester.email, "created", inbound_id)
+        if new.assignee or new.group:
+            self.add_event(ticket_id, now, "maildesk", "routed", inbound_id, field="assignee",
+                           new=new.assignee, text=f"group {new.group or '-'}")  # fmt: skip
         if new.linked_to:
             link = new.linked_to.number
             self.add_event(ticket_id, now, new.requester.email, "linked", inbound_id,
@@ -349,7 +358,52 @@ class Tx:
         return TicketRef(
             row["id"], row["number"], row["status"], row["subject"], row["requester_email"],
             watchers=frozenset(self.watchers(row["id"])), closed_at=row["closed_at"],
+            priority=row["priority"], category=row["category"], assignee=row["assignee"],
+            group=row["group_name"], requester_name=row["requester_name"],
+            created_at=row["created_at"], first_response_at=row["first_response_at"],
         )  # fmt: skip
+
+    def change_ticket(
+        self, ticket_id: int, changes: Sequence[Change], now: datetime, actor: str,
+        inbound_id: int | None,
+    ) -> None:  # fmt: skip
+        """Apply field changes, each an event; resolving and closing stamp their time."""
+        values: dict[str, Any] = {"updated_at": now}
+        for change in changes:
+            values[COLUMN.get(change.field, change.field)] = change.new
+            self.add_event(ticket_id, now, actor, "changed", inbound_id,
+                           field=change.field, old=change.old, new=change.new)  # fmt: skip
+        status = values.get("status")
+        if status == Status.RESOLVED:
+            values["resolved_at"] = now
+        elif status == Status.CLOSED:
+            values["closed_at"] = now
+        elif status is not None:
+            values.update(resolved_at=None, closed_at=None)
+        self.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**values))
+
+    def first_response(self, ticket_id: int, now: datetime) -> None:
+        self.c.execute(
+            update(T_TICKETS)
+            .where(ct.id == ticket_id, ct.first_response_at.is_(None))
+            .values(first_response_at=now)
+        )
+
+    def assignment_facts(self) -> tuple[dict[str, int], dict[str, str]]:
+        """Open tickets per assignee, and the last assignee of each group."""
+        open_rows = self.c.execute(
+            select(ct.assignee, func.count())
+            .where(ct.assignee != "", ct.status.not_in(CLOSED_STATES))
+            .group_by(ct.assignee)
+        ).all()
+        newest = (
+            select(func.max(ct.id))
+            .where(ct.group_name != "", ct.assignee != "")
+            .group_by(ct.group_name)
+        )
+        rows = self.c.execute(select(ct.group_name, ct.assignee).where(ct.id.in_(newest)))
+        last = {group: assignee for group, assignee in rows}
+        return {a: int(n) for a, n in open_rows}, last
 
     def watchers(self, ticket_id: int) -> list[str]:
         w = T_WATCHERS.c

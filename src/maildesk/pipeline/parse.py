@@ -63,15 +63,15 @@ def parse(raw: bytes) -> Inbound:
         attachments = _recover_attachments(msg, attachments)
     text = "\n\n".join(t for t in texts if t.strip()) or "\n\n".join(html_to_text(h) for h in htmls)
     return Inbound(
-        message_id=_first_id(msg.get("Message-ID")),
+        message_id=_first_id(_ids(msg, "Message-ID")),
         sender=sender,
         return_path=_return_path(msg),
         to=_addresses(msg, "To", hint),
         cc=_addresses(msg, "Cc", hint),
         subject=decode_header_value(msg.get("Subject"), hint),
         date=_date(msg.get("Date")),
-        in_reply_to=_first_id(msg.get("In-Reply-To")),
-        references=tuple(r[:900] for r in MSGID.findall(_header_str(msg.get("References")))),
+        in_reply_to=_first_id(_ids(msg, "In-Reply-To")),
+        references=tuple(r[:900] for r in MSGID.findall(_ids(msg, "References"))),
         text=_clean_text(text),
         attachments=tuple(attachments),
         headers={h: decode_header_value(msg.get(h), hint) for h in KEPT_HEADERS if h in msg},
@@ -81,6 +81,13 @@ def parse(raw: bytes) -> Inbound:
 
 def _header_str(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def _ids(msg: email.message.Message, name: str) -> str:
+    """A Message-ID header's text; some generators (Python's email package among them)
+    wrap a long id in RFC 2047 encoded words, so those are decoded first."""
+    value = _header_str(msg.get(name))
+    return decode_header_value(value) if "=?" in value else value
 
 
 def _first_id(value: object) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 from maildesk.config import Config
 from maildesk.domain import (
     Address,
+    AttachmentVerdict,
     Decision,
     Facts,
     FollowUp,
@@ -26,7 +27,17 @@ from maildesk.domain import (
     Status,
     TicketRef,
 )
-from maildesk.pipeline import attachment_policy, automail, correlate, loops, reply_text
+from maildesk.pipeline import (
+    assign,
+    attachment_policy,
+    automail,
+    correlate,
+    engineer,
+    loops,
+    notify,
+    reply_text,
+    routing,
+)
 
 FINISHED = (Status.RESOLVED, Status.CLOSED, Status.REJECTED)
 FINAL = (Status.CLOSED, Status.REJECTED)
@@ -46,8 +57,24 @@ class AutoVerdict(Protocol):
 
 
 def decide(
-    inbound: Inbound, facts: Facts, cfg: Config, now: datetime, auto: AutoVerdict
+    inbound: Inbound,
+    facts: Facts,
+    cfg: Config,
+    now: datetime,
+    auto: AutoVerdict,
+    rules: routing.Rules | None = None,
 ) -> Decision:
+    machine = _machine_mail(inbound, cfg, auto)
+    if machine is not None:
+        return machine
+    match = correlate.find(inbound, facts)
+    verdicts = attachment_policy.check(inbound.attachments, limits(cfg))
+    decision = _human_or_automatic(inbound, facts, cfg, now, auto, match, verdicts, rules)
+    return replace(decision, attachments=verdicts)
+
+
+def _machine_mail(inbound: Inbound, cfg: Config, auto: AutoVerdict) -> Decision | None:
+    """Our own mail, bounces and delay notices: recorded, never answered."""
     if loops.is_own_mail(inbound, cfg.message_id_domain):
         return Decision(Ignore("our own mail (X-Maildesk-Loop header)"), ())
     if auto.kind == "bounce":
@@ -55,18 +82,48 @@ def decide(
         return Decision(bounce, ())
     if auto.kind == "delay":
         return Decision(Ignore(f"delivery delay notice: {auto.reason}"), ())
-    match = correlate.find(inbound, facts)
-    verdicts = attachment_policy.check(inbound.attachments, limits(cfg))
+    return None
+
+
+def _human_or_automatic(
+    inbound: Inbound,
+    facts: Facts,
+    cfg: Config,
+    now: datetime,
+    auto: AutoVerdict,
+    match: correlate.Match | None,
+    verdicts: tuple[AttachmentVerdict, ...],
+    rules: routing.Rules | None,
+) -> Decision:
     if auto.kind == "auto_reply" and not _alert(inbound, match):
-        return replace(_automatic(inbound, match, auto.reason), attachments=verdicts)
+        return _automatic(inbound, match, auto.reason)
+    person = cfg.person(inbound.sender.email)
+    if match and (match.trusted or person):
+        work = engineer.decide(inbound, match, person, cfg)
+        if work is not None:
+            return work
     refused = tuple(v.line() for v in verdicts if v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
-        follow = _follow_up(inbound, match, cfg)
-        notice = _refusal_notice(inbound, facts, cfg, refused)
-        return Decision(follow, notice, attachments=verdicts)
-    decision = _new_ticket(inbound, facts, cfg, now, match)
-    mails = tuple(replace(m, refused=refused) for m in decision.mails)
-    return replace(decision, mails=mails, attachments=verdicts)
+        return _follow_up_decision(inbound, facts, cfg, match, verdicts, refused)
+    decision = _new_ticket(inbound, facts, cfg, now, match, rules)
+    mails = tuple(replace(m, refused=refused) if m.template == "ack" else m
+                  for m in decision.mails)  # fmt: skip
+    return replace(decision, mails=mails)
+
+
+def _follow_up_decision(
+    inbound: Inbound,
+    facts: Facts,
+    cfg: Config,
+    match: correlate.Match,
+    verdicts: tuple[AttachmentVerdict, ...],
+    refused: tuple[str, ...],
+) -> Decision:
+    follow = _follow_up(inbound, match, cfg)
+    ticket = match.ticket
+    kept = tuple(v.safe_name for v in verdicts if not v.refused)
+    alerts = notify.plan(ticket.assignee, ticket.group, cfg, follow.text, kept)
+    return Decision(follow, _refusal_notice(inbound, facts, cfg, refused) + alerts)
 
 
 def limits(cfg: Config) -> attachment_policy.Limits:
@@ -123,18 +180,48 @@ def _follow_up(inbound: Inbound, match: correlate.Match, cfg: Config) -> FollowU
 
 
 def _new_ticket(
-    inbound: Inbound, facts: Facts, cfg: Config, now: datetime, match: correlate.Match | None
+    inbound: Inbound,
+    facts: Facts,
+    cfg: Config,
+    now: datetime,
+    match: correlate.Match | None,
+    rules: routing.Rules | None,
 ) -> Decision:
     link, reason = None, ""
     if match is not None:
         link = match.ticket
         reason = "closed_ticket_replaced" if match.trusted else "untrusted_reference"
-    new = _ticket_fields(inbound, facts, cfg, link, reason)
+    new = _routed(_ticket_fields(inbound, facts, cfg, link, reason), inbound, facts, cfg, rules)
+    kept = tuple(a.filename for a in inbound.attachments)
+    alerts = notify.plan(new.assignee, new.group, cfg, new.description, kept)
     refusal = _reply_refusal(inbound, facts, cfg)
     if refusal:
-        return Decision(new, (), no_reply_reason=refusal)
+        return Decision(new, alerts, no_reply_reason=refusal)
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
-    return Decision(new, (_acknowledgment(inbound, notice),))
+    return Decision(new, (_acknowledgment(inbound, notice), *alerts))
+
+
+def _routed(
+    new: NewTicket, inbound: Inbound, facts: Facts, cfg: Config, rules: routing.Rules | None
+) -> NewTicket:
+    """Rules set category, priority, type, group, assignee; a group gets its engineer."""
+    if rules is None:
+        return new
+    route = routing.route(inbound, rules)
+    person = assign.resolve(route.assignee, cfg.people) if route.assignee else None
+    group = route.group or ""
+    if person is None and group:
+        last = facts.last_assigned.get(group, "")
+        person = assign.pick(group, cfg.people, cfg.assignment, facts.open_counts, last)
+    return replace(
+        new,
+        category=route.category or new.category,
+        subcategory=route.subcategory or "",
+        priority=route.priority or new.priority,
+        type=route.type or new.type,
+        group=group,
+        assignee=person.email if person else "",
+    )
 
 
 def _reply_refusal(inbound: Inbound, facts: Facts, cfg: Config) -> str | None:

@@ -1,0 +1,144 @@
+"""Engineers work by email, over real IMAP (Dovecot) and SMTP (aiosmtpd): routing,
+notification, relayed replies, # commands, and refusal of forged commands."""
+
+from __future__ import annotations
+
+import email
+from email.message import EmailMessage, Message
+
+from maildesk.config import Config
+
+from .conftest import ConfigFactory, SmtpSink, build_service, wait_until
+from .servers.dovecot import Dovecot
+from .test_daemon import running
+
+PEOPLE = """
+[security]
+secret = "0123456789abcdef-test-secret"
+
+[[people]]
+name = "王工"
+email = "wang.gong@example.com"
+groups = ["network"]
+
+[[people]]
+name = "李工"
+email = "li.gong@example.com"
+groups = ["network"]
+available = false
+
+[[people]]
+name = "赵经理"
+email = "zhao@example.com"
+role = "manager"
+"""
+USER = "zhang.wei@example.com"
+ENGINEER = "wang.gong@example.com"
+
+
+def mail(sender: str, subject: str, body: str, in_reply_to: str = "", n: int = 0) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "it-support@example.com"
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<story-{n}-{abs(hash(body))}@client.example.com>"
+    if in_reply_to:
+        in_reply_to = "".join(str(in_reply_to).split())  # unfold: long ids are folded
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def received(sink: SmtpSink, to: str) -> list[Message]:
+    with sink.lock:
+        return [email.message_from_bytes(raw) for _, rcpts, raw in sink.messages if to in rcpts]
+
+
+def text_of(msg: Message) -> str:
+    part = msg.get_payload()[0] if msg.is_multipart() else msg
+    return part.get_payload(decode=True).decode("utf-8")
+
+
+def wait_for_mail(sink: SmtpSink, to: str, count: int) -> Message:
+    wait_until(lambda: len(received(sink, to)) >= count, timeout=30, what=f"mail {count} to {to}")
+    return received(sink, to)[count - 1]
+
+
+def status(cfg: Config, number: str) -> str:
+    with build_service(cfg).store.transaction() as tx:
+        ticket = tx.ticket(number)
+    assert ticket is not None
+    return ticket.status
+
+
+def test_the_whole_story(
+    make_sqlite_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink
+) -> None:
+    cfg = make_sqlite_config(
+        transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port}, extra=PEOPLE
+    )
+    with running(cfg):
+        first = "早上开始 VPN 一直连不上，交换机端口灯不亮。"
+        dovecot.append("support", mail(f"张伟 <{USER}>", "VPN 连不上了", first, n=1))
+        ack = wait_for_mail(smtp_sink, USER, 1)
+        number = str(ack["Subject"]).split("]")[0].strip("[")
+        note1 = wait_for_mail(smtp_sink, ENGINEER, 1)  # the engineer on duty, not li.gong
+        assert number in str(note1["Subject"]) and "交换机端口灯不亮" in text_of(note1)
+        assert received(smtp_sink, "li.gong@example.com") == []
+
+        reply = "#status in_progress\n我正在检查您的网络端口，请稍候。\n\n> 原通知内容"
+        dovecot.append("support", mail(f"王工 <{ENGINEER}>", f"Re: [{number}] VPN 连不上了",
+                                       reply, in_reply_to=note1["Message-ID"], n=2))  # fmt: skip
+        relay1 = wait_for_mail(smtp_sink, USER, 2)
+        body = text_of(relay1)
+        assert "我正在检查您的网络端口" in body and "#status" not in body
+        assert "王工" in body and ENGINEER not in relay1.as_string()
+        wait_until(lambda: status(cfg, number) == "in_progress", what="in_progress")
+
+        again = mail(f"张伟 <{USER}>", f"Re: [{number}] VPN 连不上了", "还是连不上。",
+                     in_reply_to=relay1["Message-ID"], n=3)  # fmt: skip
+        dovecot.append("support", again)
+        note2 = wait_for_mail(smtp_sink, ENGINEER, 2)
+        assert "还是连不上" in text_of(note2)
+
+        dovecot.append("support", mail(f"王工 <{ENGINEER}>", f"Re: [{number}]",
+                                       "#resolve 已重置交换机端口", in_reply_to=note2["Message-ID"],
+                                       n=4))  # fmt: skip
+        relay2 = wait_for_mail(smtp_sink, USER, 3)
+        assert "已重置交换机端口" in text_of(relay2)
+        wait_until(lambda: status(cfg, number) == "resolved", what="resolved")
+
+    with build_service(cfg).store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None
+        assert ticket.category == "网络问题" and ticket.assignee == ENGINEER
+        assert ticket.first_response_at is not None and ticket.resolved_at is not None
+        kinds = [e["kind"] for e in tx.events(ticket.id)]
+    assert kinds.count("public_reply") == 2 and kinds.count("changed") >= 2
+
+
+def test_forged_from_command_is_refused(make_sqlite_config: ConfigFactory) -> None:
+    cfg = make_sqlite_config(extra=PEOPLE)
+    service = build_service(cfg)
+    number = service.ingest(mail(USER, "打印机坏了", "三楼打印机卡纸。", n=10), "t").ticket_number
+    forged = mail(f"王工 <{ENGINEER}>", f"Re: [{number}]", "#close\n已处理。", n=11)
+    outcome = service.ingest(forged, "t")
+    assert outcome.kind == "refused" and "From header alone" in outcome.detail
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None and ticket.status == "new"
+        refusal = [r for r in tx.outbox() if r.kind == "command_refused"]
+    assert refusal and refusal[0].recipients == (ENGINEER,)
+
+
+def test_requester_may_close_but_not_reprioritize(make_sqlite_config: ConfigFactory) -> None:
+    service = build_service(make_sqlite_config(extra=PEOPLE))
+    number = service.ingest(mail(USER, "密码忘了", "请重置密码。", n=20), "t").ticket_number
+    polite = service.ingest(mail(USER, f"Re: [{number}]", "#优先级 紧急", n=21), "t")
+    assert polite.kind == "refused"
+    closed = service.ingest(mail(USER, f"Re: [{number}]", "#关闭\n已经好了，谢谢。", n=22), "t")
+    assert closed.kind == "worked"
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None and (ticket.status, ticket.priority) == ("closed", "medium")
