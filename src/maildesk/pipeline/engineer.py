@@ -60,7 +60,9 @@ def _engineer(
         return _refuse(inbound, ticket, "; ".join(errors), "command_error",
                        (*errors, "", commands.help_text(cfg.locale)))  # fmt: skip
     text = _relayed_text(parsed)
-    action = Work(ticket, person.email, changes, text=text, note=parsed.note)
+    reasons = [f"escalated: {c.argument}" for c in parsed.commands if c.name == "escalate"]
+    note = "\n\n".join(part for part in (*reasons, parsed.note) if part)
+    action = Work(ticket, person.email, changes, text=text, note=note)
     mails = _relays(ticket, text, person) if text else ()
     if any(c.name == "status_query" for c in parsed.commands):
         mails += (_to_sender(inbound, "status"),)
