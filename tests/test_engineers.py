@@ -142,3 +142,18 @@ def test_requester_may_close_but_not_reprioritize(make_sqlite_config: ConfigFact
     with service.store.transaction() as tx:
         ticket = tx.ticket(number)
         assert ticket is not None and (ticket.status, ticket.priority) == ("closed", "medium")
+
+
+def test_stranger_commands_change_nothing_and_are_told(make_sqlite_config: ConfigFactory) -> None:
+    service = build_service(make_sqlite_config(extra=PEOPLE))
+    number = service.ingest(mail(USER, "打印机坏了", "三楼打印机卡纸。", n=30), "t").ticket_number
+    stranger = service.ingest(mail("eve@evil.example", f"Re: [{number}]", "#close", n=31), "t")
+    assert stranger.kind == "created" and stranger.ticket_number != number
+    with service.store.transaction() as tx:
+        ticket = tx.ticket(number)
+        assert ticket is not None and ticket.status == "new"
+        ack = next(r for r in tx.outbox() if r.recipients == ("eve@evil.example",))
+        raw = tx.outbox_raw(ack.id) or b""
+    assert "命令没有被执行" in email.message_from_bytes(raw).get_payload()[0].get_payload(
+        decode=True
+    ).decode("utf-8")

@@ -31,6 +31,7 @@ from maildesk.pipeline import (
     assign,
     attachment_policy,
     automail,
+    commands,
     correlate,
     engineer,
     loops,
@@ -198,6 +199,8 @@ def _new_ticket(
     if refusal:
         return Decision(new, alerts, no_reply_reason=refusal)
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
+    if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
+        notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
     return Decision(new, (_acknowledgment(inbound, notice), *alerts))
 
 
