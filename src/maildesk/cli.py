@@ -241,19 +241,23 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
         ticket = tx.ticket(args.number.upper())
-        events = tx.events(ticket.id) if ticket else []
-    if ticket is None:
-        raise CommandError(f"no ticket {args.number}")
+        if ticket is None:
+            raise CommandError(f"no ticket {args.number}")
+        extra = {"watchers": tx.watchers(ticket.id), "attachments": tx.attachments(ticket.id),
+                 "events": tx.events(ticket.id)}  # fmt: skip
     if args.json:
-        print_json({**asdict(ticket), "events": events})
+        print_json({**asdict(ticket), **extra})
         return EX_OK
-    for key, value in asdict(ticket).items():
+    for key, value in [*asdict(ticket).items(), ("watchers", ", ".join(extra["watchers"]))]:
         if key not in ("id", "description"):
             print(f"{key:>18}: {_when(value) if isinstance(value, datetime) else value}")
     print(f"\n{ticket.description}\n")
-    for e in events:
+    for a in extra["attachments"]:
+        print(f"  attachment {a['filename']} ({a['size']} bytes) {a['refused_reason'] or 'kept'}")
+    for e in extra["events"]:
         change = f" {e['field']}: {e['old']} → {e['new']}" if e["field"] else ""
-        print(f"{e['at'][:16]}  {e['kind']:<10} {e['actor']}{change}")
+        text = f"\n      {e['text']}" if e["text"] else ""
+        print(f"{e['at'][:16]}  {e['kind']:<16} {e['actor']}{change}{text}")
     return EX_OK
 
 
