@@ -126,7 +126,8 @@ def make_transport(cfg: OutboxConfig) -> Transport:
     return SmtpTransport(cfg)
 
 
-MARK_EVERY = 10
+MARK_EVERY = 10  # sent mails recorded per commit at most...
+MARK_WINDOW_SECONDS = 0.05  # ...and never later than this after the first of them
 
 
 def backoff(cfg: OutboxConfig, attempts: int) -> timedelta:
@@ -154,18 +155,22 @@ class Sender:
 
         Claims last `hold` (two send timeouts) and are renewed while the batch is
         worked through, so a daemon that dies leaves its rows to the others soon.
-        Sent mail is recorded MARK_EVERY at a time: a crash before that commit
-        resends at most that many mails (the same ones, with the same Message-ID).
+        Sent mail is recorded at most MARK_EVERY at a time and within 50 ms: a crash
+        before that commit resends at most those mails (same ones, same Message-ID).
         """
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
             batch = tx.claim_outbox(self.clock(), self.cfg.batch_size, self.holder, hold)
         sent: list[ClaimedMail] = []
         renew_at = time.monotonic() + hold.total_seconds() / 2
+        first_unmarked = 0.0
         for mail in batch:
             if self._send_one(mail):
+                first_unmarked = first_unmarked or time.monotonic()
                 sent.append(mail)
-            if len(sent) >= MARK_EVERY or time.monotonic() > renew_at:
+            overdue = bool(sent) and time.monotonic() - first_unmarked > MARK_WINDOW_SECONDS
+            if len(sent) >= MARK_EVERY or overdue or time.monotonic() > renew_at:
+                first_unmarked = 0.0
                 self._record_sent(sent, hold)
                 sent = []
                 renew_at = time.monotonic() + hold.total_seconds() / 2
