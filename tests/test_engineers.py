@@ -157,3 +157,12 @@ def test_stranger_commands_change_nothing_and_are_told(make_sqlite_config: Confi
     assert "命令没有被执行" in email.message_from_bytes(raw).get_payload()[0].get_payload(
         decode=True
     ).decode("utf-8")
+
+
+def test_engineer_with_a_ticket_of_their_own_replies_like_a_user(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    service = build_service(make_sqlite_config(extra=PEOPLE))
+    number = service.ingest(mail(ENGINEER, "我的显示器坏了", "闪屏。", n=40), "t").ticket_number
+    reply = service.ingest(mail(ENGINEER, f"Re: [{number}]", "换了线还是闪。", n=41), "t")
+    assert (reply.kind, reply.ticket_number) == ("threaded", number)

@@ -22,8 +22,14 @@ def decide(
 ) -> Decision | None:
     """The decision for a reply that carries work, or None for an ordinary follow-up."""
     parsed = commands.extract(reply_text.visible_text(inbound.text))
-    if person is not None:
-        return _engineer(inbound, match.ticket, person, parsed, cfg)
+    ticket = match.ticket
+    if person is not None and authorized(inbound, ticket, person, cfg):
+        return _engineer(inbound, ticket, person, parsed, cfg)
+    if person is not None and not ticket.is_participant(person.email):
+        reason = ("not a reply to a notification maildesk sent you about this ticket "
+                  "(the From header alone is not trusted)")  # fmt: skip
+        return _refuse(inbound, ticket, reason, "command_refused", ())
+    # the requester or a watcher (an engineer, too, on a ticket of their own)
     if parsed.commands and match.trusted:
         return _requester(inbound, match.ticket, parsed, cfg)
     return None
@@ -48,10 +54,6 @@ def _engineer(
     parsed: commands.Parsed,
     cfg: Config,
 ) -> Decision:
-    if not authorized(inbound, ticket, person, cfg):
-        reason = ("not a reply to a notification maildesk sent you about this ticket "
-                  "(the From header alone is not trusted)")  # fmt: skip
-        return _refuse(inbound, ticket, reason, "command_refused", ())
     if parsed.errors:
         return _refuse(inbound, ticket, "; ".join(parsed.errors), "command_error",
                        (*parsed.errors, "", commands.help_text(cfg.locale)))  # fmt: skip
