@@ -106,3 +106,21 @@ def test_rules_test_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (tmp_path / "maildesk.toml").write_text(cfg)
     assert main(["--config", str(tmp_path / "maildesk.toml"), "rules", "test", str(eml)]) == 2
     assert "line 4" in capsys.readouterr().err
+
+
+def test_notification_targets() -> None:
+    from maildesk import config as config_mod
+    from maildesk.pipeline import notify
+
+    cfg = config_mod.parse(
+        '[maildesk]\nsupport_address = "it@example.com"\n[security]\nsecret = "x' + "y" * 20
+        + '"\n[[people]]\nname = "王工"\nemail = "wang.gong@example.com"\ngroups = ["network"]\n'
+        '[[people]]\nname = "组长"\nemail = "lead@example.com"\nrole = "lead"\n',
+        Path("/tmp/x/maildesk.toml"),
+        env={},
+    )  # fmt: skip
+    emails = lambda *a: [p.email for p in notify.targets(*a, cfg)]  # noqa: E731
+    assert emails("wang.gong@example.com", "network") == ["wang.gong@example.com"]
+    assert emails("", "network") == ["wang.gong@example.com"]
+    assert emails("gone@example.com", "network") == ["wang.gong@example.com"]
+    assert emails("", "") == ["lead@example.com"]

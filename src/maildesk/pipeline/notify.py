@@ -13,10 +13,10 @@ from maildesk.pipeline import assign
 
 
 def targets(assignee: str, group: str, cfg: Config) -> list[EngineerConfig]:
-    if assignee:
-        person = cfg.person(assignee)
-        return [person] if person else []
-    if group:
+    person = cfg.person(assignee) if assignee else None
+    if person is not None:
+        return [person]
+    if group:  # unassigned, or assigned to someone no longer in the config
         members = assign.members(group, cfg.people)
         return [p for p in members if p.available] or members
     leads = [p for p in cfg.people if p.role == "lead" and p.available]
