@@ -297,7 +297,8 @@ class Tx:
         ticket_id = self.c.execute(INSERT_TICKET, values).scalar_one()
         self.add_event(ticket_id, now, new.requester.email, "created", inbound_id)
         if new.assignee or new.group:
-            self.add_event(ticket_id, now, "maildesk", "routed", inbound_id, field="assignee",
+            field = "assignee" if new.assignee else ""
+            self.add_event(ticket_id, now, "maildesk", "routed", inbound_id, field=field,
                            new=new.assignee, text=f"group {new.group or '-'}")  # fmt: skip
         if new.linked_to:
             link = new.linked_to.number
