@@ -166,3 +166,35 @@ def test_engineer_with_a_ticket_of_their_own_replies_like_a_user(
     number = service.ingest(mail(ENGINEER, "我的显示器坏了", "闪屏。", n=40), "t").ticket_number
     reply = service.ingest(mail(ENGINEER, f"Re: [{number}]", "换了线还是闪。", n=41), "t")
     assert (reply.kind, reply.ticket_number) == ("threaded", number)
+
+
+def test_a_refused_mail_gives_no_foothold_for_threading(make_sqlite_config: ConfigFactory) -> None:
+    """Replying to one's own refused forgery must not thread into the ticket."""
+    service = build_service(make_sqlite_config(extra=PEOPLE))
+    number = service.ingest(mail(USER, "打印机坏了", "卡纸。", n=50), "t").ticket_number
+    forged = mail(f"王工 <{ENGINEER}>", f"Re: [{number}]", "#close", n=51)
+    assert service.ingest(forged, "t").kind == "refused"
+    forged_id = email.message_from_bytes(forged)["Message-ID"]
+    follow = mail("eve@evil.example", "Re: hello", "写进去了吗？", in_reply_to=forged_id, n=52)
+    outcome = service.ingest(follow, "t")
+    assert outcome.kind == "created" and outcome.ticket_number != number
+
+
+def test_earlier_prefixes_still_thread(make_sqlite_config: ConfigFactory) -> None:
+    cfg = make_sqlite_config(extra='[tickets]\nprefix = "HD"\nother_prefixes = ["IT"]\n')
+    service = build_service(cfg)
+    number = service.ingest(mail(USER, "显示器", "闪屏。", n=60), "t").ticket_number
+    assert number.startswith("HD-")
+    old_style = number.replace("HD-", "IT-")
+    _set_number(service, number, old_style)
+    reply = service.ingest(mail(USER, f"Re: [{old_style}]", "还在闪。", n=61), "t")
+    assert (reply.kind, reply.ticket_number) == ("threaded", old_style)
+
+
+def _set_number(service, number: str, new: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from maildesk.store import T_TICKETS
+
+    with service.store.transaction() as tx:
+        tx.c.execute(update(T_TICKETS).where(T_TICKETS.c.number == number).values(number=new))

@@ -77,7 +77,8 @@ class Service:
         self.clock = clock
         self.files = files or AttachmentStore(cfg.attachments.folder)
         self.rules = rules
-        self.number_re = numbering.number_pattern(cfg.tickets.number_format, (cfg.tickets.prefix,))
+        prefixes = (cfg.tickets.prefix, *cfg.tickets.other_prefixes)
+        self.number_re = numbering.number_pattern(cfg.tickets.number_format, prefixes)
 
     # --- journal ---------------------------------------------------------------------
 
@@ -211,11 +212,11 @@ class Service:
     ) -> Outcome:
         """An engineer's reply or a requester's command: changes, relayed text, a note."""
         ticket, actor = work.ticket, work.actor
-        tx.remember_message_id(inbound.message_id, ticket.id, "in")
-        if work.refused:
+        if work.refused:  # its Message-ID is not remembered: replies to it prove nothing
             tx.add_event(ticket.id, now, actor, "command_refused", inbound_id, text=work.refused)
             tx.finish_inbound(inbound_id, now, f"refused: {work.refused}", ticket.id)
             return Outcome("refused", work.refused, inbound_id, ticket.number)
+        tx.remember_message_id(inbound.message_id, ticket.id, "in")
         tx.change_ticket(ticket.id, work.changes, now, actor, inbound_id)
         if work.text:
             tx.add_event(ticket.id, now, actor, "public_reply", inbound_id, text=work.text)
