@@ -198,3 +198,17 @@ def _set_number(service, number: str, new: str) -> None:  # type: ignore[no-unty
 
     with service.store.transaction() as tx:
         tx.c.execute(update(T_TICKETS).where(T_TICKETS.c.number == number).values(number=new))
+
+
+def test_notification_lists_only_kept_attachments_by_safe_name(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    from .test_attachments import mail_with
+
+    service = build_service(make_sqlite_config(extra=PEOPLE))
+    raw = mail_with(("../../evil.txt", "text/plain", b"x"), ("setup.exe", "application/x", b"M"))
+    service.ingest(raw, "t")
+    with service.store.transaction() as tx:
+        note = next(r for r in tx.outbox() if r.kind == "notification")
+        body = text_of(email.message_from_bytes(tx.outbox_raw(note.id) or b""))
+    assert "evil.txt" in body and "../" not in body and "setup.exe" not in body

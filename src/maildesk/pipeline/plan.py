@@ -104,9 +104,10 @@ def _human_or_automatic(
         if work is not None:
             return work
     refused = tuple(v.line() for v in verdicts if v.refused)
+    kept = tuple(v.safe_name for v in verdicts if not v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
-        return _follow_up_decision(inbound, facts, cfg, match, verdicts, refused)
-    decision = _new_ticket(inbound, facts, cfg, now, match, rules)
+        return _follow_up_decision(inbound, facts, cfg, match, kept, refused)
+    decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept)
     mails = tuple(replace(m, refused=refused) if m.template == "ack" else m
                   for m in decision.mails)  # fmt: skip
     return replace(decision, mails=mails)
@@ -117,12 +118,11 @@ def _follow_up_decision(
     facts: Facts,
     cfg: Config,
     match: correlate.Match,
-    verdicts: tuple[AttachmentVerdict, ...],
+    kept: tuple[str, ...],
     refused: tuple[str, ...],
 ) -> Decision:
     follow = _follow_up(inbound, match, cfg)
     ticket = match.ticket
-    kept = tuple(v.safe_name for v in verdicts if not v.refused)
     alerts = notify.plan(ticket.assignee, ticket.group, cfg, follow.text, kept)
     return Decision(follow, _refusal_notice(inbound, facts, cfg, refused) + alerts)
 
@@ -187,13 +187,13 @@ def _new_ticket(
     now: datetime,
     match: correlate.Match | None,
     rules: routing.Rules | None,
+    kept: tuple[str, ...],
 ) -> Decision:
     link, reason = None, ""
     if match is not None:
         link = match.ticket
         reason = "closed_ticket_replaced" if match.trusted else "untrusted_reference"
     new = _routed(_ticket_fields(inbound, facts, cfg, link, reason), inbound, facts, cfg, rules)
-    kept = tuple(a.filename for a in inbound.attachments)
     alerts = notify.plan(new.assignee, new.group, cfg, new.description, kept)
     refusal = _reply_refusal(inbound, facts, cfg)
     if refusal:
