@@ -169,6 +169,9 @@ class Fetcher:
     def _handle_batch(self, client: IMAPClient, uidvalidity: int, batch: list[int]) -> None:
         fetched = client.fetch(batch, ["BODY.PEEK[]"])
         present = [u for u in batch if u in fetched and b"BODY[]" in fetched[u]]
+        if len(present) < len(batch):  # expunged meanwhile by someone else: say so
+            missing = sorted(set(batch) - set(present))
+            log.warning("mailbox %s: UIDs %s vanished before FETCH", self.mb.name, missing)
         source = f"imap:{self.mb.name}:{uidvalidity}"
         items = [(bytes(fetched[u][b"BODY[]"]), f"{source}:{u}") for u in present]
         entries = self.service.receive_many(items)
