@@ -37,9 +37,6 @@ class Address:
     name: str
     email: str
 
-    def formatted(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
-
 
 @dataclass(frozen=True)
 class AttachmentInfo:

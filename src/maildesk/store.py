@@ -770,7 +770,3 @@ class Store:
                 yield Tx(conn)
         finally:
             self._local.open = False
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
