@@ -124,3 +124,31 @@ def test_notification_targets() -> None:
     assert emails("", "network") == ["wang.gong@example.com"]
     assert emails("gone@example.com", "network") == ["wang.gong@example.com"]
     assert emails("", "") == ["lead@example.com"]
+
+
+def test_follow_up_past_the_hourly_limit_notifies_no_one() -> None:
+    """Breaks a loop of two auto-responders talking through relay and notification."""
+    from datetime import UTC, datetime
+
+    from maildesk import config as config_mod
+    from maildesk.domain import Address, Facts, FollowUp, Inbound
+    from maildesk.pipeline import plan
+
+    from .test_correlate_plan import HUMAN
+
+    cfg = config_mod.parse(
+        '[maildesk]\nsupport_address = "it@example.com"\n[security]\nsecret = "' + "s" * 20
+        + '"\n[[people]]\nname = "王工"\nemail = "wang.gong@example.com"\n',
+        Path("/tmp/x/maildesk.toml"),
+        env={},
+    )  # fmt: skip
+    ticket = TicketRef(1, "IT-20261122-0001", "in_progress", "x", "u@example.com")
+    reply = Inbound("m@x", Address("", "u@example.com"), None, (), (), "Re: [IT-20261122-0001]",
+                    None, "", (), "还在吗", ())  # fmt: skip
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    calm = plan.decide(reply, Facts(ticket_by_number=ticket), cfg, now, HUMAN)
+    assert [m.template for m in calm.mails] == ["notification"]
+    busy = Facts(ticket_by_number=ticket, auto_mails_last_hour=10)
+    looping = plan.decide(reply, busy, cfg, now, HUMAN)
+    assert isinstance(looping.action, FollowUp) and looping.mails == ()
+    assert looping.no_reply_reason and "not notified" in looping.no_reply_reason

@@ -123,6 +123,11 @@ def _follow_up_decision(
 ) -> Decision:
     follow = _follow_up(inbound, match, cfg)
     ticket = match.ticket
+    if facts.auto_mails_last_hour >= cfg.loops.max_auto_replies_per_hour:
+        # Two auto-responders (the user's and an engineer's) could answer each other
+        # through relay and notification forever: past the hourly limit, record only.
+        reason = f"{facts.auto_mails_last_hour} mails to this sender in the last hour"
+        return Decision(follow, (), no_reply_reason=f"engineers not notified: {reason}")
     alerts = notify.plan(ticket.assignee, ticket.group, cfg, follow.text, kept)
     return Decision(follow, _refusal_notice(inbound, facts, cfg, refused) + alerts)
 
