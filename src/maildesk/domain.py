@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from maildesk.vocab import Reason
+
 
 class Status(StrEnum):
     NEW = "new"
@@ -23,6 +25,36 @@ class Priority(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+
+
+class EventKind(StrEnum):
+    """What a row of a ticket's history records."""
+
+    CREATED = "created"
+    ROUTED = "routed"
+    LINKED = "linked"
+    WATCHER_ADDED = "watcher_added"
+    REPLY = "reply"  # the requester or a watcher wrote
+    AUTO_REPLY = "auto_reply"  # an automatic answer, noted
+    PUBLIC_REPLY = "public_reply"  # an engineer's text relayed to the user
+    NOTE = "note"  # internal, never sent
+    CHANGED = "changed"  # a field changed (status, priority, assignee, …)
+    REOPENED = "reopened"
+    ATTACHMENT_REFUSED = "attachment_refused"
+    COMMAND_REFUSED = "command_refused"
+    BOUNCE = "bounce"
+
+
+class MailKind(StrEnum):
+    """Every kind of mail maildesk writes; pipeline/mails.py says how each is sent."""
+
+    ACK = "ack"
+    NOTIFICATION = "notification"
+    RELAY = "relay"
+    STATUS = "status"
+    COMMAND_ERROR = "command_error"
+    COMMAND_REFUSED = "command_refused"
+    ATTACHMENT_REFUSED = "attachment_refused"
 
 
 class TicketType(StrEnum):
@@ -51,7 +83,8 @@ class AttachmentInfo:
 class AttachmentVerdict:
     attachment: AttachmentInfo
     safe_name: str
-    refused: str  # "" when kept, else the reason, for the ticket and the sender
+    refused: str  # "" when kept, else the reason (English, for the ticket's history)
+    why: Reason | None = None  # the same reason, to write for the sender in their language
 
     def line(self) -> str:
         return f"{self.safe_name}: {self.refused}"
@@ -189,18 +222,19 @@ class Ignore:
 
 @dataclass(frozen=True)
 class MailPlan:
-    """A mail to render: a template name, a recipient, and why it is sent."""
+    """A mail a decision asks for, by kind.  Who receives it and how it threads
+    follow from its kind (pipeline/mails.py); `to` names engineers to notify."""
 
-    template: str
-    to: Address
-    in_reply_to: str
-    references: tuple[str, ...]
-    notice: str = ""  # a variant of the template: "closed_ticket_replaced", …
-    refused: tuple[str, ...] = ()  # "name: reason" for each attachment not kept
+    kind: MailKind
+    to: tuple[Address, ...] = ()  # engineers, for notifications; else the kind's audience
+    notice: str = ""  # a variant of the template: "closed_ticket_replaced", "assigned", …
+    refused: tuple[AttachmentVerdict, ...] = ()  # attachments not kept
     text: str = ""  # a message body to include (relayed reply, new text for engineers)
     signature: str = ""  # the engineer's name under a relayed reply
-    sign_for: str = ""  # engineer address: the Message-ID carries a signed tag for them
-    lines: tuple[str, ...] = ()  # extra lines: attachments listed, errors, command help
+    lines: tuple[str, ...] = ()  # extra lines: attachments listed
+    reasons: tuple[Reason, ...] = ()  # why commands were refused, written per reader
+    author: str = ""  # who wrote what a notification is about (a name, or the requester)
+    reopened: bool = False  # the mail it is about reopened the ticket
 
 
 @dataclass(frozen=True)

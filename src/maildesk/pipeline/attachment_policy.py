@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from maildesk.domain import AttachmentInfo, AttachmentVerdict
+from maildesk.vocab import Reason, reason, say
 
 MAX_NAME = 150
 UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
@@ -47,23 +48,23 @@ def check(attachments: tuple[AttachmentInfo, ...], limits: Limits) -> tuple[Atta
     total = 0
     for item in attachments:
         name = safe_filename(item.filename)
-        reason = _refusal(item, name, limits, total)
-        if not reason:
+        why = _refusal(item, name, limits, total)
+        if why is None:
             total += item.size
-        verdicts.append(AttachmentVerdict(item, name, reason))
+        verdicts.append(AttachmentVerdict(item, name, say(why, "en") if why else "", why))
     return tuple(verdicts)
 
 
-def _refusal(item: AttachmentInfo, name: str, limits: Limits, total: int) -> str:
+def _refusal(item: AttachmentInfo, name: str, limits: Limits, total: int) -> Reason | None:
     ext = extension(name)
     if ext not in limits.allowed_extensions:
         allowed = ", ".join(sorted(limits.allowed_extensions))
-        return f"file type .{ext or '?'} is not accepted (accepted: {allowed})"
+        return reason("file_type", ext=ext or "?", accepted=allowed)
     if item.size > limits.max_file_bytes:
-        return f"{_mb(item.size)} is over the limit of {_mb(limits.max_file_bytes)} per file"
+        return reason("file_too_big", size=_mb(item.size), limit=_mb(limits.max_file_bytes))
     if total + item.size > limits.max_message_bytes:
-        return f"the attachments together exceed {_mb(limits.max_message_bytes)} per message"
-    return ""
+        return reason("files_too_big", limit=_mb(limits.max_message_bytes))
+    return None
 
 
 def _mb(size: int) -> str:

@@ -43,9 +43,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from maildesk import vocab
 from maildesk.config import CATEGORIES, LOCALES
-from maildesk.domain import Priority, Status
 from maildesk.pipeline.reply_text import normalize
+from maildesk.vocab import Both, Reason, Term, reason
 
 __all__ = ["REQUESTER_COMMANDS", "Command", "Parsed", "extract", "help_text"]
 
@@ -62,7 +63,7 @@ class Parsed:
     commands: tuple[Command, ...]  # empty when there are errors
     text: str  # what is relayed to the requester: the reply below the block ("" for #note)
     note: str  # for #note: the internal note, else ""
-    errors: tuple[str, ...]  # one per bad line; when non-empty nothing must be applied
+    errors: tuple[Reason, ...]  # one per bad line; when non-empty nothing must be applied
 
 
 REQUESTER_COMMANDS = frozenset({"close", "status_query"})
@@ -99,12 +100,17 @@ class _Values:
     def find(self, word: str) -> str | None:
         return self.lookup.get(_key(word))
 
+    def both(self) -> Both:
+        return Both(self.listing("zh-CN"), self.listing("en"))
+
     def listing(self, locale: str) -> str:
         """Each value in the locale's language, then its other names: "urgent (紧急)"."""
         chinese = locale == "zh-CN"
         parts = []
         for value, words in self.names.items():
             names = _distinct((str(value), *words))
+            # a reader sees the words of their language (the others work too)
+            names = tuple(w for w in names if _is_chinese(w) == chinese) or names
             first = _first(names, chinese)
             others = ", ".join(w for w in names if w != first)
             parts.append(f"{first} ({others})" if others else first)
@@ -134,42 +140,20 @@ def _index(entries: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
     return index
 
 
-_STATES = _Values(
-    "state",
-    "状态",
-    {
-        Status.NEW: ("new", "新建"),
-        Status.ASSIGNED: ("assigned", "已指派", "已分配"),
-        Status.IN_PROGRESS: ("in progress", "inprogress", "处理中"),
-        Status.WAITING_ON_USER: ("waiting on user", "waiting", "等待用户", "待用户回复"),
-        Status.ESCALATED: ("escalated", "已升级"),
-        Status.RESOLVED: ("resolved", "已解决"),
-        Status.CLOSED: ("closed", "已关闭"),
-        Status.REJECTED: ("rejected", "已拒绝"),
-    },
-)
-_PRIORITIES = _Values(
-    "priority",
-    "优先级",
-    {
-        Priority.URGENT: ("urgent", "紧急"),
-        Priority.HIGH: ("high", "高"),
-        Priority.MEDIUM: ("medium", "normal", "中", "普通"),
-        Priority.LOW: ("low", "低"),
-    },
-)
-_CATEGORIES = _Values(
-    "category",
-    "分类",
-    {
-        "硬件故障": ("hardware", "硬件"),
-        "软件异常": ("software", "软件"),
-        "网络问题": ("network", "网络"),
-        "账号权限": ("account", "permission", "账号", "权限"),
-        "数据安全": ("security", "data security", "安全"),
-        "其他": ("other", "其它"),
-    },
-)
+def _words(kind: str) -> dict[str, tuple[str, ...]]:
+    """Each value's names from the vocabulary: English words first, then Chinese."""
+    table = {}
+    for value, (zh, _) in vocab.TERMS[kind].items():
+        aliases = vocab.ALIASES[kind][value]
+        english = [w for w in aliases if w.isascii()]
+        chinese = [zh, *(w for w in aliases if not w.isascii())]
+        table[value] = tuple(dict.fromkeys((*english, *chinese)))
+    return table
+
+
+_STATES = _Values("state", "状态", _words("status"))
+_PRIORITIES = _Values("priority", "优先级", _words("priority"))
+_CATEGORIES = _Values("category", "分类", _words("category"))
 if tuple(_CATEGORIES.names) != CATEGORIES:  # pragma: no cover - a config change
     raise ValueError("commands: the category table does not match config.CATEGORIES")
 
@@ -178,7 +162,11 @@ if tuple(_CATEGORIES.names) != CATEGORIES:  # pragma: no cover - a config change
 
 
 class _LineError(Exception):
-    """One bad command line; the message is a sentence for the engineer."""
+    """One bad command line; its reason is written for the engineer in their language."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(why.key)
+        self.why = why
 
 
 _Reader = Callable[[str, str, str], Command]  # (name, argument, line) → Command
@@ -186,7 +174,7 @@ _Reader = Callable[[str, str, str], Command]  # (name, argument, line) → Comma
 
 def _no_argument(name: str, argument: str, line: str) -> Command:
     if argument:
-        raise _LineError(f'"#{name}" takes no value, but "{argument}" was given in "{line}".')
+        raise _LineError(reason("takes_no_value", command=_term(name), value=argument, line=line))
     return Command(name, "", line)
 
 
@@ -194,10 +182,10 @@ def _optional_text(name: str, argument: str, line: str) -> Command:
     return Command(name, argument, line)
 
 
-def _required_text(what: str) -> _Reader:
+def _required_text(missing: str) -> _Reader:
     def read(name: str, argument: str, line: str) -> Command:
         if not argument:
-            raise _LineError(f'"#{name}" needs {what} in "{line}".')
+            raise _LineError(reason(missing, command=_term(name), line=line))
         return Command(name, argument, line)
 
     return read
@@ -205,14 +193,15 @@ def _required_text(what: str) -> _Reader:
 
 def _value(values: _Values) -> _Reader:
     def read(name: str, argument: str, line: str) -> Command:
+        what, accepted = Term("field", values.what), values.both()
         if not argument:
             raise _LineError(
-                f'"#{name}" needs a {values.what} in "{line}"; accepted: {values.listing("en")}.'
+                reason("needs_value", command=_term(name), what=what, line=line, accepted=accepted)
             )
         found = values.find(argument)
         if found is None:
             raise _LineError(
-                f'Unknown {values.what} "{argument}" in "{line}"; accepted: {values.listing("en")}.'
+                reason("unknown_value", what=what, value=argument, line=line, accepted=accepted)
             )
         return Command(name, found, line)
 
@@ -239,29 +228,31 @@ _SPECS = (
     _Spec("close", ("关闭",), _no_argument, "state"),
     _Spec("reopen", ("重开", "重新打开"), _no_argument, "state"),
     _Spec("wait", ("等待", "等待用户"), _no_argument, "state"),
-    _Spec("assign", ("指派", "分配"), _required_text("an engineer's name or address"), "assignee"),
+    _Spec("assign", ("指派", "分配"), _required_text("needs_engineer"), "assignee"),
     _Spec("take", ("接单", "认领"), _no_argument, "assignee"),
     _Spec("priority", ("优先级",), _value(_PRIORITIES), "priority"),
     _Spec("category", ("分类", "类别"), _value(_CATEGORIES), "category"),
-    _Spec("escalate", ("升级",), _required_text("a reason"), "state"),
+    _Spec("escalate", ("升级",), _required_text("needs_reason"), "state"),
     _Spec("note", ("备注", "内部备注"), _optional_text, "note"),
 )
 _BY_WORD = _index((spec.name, (spec.name, *spec.words)) for spec in _SPECS)
 _SPEC = {spec.name: spec for spec in _SPECS}
 # Chinese words may run into their value (#优先级紧急): longest first.
 _CHINESE_WORDS = sorted((w for w in _BY_WORD if _is_chinese(w)), key=len, reverse=True)
-_GROUP_RULE = {
-    "state": "one change of state per reply",
-    "assignee": "one change of assignee per reply",
-}
-_ONCE = "each command once per reply"
+_GROUP_RULE = {"state": "one_state_change", "assignee": "one_assignee_change"}
+_ONCE = "once_per_reply"
 
 # "#word rest", "＃ word：rest"; the word starts with a letter (not "#12").
 _COMMAND_LINE = re.compile(r"\s*[#＃]\s*(?P<word>[^\W\d_][^\s:：]*)(?P<rest>.*)", re.DOTALL)
 
 
-def _command_list() -> str:
-    return ", ".join(f"#{s.name}/#{_first(s.words, chinese=True)}" for s in _SPECS)
+def _command_list() -> Both:
+    names = [(s.name, _first(s.words, chinese=True)) for s in _SPECS]
+    return Both("、".join(f"#{zh}" for _, zh in names), ", ".join(f"#{en}" for en, _ in names))
+
+
+def _term(name: str) -> Term:
+    return Term("command", name)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -271,7 +262,7 @@ def extract(text: str) -> Parsed:
     """The command block at the top of `text` (a reply's visible text), read."""
     lines = normalize(text).split("\n")
     commands: list[Command] = []
-    errors: list[str] = []
+    errors: list[Reason] = []
     note_parts: list[str] = []
     noted = False
     end = len(lines)
@@ -286,7 +277,7 @@ def extract(text: str) -> Parsed:
         try:
             command = _read(match["word"], match["rest"], line)
         except _LineError as error:
-            errors.append(str(error))
+            errors.append(error.why)
             continue
         if command.name == "note":
             noted = True
@@ -311,7 +302,7 @@ def _read(word: str, rest: str, line: str) -> Command:
         word, rest = _split_chinese(word, rest)
         name = _BY_WORD.get(_key(word))
     if name is None:
-        raise _LineError(f'Unknown command "#{word}" in "{line}"; commands: {_command_list()}.')
+        raise _LineError(reason("unknown_command", word=word, line=line, commands=_command_list()))
     argument = rest.strip()
     if argument[:1] in (":", "："):
         argument = argument[1:].strip()
@@ -327,13 +318,12 @@ def _split_chinese(word: str, rest: str) -> tuple[str, str]:
     return word, rest
 
 
-def _clash(command: Command, earlier: list[Command]) -> str:
+def _clash(command: Command, earlier: list[Command]) -> Reason | None:
     group = _group(command.name)
     for other in earlier:
         if _group(other.name) == group:
-            rule = _GROUP_RULE.get(group, _ONCE)
-            return f'"{command.line}" conflicts with the earlier "{other.line}": {rule}.'
-    return ""
+            return reason(_GROUP_RULE.get(group, _ONCE), line=command.line, other=other.line)
+    return None
 
 
 def _group(name: str) -> str:
@@ -370,7 +360,8 @@ _HELP_TEXT = {
     "en": {
         "intro": (
             "Commands go on the first lines of your reply, one per line, each starting with #"
-            " (or ＃); the value follows after a space or a colon. English and Chinese both work."
+            " (or ＃); the value follows after a space or a colon. Commands and values may"
+            " also be written in Chinese."
         ),
         "also": " (also {})",
         "values": "Accepted values:",
@@ -382,7 +373,8 @@ _HELP_TEXT = {
     },
     "zh-CN": {
         "intro": (
-            "命令写在回复的最前面，每行一条，以 # 或 ＃ 开头；值写在空格或冒号之后。中英文均可。"
+            "命令写在回复的最前面，每行一条，以 # 或 ＃ 开头；值写在空格或冒号之后。"
+            "命令和值也可以用英文书写。"
         ),
         "also": "（也可写 {}）",
         "values": "可用的值：",
@@ -407,8 +399,10 @@ def help_text(locale: str) -> str:
         names = (name, *spec.words)
         first = _first(names, chinese)
         usage = f"#{first} {usage_zh if chinese else usage_en}".rstrip()
-        aliases = ", ".join(f"#{w}" for w in names if w != first)
-        rows.append((usage, (text_zh if chinese else text_en) + words["also"].format(aliases)))
+        shown = [w for w in names if w != first and _is_chinese(w) == chinese]
+        aliases = ("、" if chinese else ", ").join(f"#{w}" for w in shown)
+        also = words["also"].format(aliases) if aliases else ""
+        rows.append((usage, (text_zh if chinese else text_en) + also))
     width = max(_width(usage) for usage, _ in rows) + 2
     lines = [words["intro"], ""]
     lines += [f"  {usage}{' ' * (width - _width(usage))}{text}" for usage, text in rows]

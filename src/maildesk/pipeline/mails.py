@@ -1,0 +1,143 @@
+"""Every kind of mail maildesk writes, as one table, and how a decision's mails
+are addressed and threaded.  Pure.
+
+A decision names mails by kind (`MailPlan`); `address` turns them into one mail per
+recipient, and `thread` gives each its In-Reply-To/References so every party sees
+one conversation per ticket: the requester's and watchers' mails hang under the
+requester's first message and our earlier mails to them; an engineer's under their
+earlier notifications on the ticket; an answer to a mail under that mail.  Mail to
+anyone but an engineer never carries a signed command tag (pipeline/tags.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from maildesk.domain import Address, Inbound, MailKind, MailPlan
+from maildesk.pipeline import tags
+
+
+class Audience(StrEnum):
+    SENDER = "sender"  # whoever wrote the message being answered
+    PARTICIPANTS = "participants"  # the requester and every watcher
+    ENGINEERS = "engineers"  # the people the plan names
+
+
+class Thread(StrEnum):
+    ANSWER = "answer"  # under the message it answers
+    REQUESTER = "requester"  # under the requester's first message and our mails to them
+    ENGINEER = "engineer"  # under our earlier notifications to this engineer
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    template: str
+    audience: Audience
+    thread: Thread
+    auto_submitted: str  # RFC 3834: "" for words a person wrote (relayed replies)
+    reaches_requester: bool  # may go to a requester or watcher: no engineer address, no tag
+    signed: bool = False  # its Message-ID carries a command tag for its engineer
+
+
+MAIL_KINDS: dict[MailKind, MailSpec] = {
+    MailKind.ACK: MailSpec("ack", Audience.SENDER, Thread.ANSWER, "auto-replied", True),
+    MailKind.NOTIFICATION: MailSpec(
+        "notification", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, signed=True
+    ),
+    MailKind.RELAY: MailSpec("relay", Audience.PARTICIPANTS, Thread.REQUESTER, "", True),
+    MailKind.STATUS: MailSpec("status", Audience.SENDER, Thread.ANSWER, "auto-replied", True),
+    MailKind.COMMAND_ERROR: MailSpec(
+        "command_error", Audience.SENDER, Thread.ANSWER, "auto-replied", False
+    ),
+    MailKind.COMMAND_REFUSED: MailSpec(
+        "command_refused", Audience.SENDER, Thread.ANSWER, "auto-replied", True
+    ),
+    MailKind.ATTACHMENT_REFUSED: MailSpec(
+        "attachment_refused", Audience.SENDER, Thread.ANSWER, "auto-replied", True
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """One mail for one recipient."""
+
+    plan: MailPlan
+    spec: MailSpec
+    to: Address
+    engineer: bool  # the recipient is one of the desk's people
+
+
+def address(
+    plans: Iterable[MailPlan],
+    sender: Address,
+    participants: Sequence[Address],
+    staff: frozenset[str],
+) -> list[Addressed]:
+    """Each planned mail, once per recipient its kind reaches."""
+    out: list[Addressed] = []
+    for plan in plans:
+        spec = MAIL_KINDS[plan.kind]
+        for to in _recipients(spec, plan, sender, participants):
+            out.append(Addressed(plan, spec, to, to.email.lower() in staff))
+    return out
+
+
+def _recipients(
+    spec: MailSpec, plan: MailPlan, sender: Address, participants: Sequence[Address]
+) -> Sequence[Address]:
+    if spec.audience is Audience.SENDER:
+        return (sender,)
+    if spec.audience is Audience.PARTICIPANTS:
+        return participants
+    return plan.to
+
+
+@dataclass(frozen=True)
+class History:
+    """What one recipient has already seen of a ticket, oldest first."""
+
+    origin: str  # the Message-ID of the requester's first message ("" if it had none)
+    ours: tuple[str, ...]  # Message-IDs of our earlier mails to this recipient
+
+
+@dataclass(frozen=True)
+class Threading:
+    in_reply_to: str
+    references: tuple[str, ...]
+
+
+MAX_REFERENCES = 20
+
+
+def thread(mail: Addressed, history: History, answering: Inbound | None) -> Threading:
+    """In-Reply-To and References for one mail (RFC 5322 §3.6.4)."""
+    chain = _chain(mail, history, answering)
+    if not mail.engineer:
+        chain = [mid for mid in chain if not tags.TAGGED.match(mid)]
+    last = chain[-1:]  # the mail answered stays last, where In-Reply-To is taken
+    chain = [*_unique(mid for mid in chain if mid not in last), *last]
+    if len(chain) > MAX_REFERENCES:  # keep the root and the most recent
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
+    return Threading(chain[-1] if chain else "", tuple(chain))
+
+
+def _chain(mail: Addressed, history: History, answering: Inbound | None) -> list[str]:
+    spec = mail.spec
+    if spec.thread is Thread.ANSWER and answering is not None:
+        own = [*answering.references, answering.message_id]
+        if not mail.engineer:  # the requester's thread: keep it whole
+            own = [history.origin, *history.ours, *own]
+        return [mid for mid in own if mid]
+    if spec.thread is Thread.ENGINEER or mail.engineer:
+        return list(history.ours)
+    return [mid for mid in (history.origin, *history.ours) if mid]
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for mid in ids:
+        seen.setdefault(mid, None)
+    return list(seen)

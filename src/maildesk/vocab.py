@@ -1,0 +1,247 @@
+"""Every word maildesk shows a person, in zh-CN and English.  Pure.
+
+States, priorities, categories, ticket types, command words and every refusal or
+error reason live here, so a Chinese mail never shows `in_progress` and an English
+one never shows `已关闭`.  A reason is data (`Reason`: a key and its arguments) until
+the moment it is written for a reader in their language (`say`).  Times a person
+reads are written by `local_time`, in the configured zone with its offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LOCALES = ("zh-CN", "en")
+
+# canonical value → (zh-CN name, English name): what a reader sees.
+TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "status": {
+        "new": ("新建", "New"),
+        "assigned": ("已指派", "Assigned"),
+        "in_progress": ("处理中", "In progress"),
+        "waiting_on_user": ("等待用户回复", "Waiting on user"),
+        "escalated": ("已升级", "Escalated"),
+        "resolved": ("已解决", "Resolved"),
+        "closed": ("已关闭", "Closed"),
+        "rejected": ("已拒绝", "Rejected"),
+    },
+    "priority": {
+        "urgent": ("紧急", "Urgent"),
+        "high": ("高", "High"),
+        "medium": ("中", "Medium"),
+        "low": ("低", "Low"),
+    },
+    "category": {
+        "硬件故障": ("硬件故障", "Hardware fault"),
+        "软件异常": ("软件异常", "Software problem"),
+        "网络问题": ("网络问题", "Network problem"),
+        "账号权限": ("账号权限", "Account and access"),
+        "数据安全": ("数据安全", "Data security"),
+        "其他": ("其他", "Other"),
+    },
+    "type": {
+        "incident": ("故障", "Incident"),
+        "service_request": ("服务请求", "Service request"),
+        "change": ("变更", "Change"),
+        "consultation": ("咨询", "Consultation"),
+    },
+    "command": {
+        "status": ("#状态", "#status"),
+        "status_query": ("#状态", "#status"),
+        "resolve": ("#解决", "#resolve"),
+        "close": ("#关闭", "#close"),
+        "reopen": ("#重开", "#reopen"),
+        "wait": ("#等待", "#wait"),
+        "assign": ("#指派", "#assign"),
+        "take": ("#接单", "#take"),
+        "priority": ("#优先级", "#priority"),
+        "category": ("#分类", "#category"),
+        "escalate": ("#升级", "#escalate"),
+        "note": ("#备注", "#note"),
+    },
+    "field": {
+        "status": ("状态", "state"),
+        "state": ("状态", "state"),
+        "priority": ("优先级", "priority"),
+        "category": ("分类", "category"),
+        "assignee": ("处理人", "assignee"),
+        "group": ("组", "group"),
+    },
+}
+
+# Other words a reader may type for a value (commands accept them); names above count too.
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "status": {
+        "new": ("new",),
+        "assigned": ("assigned", "已分配"),
+        "in_progress": ("in progress", "inprogress"),
+        "waiting_on_user": ("waiting on user", "waiting", "等待用户", "待用户回复"),
+        "escalated": ("escalated",),
+        "resolved": ("resolved",),
+        "closed": ("closed",),
+        "rejected": ("rejected",),
+    },
+    "priority": {
+        "urgent": ("urgent",),
+        "high": ("high",),
+        "medium": ("medium", "normal", "普通"),
+        "low": ("low",),
+    },
+    "category": {
+        "硬件故障": ("hardware", "硬件"),
+        "软件异常": ("software", "软件"),
+        "网络问题": ("network", "网络"),
+        "账号权限": ("account", "permission", "账号", "权限"),
+        "数据安全": ("security", "data security", "安全"),
+        "其他": ("other", "其它"),
+    },
+}
+
+
+def term(kind: str, value: str, locale: str) -> str:
+    """The reader's word for a stored value; an unknown value is shown as stored."""
+    names = TERMS[kind].get(value)
+    if names is None:
+        return value
+    return names[0] if locale == "zh-CN" else names[1]
+
+
+@dataclass(frozen=True)
+class Term:
+    """An argument of a reason that is itself a word to translate."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Both:
+    """An argument already written in both languages (a list of accepted values)."""
+
+    zh: str
+    en: str
+
+
+Arg = str | Term | Both
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something was refused or failed, before it is written for a reader."""
+
+    key: str
+    args: tuple[tuple[str, Arg], ...] = ()
+
+    def arg(self, name: str) -> Arg:
+        return dict(self.args)[name]
+
+
+def reason(key: str, **args: Arg) -> Reason:
+    if key not in REASONS:
+        raise KeyError(f"no wording for reason {key!r}")
+    return Reason(key, tuple(sorted(args.items())))
+
+
+# key → (zh-CN, English); {names} are the reason's arguments.
+REASONS: dict[str, tuple[str, str]] = {
+    "unknown_command": (
+        "“{line}”中的“#{word}”不是可用的命令。可用的命令：{commands}。",
+        'Unknown command "#{word}" in "{line}"; commands: {commands}.',
+    ),
+    "takes_no_value": (
+        "“{line}”：{command} 后面不需要写内容，却写了“{value}”。",
+        '"{command}" takes no value, but "{value}" was given in "{line}".',
+    ),
+    "needs_engineer": (
+        "“{line}”：{command} 后面需要写工程师的姓名或邮箱。",
+        '"{command}" needs an engineer\'s name or address in "{line}".',
+    ),
+    "needs_reason": (
+        "“{line}”：{command} 后面需要写明原因。",
+        '"{command}" needs a reason in "{line}".',
+    ),
+    "needs_value": (
+        "“{line}”：{command} 后面需要写{what}。可用的值：{accepted}。",
+        '"{command}" needs a {what} in "{line}"; accepted: {accepted}.',
+    ),
+    "unknown_value": (
+        "“{line}”中的{what}“{value}”无法识别。可用的值：{accepted}。",
+        'Unknown {what} "{value}" in "{line}"; accepted: {accepted}.',
+    ),
+    "one_state_change": (
+        "“{line}”与前面的“{other}”冲突：每封回复只能改变一次状态。",
+        '"{line}" conflicts with the earlier "{other}": one change of state per reply.',
+    ),
+    "one_assignee_change": (
+        "“{line}”与前面的“{other}”冲突：每封回复只能改变一次处理人。",
+        '"{line}" conflicts with the earlier "{other}": one change of assignee per reply.',
+    ),
+    "once_per_reply": (
+        "“{line}”与前面的“{other}”重复：每条命令在一封回复中只能出现一次。",
+        '"{line}" conflicts with the earlier "{other}": each command once per reply.',
+    ),
+    "no_such_engineer": (
+        "“{line}”：没有名为“{name}”的工程师。",
+        '"{line}": no engineer called "{name}".',
+    ),
+    "not_in_state": (
+        "“{line}”：工单当前状态为“{state}”，不能执行 {command}。",
+        '"{line}": {command} does not apply to a ticket that is {state}.',
+    ),
+    "state_not_settable": (
+        "“{line}”：状态不能直接设为“{state}”，请改用 {instead}。",
+        '"{line}": the state cannot be set to {state} directly; use {instead}.',
+    ),
+    "not_signed": (
+        "这封邮件不是对服务台发给您的该工单通知的回复（仅凭发件人地址不能证明身份）。",
+        "not a reply to a notification maildesk sent you about this ticket "
+        "(the From header alone is not trusted)",
+    ),
+    "requester_commands_only": (
+        "用户只能对自己的工单使用 #关闭 和 #状态。",
+        "requesters may only use #close and #status on their own tickets",
+    ),
+    "file_type": (
+        "不接受 .{ext} 类型的文件（可接受：{accepted}）",
+        "file type .{ext} is not accepted (accepted: {accepted})",
+    ),
+    "file_too_big": (
+        "文件大小 {size}，超过单个文件 {limit} 的上限",
+        "{size} is over the limit of {limit} per file",
+    ),
+    "files_too_big": (
+        "附件总大小超过每封邮件 {limit} 的上限",
+        "the attachments together exceed {limit} per message",
+    ),
+}
+
+
+def say(why: Reason, locale: str) -> str:
+    """The reason written for a reader of `locale`."""
+    zh, en = REASONS[why.key]
+    chinese = locale == "zh-CN"
+    return (zh if chinese else en).format(**{k: _arg(v, locale) for k, v in why.args})
+
+
+def _arg(value: Arg, locale: str) -> str:
+    if isinstance(value, Term):
+        return term(value.kind, value.value, locale)
+    if isinstance(value, Both):
+        return value.zh if locale == "zh-CN" else value.en
+    return value
+
+
+def local_time(when: datetime | None, zone: str) -> str:
+    """`2026-11-22 14:30 (+08:00)`: the zone's wall clock and its offset, for any reader."""
+    if when is None:
+        return "-"
+    local = when.astimezone(ZoneInfo(zone))
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} ({offset[:3]}:{offset[3:]})"
+
+
+def all_terms(kind: str) -> Mapping[str, tuple[str, str]]:
+    return TERMS[kind]
