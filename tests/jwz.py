@@ -79,7 +79,7 @@ def thread_roots(
     for position, message in enumerate(messages):
         _add_message(table, _parse(message, position, table), position)
     roots = [c for c in table.values() if c.parent is None]  # step 2; table dropped (step 3)
-    pass
+    roots = _prune_roots(roots)  # step 4
     if group_by_subject:
         roots = _group_by_subject(roots, len(table))  # step 5
     roots.sort(key=_first_seen)

@@ -175,6 +175,7 @@ class NewTicket:
     subcategory: str = ""
     linked_to: TicketRef | None = None
     link_reason: str = ""
+    status: str = "new"  # decided by the lifecycle: assigned when routed to a person
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ class FollowUp:
     ticket: TicketRef
     text: str
     matched_by: str
-    reopen: bool = False
+    status: Change | None = None  # the lifecycle's move for a user's reply, if any
+    reopened: bool = False  # that move took a finished ticket back to work
     note_only: bool = False  # an auto-reply: recorded on the ticket, changes nothing
     add_watchers: tuple[Address, ...] = ()
 

@@ -10,11 +10,11 @@ and none is applied.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from maildesk.config import Config, EngineerConfig
-from maildesk.domain import Address, Decision, Inbound, MailPlan, TicketRef, Work
-from maildesk.pipeline import commands, correlate, reply_text, tags, work
+from maildesk.domain import Change, Decision, Inbound, MailKind, MailPlan, TicketRef, Work
+from maildesk.pipeline import commands, correlate, lifecycle, notify, reply_text, tags, work
+from maildesk.pipeline.lifecycle import Trigger
+from maildesk.vocab import Reason, reason, say
 
 
 def decide(
@@ -26,9 +26,7 @@ def decide(
     if person is not None and authorized(inbound, ticket, person, cfg):
         return _engineer(inbound, ticket, person, parsed, cfg)
     if person is not None and not ticket.is_participant(person.email):
-        reason = ("not a reply to a notification maildesk sent you about this ticket "
-                  "(the From header alone is not trusted)")  # fmt: skip
-        return _refuse(inbound, ticket, reason, "command_refused", ())
+        return _refuse(inbound, ticket, MailKind.COMMAND_REFUSED, (reason("not_signed"),))
     # the requester or a watcher (an engineer, too, on a ticket of their own)
     if parsed.commands and match.trusted:
         return _requester(inbound, match.ticket, parsed, cfg)
@@ -54,35 +52,49 @@ def _engineer(
     parsed: commands.Parsed,
     cfg: Config,
 ) -> Decision:
-    if parsed.errors:
-        return _refuse(inbound, ticket, "; ".join(parsed.errors), "command_error",
-                       (*parsed.errors, "", commands.help_text(cfg.locale)))  # fmt: skip
     changes, errors = work.changes_for(ticket, parsed.commands, person, cfg.people)
+    errors = parsed.errors or errors
     if errors:
-        return _refuse(inbound, ticket, "; ".join(errors), "command_error",
-                       (*errors, "", commands.help_text(cfg.locale)))  # fmt: skip
+        return _refuse(inbound, ticket, MailKind.COMMAND_ERROR, errors)
     text = _relayed_text(parsed)
     reasons = [f"escalated: {c.argument}" for c in parsed.commands if c.name == "escalate"]
     note = "\n\n".join(part for part in (*reasons, parsed.note) if part)
     action = Work(ticket, person.email, changes, text=text, note=note)
-    mails = _relays(ticket, text, person) if text else ()
+    mails: list[MailPlan] = []
+    if text:
+        mails.append(MailPlan(MailKind.RELAY, text=text, signature=person.name))
     if any(c.name == "status_query" for c in parsed.commands):
-        mails += (_to_sender(inbound, "status"),)
-    return Decision(action, mails)
+        mails.append(MailPlan(MailKind.STATUS))
+    mails += notify.about_changes(ticket, changes, person.email, cfg)
+    return Decision(action, tuple(mails))
 
 
 def _requester(
     inbound: Inbound, ticket: TicketRef, parsed: commands.Parsed, cfg: Config
 ) -> Decision:
     names = {c.name for c in parsed.commands}
-    is_requester = inbound.sender.email.lower() == ticket.requester_email.lower()
+    sender = inbound.sender.email.lower()
+    is_requester = sender == ticket.requester_email.lower()
     if parsed.errors or not names <= commands.REQUESTER_COMMANDS or not is_requester:
-        reason = "requesters may only use #close and #status on their own tickets"
-        return _refuse(inbound, ticket, reason, "command_refused", ())
-    changes, _ = work.changes_for(ticket, parsed.commands, None, cfg.people)
-    action = Work(ticket, inbound.sender.email, changes, note=parsed.text)
-    mails = (_to_sender(inbound, "status"),) if "status_query" in names else ()
-    return Decision(action, mails)
+        return _refuse(inbound, ticket, MailKind.COMMAND_REFUSED,
+                       (reason("requester_commands_only"),))  # fmt: skip
+    changes = _requester_close(ticket) if "close" in names else ()
+    action = Work(ticket, sender, changes, note=parsed.text)
+    mails = [MailPlan(MailKind.STATUS)] if "status_query" in names else []
+    if changes and parsed.text:  # "谢谢，四楼也好了": the engineer hears it
+        readers = notify.targets(ticket.assignee, ticket.group, cfg)
+        heard = notify.plan(readers, "requester_closed", text=parsed.text, author=_name(inbound))
+        mails += [heard] if heard else []
+    return Decision(action, tuple(mails))
+
+
+def _requester_close(ticket: TicketRef) -> tuple[Change, ...]:
+    new = lifecycle.next_status(ticket.status, Trigger.REQUESTER_CLOSE, bool(ticket.assignee))
+    return (Change("status", ticket.status, new.value),) if new and new != ticket.status else ()
+
+
+def _name(inbound: Inbound) -> str:
+    return inbound.sender.name or inbound.sender.email
 
 
 def _relayed_text(parsed: commands.Parsed) -> str:
@@ -91,20 +103,10 @@ def _relayed_text(parsed: commands.Parsed) -> str:
     return "\n\n".join(part for part in (*resolutions, parsed.text.strip()) if part)
 
 
-def _relays(ticket: TicketRef, text: str, person: EngineerConfig) -> tuple[MailPlan, ...]:
-    """The engineer's words, from the support address, to the requester and watchers."""
-    people = [Address(ticket.requester_name, ticket.requester_email)]
-    people += [Address("", w) for w in sorted(ticket.watchers)]
-    return tuple(MailPlan("relay", to, "", (), text=text, signature=person.name) for to in people)
-
-
 def _refuse(
-    inbound: Inbound, ticket: TicketRef, reason: str, template: str, lines: tuple[str, ...]
+    inbound: Inbound, ticket: TicketRef, kind: MailKind, reasons: tuple[Reason, ...]
 ) -> Decision:
-    action = Work(ticket, inbound.sender.email, refused=reason)
-    return Decision(action, (replace(_to_sender(inbound, template), lines=(reason, *lines)),))
-
-
-def _to_sender(inbound: Inbound, template: str) -> MailPlan:
-    refs = (*inbound.references, inbound.message_id) if inbound.message_id else inbound.references
-    return MailPlan(template, inbound.sender, inbound.message_id, tuple(refs))
+    """Nothing applies; the sender is told why, in their language (with the help text)."""
+    logged = "; ".join(say(r, "en") for r in reasons)
+    action = Work(ticket, inbound.sender.email, refused=logged)
+    return Decision(action, (MailPlan(kind, reasons=reasons),))

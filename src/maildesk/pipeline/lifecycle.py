@@ -50,9 +50,9 @@ FINISHED = (RESOLVED, CLOSED, REJECTED)
 EVERY = (*OPEN, *FINISHED)
 
 
-def _rows(states: tuple[Status, ...], trigger: Trigger, to: Target | None) -> dict[
-    tuple[Status, Trigger], Target
-]:
+def _rows(
+    states: tuple[Status, ...], trigger: Trigger, to: Target | None
+) -> dict[tuple[Status, Trigger], Target]:
     """One trigger from several states; `to=None` keeps each state as it is."""
     return {(state, trigger): (state if to is None else to) for state in states}
 

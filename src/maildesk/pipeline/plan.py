@@ -16,11 +16,13 @@ from maildesk.config import Config
 from maildesk.domain import (
     Address,
     AttachmentVerdict,
+    Change,
     Decision,
     Facts,
     FollowUp,
     Ignore,
     Inbound,
+    MailKind,
     MailPlan,
     NewTicket,
     RecordBounce,
@@ -34,13 +36,14 @@ from maildesk.pipeline import (
     commands,
     correlate,
     engineer,
+    lifecycle,
     loops,
     notify,
     reply_text,
     routing,
 )
+from maildesk.pipeline.lifecycle import Trigger
 
-FINISHED = (Status.RESOLVED, Status.CLOSED, Status.REJECTED)
 FINAL = (Status.CLOSED, Status.REJECTED)
 
 
@@ -103,12 +106,12 @@ def _human_or_automatic(
         work = engineer.decide(inbound, match, person, cfg)
         if work is not None:
             return work
-    refused = tuple(v.line() for v in verdicts if v.refused)
+    refused = tuple(v for v in verdicts if v.refused)
     kept = tuple(v.safe_name for v in verdicts if not v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
         return _follow_up_decision(inbound, facts, cfg, match, kept, refused)
     decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept)
-    mails = tuple(replace(m, refused=refused) if m.template == "ack" else m
+    mails = tuple(replace(m, refused=refused) if m.kind is MailKind.ACK else m
                   for m in decision.mails)  # fmt: skip
     return replace(decision, mails=mails)
 
@@ -119,7 +122,7 @@ def _follow_up_decision(
     cfg: Config,
     match: correlate.Match,
     kept: tuple[str, ...],
-    refused: tuple[str, ...],
+    refused: tuple[AttachmentVerdict, ...],
 ) -> Decision:
     follow = _follow_up(inbound, match, cfg)
     ticket = match.ticket
@@ -128,8 +131,17 @@ def _follow_up_decision(
         # through relay and notification forever: past the hourly limit, record only.
         reason = f"{facts.auto_mails_last_hour} mails to this sender in the last hour"
         return Decision(follow, (), no_reply_reason=f"engineers not notified: {reason}")
-    alerts = notify.plan(ticket.assignee, ticket.group, cfg, follow.text, kept)
+    alert = notify.plan(notify.targets(ticket.assignee, ticket.group, cfg), "follow_up",
+                        follow.text, kept, author=_author(inbound, facts),
+                        reopened=follow.reopened)  # fmt: skip
+    alerts = (alert,) if alert else ()
     return Decision(follow, _refusal_notice(inbound, facts, cfg, refused) + alerts)
+
+
+def _author(inbound: Inbound, facts: Facts) -> str:
+    """Who wrote, for the engineers: their name, else the directory's, else the address."""
+    person = facts.requester
+    return inbound.sender.name or (person.name if person else "") or inbound.sender.email
 
 
 def limits(cfg: Config) -> attachment_policy.Limits:
@@ -142,12 +154,12 @@ def limits(cfg: Config) -> attachment_policy.Limits:
 
 
 def _refusal_notice(
-    inbound: Inbound, facts: Facts, cfg: Config, refused: tuple[str, ...]
+    inbound: Inbound, facts: Facts, cfg: Config, refused: tuple[AttachmentVerdict, ...]
 ) -> tuple[MailPlan, ...]:
     """A follow-up is not answered, except to say which attachments were not kept."""
     if not refused or _reply_refusal(inbound, facts, cfg):
         return ()
-    return (replace(_acknowledgment(inbound, ""), template="attachment_refused", refused=refused),)
+    return (MailPlan(MailKind.ATTACHMENT_REFUSED, refused=refused),)
 
 
 def _alert(inbound: Inbound, match: correlate.Match | None) -> bool:
@@ -176,11 +188,14 @@ def _replaced(ticket: TicketRef, cfg: Config, now: datetime) -> bool:
 
 def _follow_up(inbound: Inbound, match: correlate.Match, cfg: Config) -> FollowUp:
     ticket = match.ticket
+    new = lifecycle.next_status(ticket.status, Trigger.USER_REPLY, bool(ticket.assignee))
+    moved = new is not None and new != ticket.status
     return FollowUp(
         ticket=ticket,
         text=reply_text.visible_text(inbound.text),  # the full original stays in the journal
         matched_by=match.matched_by,
-        reopen=ticket.status in FINISHED,
+        status=Change("status", ticket.status, new.value) if moved and new else None,
+        reopened=lifecycle.reopens(ticket.status, Trigger.USER_REPLY),
         add_watchers=_new_watchers(inbound, ticket, cfg),
     )
 
@@ -199,7 +214,9 @@ def _new_ticket(
         link = match.ticket
         reason = "closed_ticket_replaced" if match.trusted else "untrusted_reference"
     new = _routed(_ticket_fields(inbound, facts, cfg, link, reason), inbound, facts, cfg, rules)
-    alerts = notify.plan(new.assignee, new.group, cfg, new.description, kept)
+    alert = notify.plan(notify.targets(new.assignee, new.group, cfg), "new", new.description,
+                        kept, author=_author(inbound, facts))  # fmt: skip
+    alerts = (alert,) if alert else ()
     refusal = _reply_refusal(inbound, facts, cfg)
     if refusal:
         return Decision(new, alerts, no_reply_reason=refusal)
@@ -221,8 +238,12 @@ def _routed(
     if person is None and group:
         last = facts.last_assigned.get(group, "")
         person = assign.pick(group, cfg.people, cfg.assignment, facts.open_counts, last)
+    routed = Status.NEW
+    if person is not None:
+        routed = lifecycle.next_status(Status.NEW, Trigger.ROUTE, True) or Status.NEW
     return replace(
         new,
+        status=routed.value,
         category=route.category or new.category,
         subcategory=route.subcategory or "",
         priority=route.priority or new.priority,
@@ -289,11 +310,4 @@ def _ours(email: str, cfg: Config) -> bool:
 
 
 def _acknowledgment(inbound: Inbound, notice: str) -> MailPlan:
-    refs = (*inbound.references, inbound.message_id) if inbound.message_id else inbound.references
-    return MailPlan(
-        template="ack",
-        to=inbound.sender,
-        in_reply_to=inbound.message_id,
-        references=tuple(refs),
-        notice=notice,
-    )
+    return MailPlan(MailKind.ACK, notice=notice, text=reply_text.visible_text(inbound.text))

@@ -1,7 +1,8 @@
 """What `#` commands do to a ticket.  Pure: commands in, field changes out.
 
-The status each command leads to is a table, readable on one screen; `#assign`
-and `#take` also set the assignee, `#reopen` goes back to assigned or new.
+Where a command leads the ticket's state is the lifecycle table's to say
+(pipeline/lifecycle.py); a command with no transition from the current state is
+refused with the reason, and then nothing in the mail applies.
 """
 
 from __future__ import annotations
@@ -10,16 +11,13 @@ from collections.abc import Sequence
 
 from maildesk.config import EngineerConfig
 from maildesk.domain import Change, Status, TicketRef
-from maildesk.pipeline import assign
+from maildesk.pipeline import assign, lifecycle
 from maildesk.pipeline.commands import Command
+from maildesk.pipeline.lifecycle import Trigger
+from maildesk.vocab import Reason, Term, reason
 
-STATUS_AFTER: dict[str, str] = {
-    "resolve": Status.RESOLVED,
-    "close": Status.CLOSED,
-    "wait": Status.WAITING_ON_USER,
-    "escalate": Status.ESCALATED,
-}
-FIELD_OF: dict[str, str] = {"priority": "priority", "category": "category", "status": "status"}
+FIELDS = ("status", "priority", "category", "assignee")
+Effects = list[tuple[str, str]] | Reason
 
 
 def changes_for(
@@ -27,24 +25,22 @@ def changes_for(
     commands: Sequence[Command],
     actor: EngineerConfig | None,
     people: Sequence[EngineerConfig],
-) -> tuple[tuple[Change, ...], tuple[str, ...]]:
-    """The changes the commands make, in order, or the errors (then nothing applies)."""
-    state = {"status": ticket.status, "priority": ticket.priority,
-             "category": ticket.category, "assignee": ticket.assignee}  # fmt: skip
-    errors: list[str] = []
-    for command in commands:
-        for field, value in _effects(command, state, actor, people, errors):
-            state[field] = value
-    if errors:
-        return (), tuple(errors)
+) -> tuple[tuple[Change, ...], tuple[Reason, ...]]:
+    """The changes the commands make, in order, or the reasons (then nothing applies)."""
     original = {"status": ticket.status, "priority": ticket.priority,
                 "category": ticket.category, "assignee": ticket.assignee}  # fmt: skip
-    changes = tuple(
-        Change(field, original[field], value)
-        for field, value in state.items()
-        if value != original[field]
-    )
-    return changes, ()
+    state = dict(original)
+    errors: list[Reason] = []
+    for command in commands:
+        effects = _effects(command, state, actor, people)
+        if isinstance(effects, Reason):
+            errors.append(effects)
+            continue
+        state.update(effects)
+    if errors:
+        return (), tuple(errors)
+    changed = (Change(f, original[f], state[f]) for f in FIELDS if state[f] != original[f])
+    return tuple(changed), ()
 
 
 def _effects(
@@ -52,20 +48,47 @@ def _effects(
     state: dict[str, str],
     actor: EngineerConfig | None,
     people: Sequence[EngineerConfig],
-    errors: list[str],
-) -> list[tuple[str, str]]:
+) -> Effects:
     name = command.name
-    if name in FIELD_OF:
-        return [(FIELD_OF[name], command.argument)]
-    if name in STATUS_AFTER:
-        return [("status", STATUS_AFTER[name])]
-    if name == "reopen":
-        return [("status", Status.ASSIGNED if state["assignee"] else Status.NEW)]
+    if name in ("priority", "category"):
+        return [(name, command.argument)]
     if name in ("assign", "take"):
-        who = actor if name == "take" else assign.resolve(command.argument, people)
-        if who is None:
-            errors.append(f"{command.line}: no engineer called {command.argument!r}")
-            return []
-        status = Status.ASSIGNED if state["status"] == Status.NEW else state["status"]
-        return [("assignee", who.email), ("status", status)]
-    return []  # note, status_query: no change
+        return _assignment(command, state, actor, people)
+    trigger = _trigger(command)
+    if isinstance(trigger, Reason) or trigger is None:
+        return trigger or []  # note, status_query: no change
+    return _move(command, state, trigger)
+
+
+def _trigger(command: Command) -> Trigger | Reason | None:
+    if command.name == "status":
+        status = Status(command.argument)
+        found = lifecycle.STATUS_TRIGGER.get(status)
+        if found is None:
+            state, instead = Term("status", status), Term("command", "reopen")
+            return reason("state_not_settable", line=command.line, state=state, instead=instead)
+        return found
+    return lifecycle.COMMAND_TRIGGER.get(command.name)
+
+
+def _move(command: Command, state: dict[str, str], trigger: Trigger) -> Effects:
+    new = lifecycle.next_status(state["status"], trigger, bool(state["assignee"]))
+    if new is None:
+        return reason("not_in_state", line=command.line, command=Term("command", command.name),
+                      state=Term("status", state["status"]))  # fmt: skip
+    return [("status", new.value)]
+
+
+def _assignment(
+    command: Command,
+    state: dict[str, str],
+    actor: EngineerConfig | None,
+    people: Sequence[EngineerConfig],
+) -> Effects:
+    who = actor if command.name == "take" else assign.resolve(command.argument, people)
+    if who is None:
+        return reason("no_such_engineer", line=command.line, name=command.argument)
+    moved = _move(command, state, Trigger.ASSIGN)
+    if isinstance(moved, Reason):
+        return moved
+    return [("assignee", who.email), *moved]

@@ -1,0 +1,122 @@
+"""Mail bodies from Jinja2 templates, and whole mails for any mail kind.
+
+`Renderer.body` renders a template pair (`<locale>/<name>.txt.j2`, `.html.j2`) from
+plain values: no ticket is needed (digests and KB answers render the same way).
+HTML templates extend one mail-client layout (`_layout.html.j2`: tables, inline
+styles, no scripts, no remote resources) and autoescape every value; text reaches
+HTML only through the `paragraphs` filter, which escapes it first.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from maildesk.config import Config
+from maildesk.domain import OutgoingMail, TicketView
+from maildesk.pipeline import tags
+from maildesk.pipeline.mails import Addressed, Threading
+from maildesk.render import context
+from maildesk.render.mime import Envelope, InlineImage, assemble
+from maildesk.resources import shipped
+
+__all__ = ["Envelope", "InlineImage", "Renderer", "assemble", "environment", "make_renderer"]
+
+
+@dataclass(frozen=True)
+class Renderer:
+    env: jinja2.Environment
+    cfg: Config
+
+    def body(self, template: str, locale: str, values: Mapping[str, Any]) -> tuple[str, str]:
+        """(text, HTML) of one template pair."""
+        text = self.env.get_template(f"{locale}/{template}.txt.j2").render(values)
+        html = self.env.get_template(f"{locale}/{template}.html.j2").render(values)
+        return text, html
+
+    def ticket_mail(
+        self, mail: Addressed, ticket: TicketView, threading: Threading, now: datetime
+    ) -> OutgoingMail:
+        """One mail about a ticket, for one recipient, ready for the outbox."""
+        cfg = self.cfg
+        values = context.for_ticket_mail(mail, ticket, cfg, now)
+        text, html = self.body(mail.spec.template, cfg.locale, values)
+        subject = context.subject_line(ticket)
+        message_id = self._message_id(mail, ticket.number)
+        envelope = Envelope(
+            from_name=context.sender_name(mail, cfg),
+            from_address=cfg.support_address,
+            to_name=values["greeting_name"],
+            to_address=mail.to.email,
+            subject=subject,
+            message_id=message_id,
+            date=now,
+            timezone=cfg.tickets.timezone,
+            loop_domain=cfg.message_id_domain,
+            in_reply_to=threading.in_reply_to,
+            references=threading.references,
+            auto_submitted=mail.spec.auto_submitted,
+            reply_to=mail.spec.signed,
+        )
+        return OutgoingMail(
+            kind=mail.plan.kind.value,
+            mail_from=cfg.support_address,
+            recipients=(mail.to.email,),
+            subject=subject,
+            message_id=message_id,
+            raw=assemble(envelope, text, html),
+        )
+
+    def _message_id(self, mail: Addressed, number: str) -> str:
+        """A notification's Message-ID is signed for its engineer (see pipeline/tags)."""
+        domain = self.cfg.message_id_domain
+        if mail.spec.signed and mail.engineer:
+            nonce = secrets.token_hex(8)
+            secret = self.cfg.security.secret
+            return tags.signed_message_id(secret, number, mail.to.email, nonce, domain)
+        return new_message_id(number, domain)
+
+
+def new_message_id(ticket_number: str, domain: str) -> str:
+    return f"maildesk.{ticket_number}.{secrets.token_hex(8)}@{domain}"
+
+
+def make_renderer(cfg: Config) -> Renderer:
+    folder = cfg.templates_dir or shipped("templates")
+    return Renderer(environment(folder), cfg)
+
+
+def environment(folder: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=lambda name: bool(name and ".html" in name),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["paragraphs"] = paragraphs
+    env.filters["shorten"] = shorten
+    return env
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text for an HTML part: escaped first, then line breaks kept."""
+    lines = str(escape(text.strip("\n"))).split("\n")
+    return Markup("<br>\n".join(lines))
+
+
+def shorten(text: str, limit: int = 800) -> str:
+    """At most `limit` characters and 20 lines, marked with … where cut."""
+    lines = text.strip().split("\n")
+    cut = "\n".join(lines[:20])
+    if len(cut) > limit:
+        cut = cut[:limit].rstrip()
+    return cut + (" …" if cut != text.strip() else "")

@@ -1,0 +1,113 @@
+"""What a template is given: plain, display-ready values for one reader.  Pure.
+
+Every word is in the reader's language (vocab.py), every time in the configured
+zone with its offset, and engineers appear by name: a requester's or watcher's
+mail never shows an engineer's address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from maildesk import vocab
+from maildesk.config import Config
+from maildesk.domain import MailKind, TicketView
+from maildesk.pipeline import commands
+from maildesk.pipeline.mails import Addressed
+
+NO_SUBJECT = "(no subject)"
+DEFAULT_RESPONSE_HOURS = {"urgent": 1.0, "high": 2.0, "medium": 4.0, "low": 8.0}
+
+
+def for_ticket_mail(
+    mail: Addressed, ticket: TicketView, cfg: Config, now: datetime
+) -> dict[str, Any]:
+    locale = cfg.locale
+    plan = mail.plan
+    return {
+        "locale": locale,
+        "desk": {"name": cfg.support_name, "address": cfg.support_address},
+        "greeting_name": greeting_name(mail, ticket),
+        "engineer": mail.engineer,
+        "t": card(ticket, cfg, locale, mail.engineer),
+        "notice": plan.notice,
+        "text": plan.text,
+        "signature": plan.signature,
+        "author": plan.author,
+        "reopened": plan.reopened,
+        "files": list(plan.lines),
+        "reasons": [vocab.say(r, locale) for r in plan.reasons],
+        "refused": [
+            (v.safe_name, vocab.say(v.why, locale) if v.why else v.refused) for v in plan.refused
+        ],  # fmt: skip
+        "help": commands.help_text(locale) if plan.kind is MailKind.COMMAND_ERROR else "",
+        "allowed_types": ", ".join(cfg.attachments.allowed_types),
+        "now": vocab.local_time(now, cfg.tickets.timezone),
+    }
+
+
+def card(ticket: TicketView, cfg: Config, locale: str, engineer: bool) -> dict[str, str]:
+    """The ticket's facts as the reader sees them."""
+    zone = cfg.tickets.timezone
+    hours = response_hours(cfg, ticket.priority)
+    return {
+        "number": ticket.number,
+        "subject": display_subject(ticket.subject, ticket.number, locale),
+        "status": vocab.term("status", ticket.status, locale),
+        "priority": vocab.term("priority", ticket.priority, locale),
+        "category": vocab.term("category", ticket.category, locale),
+        "type": vocab.term("type", ticket.type, locale),
+        "group": ticket.group,
+        "assignee": engineer_name(ticket.assignee, cfg, show_address=engineer),
+        "requester": ticket.requester_name,
+        "requester_email": ticket.requester_email if engineer else "",
+        "department": ticket.department,
+        "created": vocab.local_time(ticket.created_at, zone),
+        "updated": vocab.local_time(ticket.updated_at, zone),
+        "due": vocab.local_time(ticket.created_at + timedelta(hours=hours), zone),
+        "target_hours": f"{hours:g}",
+        "linked_number": ticket.linked_number,
+    }
+
+
+def response_hours(cfg: Config, priority: str) -> float:
+    return DEFAULT_RESPONSE_HOURS.get(priority, 4.0)
+
+
+def engineer_name(email: str, cfg: Config, show_address: bool) -> str:
+    """An engineer by name; their address only ever to other engineers."""
+    if not email:
+        return ""
+    person = cfg.person(email)
+    if person is not None:
+        return person.name
+    return email if show_address else "—"
+
+
+def greeting_name(mail: Addressed, ticket: TicketView) -> str:
+    """The recipient's name, from their mail or the directory; "" when unknown."""
+    if mail.to.name:
+        return mail.to.name
+    if mail.to.email.lower() == ticket.requester_email.lower():
+        return ticket.requester_name
+    return ""
+
+
+def display_subject(subject: str, number: str, locale: str) -> str:
+    cleaned = " ".join(subject.replace(f"[{number}]", " ").split())
+    if not cleaned or cleaned == NO_SUBJECT:
+        return "（无主题）" if locale == "zh-CN" else NO_SUBJECT
+    return cleaned
+
+
+def subject_line(ticket: TicketView) -> str:
+    cleaned = " ".join(ticket.subject.replace(f"[{ticket.number}]", " ").split())
+    return f"[{ticket.number}] {cleaned or NO_SUBJECT}"
+
+
+def sender_name(mail: Addressed, cfg: Config) -> str:
+    """A relayed reply is signed with the engineer's name, never their address."""
+    if mail.plan.signature:
+        return f"{mail.plan.signature} | {cfg.support_name}"
+    return cfg.support_name

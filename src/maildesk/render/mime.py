@@ -1,0 +1,131 @@
+"""Rendered parts → RFC 5322 bytes: headers folded and encoded, MIME assembled.
+
+Every header value is made one line of printable characters before it is encoded,
+so a subject or a name can never add a header; non-ASCII text becomes RFC 2047
+encoded-words of at most 75 characters, folded at 76 (so no encoded-word exceeds 75).  The body is
+multipart/alternative (text, HTML) — inside multipart/related when inline images
+are carried by Content-ID.
+"""
+
+from __future__ import annotations
+
+import email.encoders
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from maildesk.pipeline.loops import LOOP_HEADER
+
+WIRE = email.policy.compat32.clone(linesep="\r\n", max_line_length=76)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    cid: str  # referred to as cid:<cid> from the HTML part
+    content_type: str  # image/png, …
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The headers of one mail."""
+
+    from_name: str
+    from_address: str
+    to_name: str
+    to_address: str
+    subject: str
+    message_id: str
+    date: datetime
+    timezone: str
+    loop_domain: str
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    auto_submitted: str = ""  # RFC 3834; "" for words a person wrote
+    reply_to: bool = False  # Reply-To: the From address (notifications)
+
+
+def assemble(
+    envelope: Envelope, text: str, html: str, inline: tuple[InlineImage, ...] = ()
+) -> bytes:
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(text, "plain", "utf-8"))
+    body.attach(MIMEText(html, "html", "utf-8"))
+    msg = _related(body, inline) if inline else body
+    for name, value in headers(envelope):
+        msg[name] = value
+    return msg.as_bytes(policy=WIRE)
+
+
+def _related(body: MIMEMultipart, inline: tuple[InlineImage, ...]) -> MIMEMultipart:
+    related = MIMEMultipart("related")
+    related.attach(body)
+    for image in inline:
+        maintype, _, subtype = image.content_type.partition("/")
+        part = MIMEBase(maintype, subtype or "octet-stream")
+        part.set_payload(image.data)
+        email.encoders.encode_base64(part)
+        part["Content-ID"] = f"<{_one_line(image.cid)}>"
+        part["Content-Disposition"] = "inline"
+        related.attach(part)
+    return related
+
+
+def headers(env: Envelope) -> list[tuple[str, Any]]:
+    """Every value is one line of printable text: mail content cannot add a header."""
+    local = env.date.astimezone(ZoneInfo(env.timezone))
+    out: list[tuple[str, Any]] = [
+        ("From", address(env.from_name, env.from_address)),
+        ("To", address(env.to_name, env.to_address)),
+        ("Subject", subject(env.subject)),
+        ("Date", email.utils.format_datetime(local)),
+        ("Message-ID", f"<{env.message_id}>"),
+    ]
+    if env.in_reply_to:
+        out.append(("In-Reply-To", msgid(env.in_reply_to)))
+    if env.references:
+        out.append(("References", Header(" ".join(msgid(r) for r in env.references), "us-ascii")))
+    if env.reply_to:
+        out.append(("Reply-To", address(env.from_name, env.from_address)))
+    if env.auto_submitted:
+        out.append(("Auto-Submitted", env.auto_submitted))
+    out += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, env.loop_domain)]
+    return out
+
+
+def subject(text: str) -> Header:
+    """`[IT-…] ` stays readable ASCII; the rest is encoded only when it needs to be."""
+    prefix, sep, rest = _one_line(text).partition("] ")
+    if not sep:
+        prefix, rest = "", prefix
+    header = Header(prefix + sep.rstrip(), "us-ascii", header_name="Subject")
+    if rest:
+        header.append(rest, "us-ascii" if rest.isascii() else "utf-8")
+    return header
+
+
+def address(name: str, addr: str) -> str | Header:
+    """`name <addr>`; a non-ASCII name becomes encoded-words that fold like any other."""
+    name, addr = _one_line(name), _one_line(addr)
+    if name.isascii():
+        return email.utils.formataddr((name, addr))
+    header = Header(name, "utf-8")
+    header.append(f"<{addr}>", "us-ascii")
+    return header
+
+
+def msgid(value: str) -> str:
+    return "<" + "".join(ch for ch in _one_line(value) if ch not in "<> ") + ">"
+
+
+def _one_line(value: str) -> str:
+    return " ".join(CONTROL.sub(" ", value).split())

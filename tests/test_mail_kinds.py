@@ -1,0 +1,216 @@
+"""Every mail kind, both locales: hostile input stays text, Chinese mail speaks Chinese,
+headers hold.  HTML parts are parsed, not grepped."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from maildesk import config
+from maildesk.domain import (
+    Address,
+    AttachmentInfo,
+    AttachmentVerdict,
+    MailKind,
+    MailPlan,
+    OutgoingMail,
+    TicketView,
+)
+from maildesk.pipeline import mails, tags
+from maildesk.render import environment
+from maildesk.render import Renderer
+from maildesk.vocab import reason
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 22, 1, 2, 3, tzinfo=UTC)
+NUMBER = "IT-20261122-0001"
+SECRET = "s" * 24
+ENGINEER = Address("王工", "wang.gong@example.com")
+LEAD = Address("李组长", "lead@example.com")
+
+HOSTILE = {
+    "subject": '<div style="position:fixed;top:0">点我</div><script>alert(1)</script>\r\nBcc: x@evil.test',
+    "body": '<img src="http://evil.test/t.png"><a href="http://evil.test">VPN网关</a>\r\n<script>x()</script>'
+    + "很长的描述" * 40000,
+    "name": '<b onmouseover="x()">张伟</b>\r\nBcc: y@evil.test',
+    "file": '<svg onload="x()">.exe',
+    "engineer": '<iframe src="http://evil.test"></iframe><style>body{display:none}</style>已重置',
+}
+INPUT_TAGS = {"div", "script", "img", "a", "svg", "iframe", "style", "b"}
+
+
+def make_config(locale: str) -> config.Config:
+    text = (
+        f'[maildesk]\nsupport_address = "it-support@example.com"\nlocale = "{locale}"\n'
+        'message_id_domain = "tickets.example.com"\n'
+        f'[security]\nsecret = "{SECRET}"\n'
+        '[[people]]\nname = "王工"\nemail = "wang.gong@example.com"\ngroups = ["network"]\n'
+        '[[people]]\nname = "李组长"\nemail = "lead@example.com"\nrole = "lead"\n'
+    )
+    return config.parse(text, Path("/tmp/x/maildesk.toml"), env={})
+
+
+def ticket(subject: str = "VPN 连不上", name: str = "张伟", body: str = "三楼打印机卡纸。") -> TicketView:
+    return TicketView(
+        id=1, number=NUMBER, subject=subject, description=body, requester_name=name,
+        requester_email="zhang.wei@example.com", department="财务部", employee_id="E1",
+        status="in_progress", priority="urgent", category="网络问题", type="incident",
+        assignee="wang.gong@example.com", group="network", created_at=NOW, updated_at=NOW,
+        first_response_at=None, resolved_at=None, closed_at=None, linked_number="IT-20261101-0007",
+    )  # fmt: skip
+
+
+def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool]]:
+    """One plan of every kind and variant, with its recipient and whether it is staff."""
+    refused = AttachmentVerdict(AttachmentInfo(file, "application/x-msdownload", 10), file,
+                                "file type .exe is not accepted", reason("file_type", ext="exe",
+                                accepted="png, pdf"))  # fmt: skip
+    user = Address(name, "zhang.wei@example.com")
+    why = (reason("no_such_engineer", line=f"#assign {text[:50]}", name=text[:50]),)
+    out = [
+        (MailPlan(MailKind.ACK, text=text, refused=(refused,)), user, False),
+        (MailPlan(MailKind.ACK, notice="closed_ticket_replaced", text=text), user, False),
+        (MailPlan(MailKind.ACK, notice="commands_ignored", text=text), user, False),
+        (MailPlan(MailKind.RELAY, text=text, signature="王工"), user, False),
+        (MailPlan(MailKind.STATUS), user, False),
+        (MailPlan(MailKind.STATUS), ENGINEER, True),
+        (MailPlan(MailKind.COMMAND_ERROR, reasons=why), ENGINEER, True),
+        (MailPlan(MailKind.COMMAND_REFUSED, reasons=(reason("not_signed"),)), user, False),
+        (MailPlan(MailKind.ATTACHMENT_REFUSED, refused=(refused,)), user, False),
+    ]
+    for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
+                   "requester_closed"):  # fmt: skip
+        plan = MailPlan(MailKind.NOTIFICATION, to=(ENGINEER,), notice=notice, text=text,
+                        lines=(file,), author=name, reopened=True)  # fmt: skip
+        out.append((plan, ENGINEER, True))
+    return out
+
+
+def render_all(locale: str, **values: str) -> list[tuple[MailPlan, OutgoingMail]]:
+    cfg = make_config(locale)
+    renderer = Renderer(environment(REPO / "templates"), cfg)
+    t = ticket(values.get("subject", "VPN 连不上"), values.get("name", "张伟"))
+    text = values.get("text", "三楼的打印机卡纸了。")
+    out = []
+    for plan, to, staff in plans(text, values.get("file", "报告.exe"), values.get("name", "张伟")):
+        addressed = mails.Addressed(plan, mails.MAIL_KINDS[plan.kind], to, staff)
+        threading = mails.Threading("", ())
+        out.append((plan, renderer.ticket_mail(addressed, t, threading, NOW)))
+    return out
+
+
+def test_every_kind_is_rendered() -> None:
+    kinds = {plan.kind for plan, _ in render_all("zh-CN")}
+    assert kinds == set(MailKind)
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [f"{k}={v}" for k, v in attrs]
+
+
+def parsed(out: OutgoingMail) -> EmailMessage:
+    msg = email.message_from_bytes(out.raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def body(msg: EmailMessage, subtype: str) -> str:
+    part = msg.get_body((subtype,))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_hostile_input_stays_text_in_every_html_part(locale: str) -> None:
+    rendered = render_all(locale, subject=HOSTILE["subject"], text=HOSTILE["body"],
+                          name=HOSTILE["name"], file=HOSTILE["file"])  # fmt: skip
+    rendered += render_all(locale, text=HOSTILE["engineer"])
+    for plan, out in rendered:
+        msg = parsed(out)
+        html = body(msg, "html")
+        found = Tags()
+        found.feed(html)
+        alive = INPUT_TAGS & set(found.tags)
+        assert not alive, f"{plan.kind}/{plan.notice}: {alive}"
+        assert not [a for a in found.attrs if "evil" in a or a.startswith("on")], plan.kind
+        remote = [a for a in found.attrs if a.split("=")[0] in ("src", "href", "background")]
+        assert not remote, f"{plan.kind}: remote resources {remote}"
+        assert "Bcc" not in msg and len(msg.get_all("Subject") or []) == 1
+        for name, value in msg.items():
+            assert "\n" not in str(value).replace("\n ", "").replace("\n\t", ""), name
+
+
+def test_what_people_wrote_is_still_visible_in_html() -> None:
+    for plan, out in render_all("zh-CN", text="<VPN网关> 连不上", name="张伟 <zhang.wei@x>"):
+        html = body(parsed(out), "html")
+        if plan.kind in (MailKind.ACK, MailKind.RELAY) or plan.kind is MailKind.NOTIFICATION:
+            assert "&lt;VPN网关&gt;" in html, plan.kind
+
+
+ALLOWED_TYPES = ("jpg", "jpeg", "png", "gif", "pdf", "txt", "log", "zip", "docx", "xlsx", "exe")
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def test_chinese_mail_has_no_english_words() -> None:
+    allowed = {"IT", "network"}  # the ticket prefix and a configured group name
+    for plan, out in render_all("zh-CN"):
+        msg = parsed(out)
+        for subtype in ("plain", "html"):
+            text = body(msg, subtype)
+            if subtype == "html":
+                text = re.sub(r"<[^>]+>", " ", text)
+                text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")
+            text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # addresses
+            text = re.sub(r"“[^”]*”", " ", text)  # quoted: what people wrote
+            text = text.replace("VPN", "")  # the subject, as the user wrote it
+            text = text.replace(make_config("zh-CN").attachments.allowed_types[0], "")
+            text = re.sub(r"\.?\b(" + "|".join(ALLOWED_TYPES) + r")\b", " ", text)
+            words = set(ENGLISH_WORD.findall(text)) - allowed
+            assert not words, f"{plan.kind}/{plan.notice} {subtype}: {sorted(words)}"
+
+
+def test_no_engineer_address_or_tag_reaches_a_requester() -> None:
+    for locale in ("zh-CN", "en"):
+        for plan, out in render_all(locale):
+            if out.recipients[0] == "zhang.wei@example.com":
+                assert b"wang.gong" not in out.raw and b"lead@" not in out.raw, plan.kind
+                assert not tags.TAGGED.match(out.message_id)
+            if plan.kind is MailKind.NOTIFICATION:
+                assert tags.proves([out.message_id], SECRET, NUMBER, ENGINEER.email)
+
+
+def test_times_are_local_with_offset() -> None:
+    for _, out in render_all("zh-CN"):
+        msg = parsed(out)
+        assert msg["Date"].endswith("+0800")
+        assert "UTC" not in body(msg, "plain")
+    ack = next(out for plan, out in render_all("zh-CN") if plan.kind is MailKind.ACK)
+    assert "2026-11-22 10:02 (+08:00)" in body(parsed(ack), "plain")  # 01:02 UTC + 1 h target
+
+
+def test_long_chinese_subject_folds_into_short_encoded_words() -> None:
+    long_subject = "打印机无法打印，三楼所有人都受到影响，请尽快处理" * 4
+    for _, out in render_all("zh-CN", subject=long_subject):
+        head = out.raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        lines = head.split("\r\n")
+        assert all(len(line) <= 78 for line in lines if "=?" in line), head
+        assert all(len(line) <= 998 for line in lines)  # a Message-ID cannot be folded
+        for word in re.findall(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=", head):
+            assert len(word) <= 75
+        assert parsed(out)["Subject"] == f"[{NUMBER}] {long_subject}"
