@@ -12,6 +12,9 @@ import pytest
 from maildesk.attachments import AttachmentStore
 from maildesk.domain import AttachmentInfo
 from maildesk.pipeline.attachment_policy import Limits, check, safe_filename
+from maildesk.store import events as ticket_events
+from maildesk.store import outbox as outbox_rows
+from maildesk.store import participants, tickets
 
 from .conftest import ConfigFactory, build_service
 
@@ -89,11 +92,11 @@ def test_kept_and_refused_attachments_on_a_new_ticket(make_config: ConfigFactory
     )
     number = service.ingest(raw, "t").ticket_number
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None
-        stored = tx.attachments(ticket.id)
-        events = [e["kind"] for e in tx.events(ticket.id)]
-        ack = email.message_from_bytes(tx.outbox_raw(tx.outbox()[0].id) or b"")
+        stored = participants.attachments(tx, ticket.id)
+        events = [e["kind"] for e in ticket_events.listing(tx, ticket.id)]
+        ack = email.message_from_bytes(outbox_rows.raw(tx, outbox_rows.listing(tx)[0].id) or b"")
     names = {a["filename"]: a for a in stored}
     assert set(names) == {"网络拓扑.png", "setup.exe", "huge.pdf", "evil.txt"}
     assert (
@@ -113,5 +116,5 @@ def test_refused_attachment_in_a_follow_up_is_answered(make_config: ConfigFactor
     reply = mail_with(("macro.xlsm", "application/vnd.ms-excel", b"x"), subject=f"Re: [{number}]")
     assert service.ingest(reply, "t").kind == "threaded"
     with service.store.transaction() as tx:
-        kinds = [r.kind for r in tx.outbox()]
+        kinds = [r.kind for r in outbox_rows.listing(tx)]
     assert kinds == ["attachment_refused", "ack"]

@@ -10,7 +10,10 @@ from pathlib import Path
 from sqlalchemy import update
 
 from maildesk.pipeline.parse import parse
-from maildesk.store import T_TICKETS
+from maildesk.store import events as ticket_events
+from maildesk.store import journal, participants, tickets
+from maildesk.store import outbox as outbox_rows
+from maildesk.store.base import T_TICKETS
 
 from .conftest import ConfigFactory, build_service
 from .mails import make_mail
@@ -18,7 +21,7 @@ from .mails import make_mail
 
 def ack_id(service, ticket_number: str) -> str:  # type: ignore[no-untyped-def]
     with service.store.transaction() as tx:
-        rows = [r for r in tx.outbox() if r.ticket_number == ticket_number]
+        rows = [r for r in outbox_rows.listing(tx) if r.ticket_number == ticket_number]
     return rows[-1].message_id
 
 
@@ -33,10 +36,13 @@ def test_cc_watcher_reply_threads_and_requester_adds_colleagues(
     adds = make_mail(3, subject=f"Re: [{number}]", headers={"Cc": "wang.qiang@example.com"})
     assert service.ingest(adds, "t").kind == "threaded"
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None
-        assert sorted(tx.watchers(ticket.id)) == ["li.na@example.com", "wang.qiang@example.com"]
-        kinds = [e["kind"] for e in tx.events(ticket.id)]
+        assert sorted(participants.watchers(tx, ticket.id)) == [
+            "li.na@example.com",
+            "wang.qiang@example.com",
+        ]
+        kinds = [e["kind"] for e in ticket_events.listing(tx, ticket.id)]
     assert kinds.count("watcher_added") == 2 and kinds.count("reply") == 2
 
 
@@ -51,10 +57,10 @@ def test_reply_reopens_resolved_and_replaces_long_closed(make_config: ConfigFact
     replaced = service.ingest(make_mail(3, subject=f"Re: [{number}] again"), "t")
     assert replaced.kind == "created" and replaced.ticket_number != number
     with service.store.transaction() as tx:
-        new = tx.ticket(replaced.ticket_number)
+        new = tickets.view(tx, replaced.ticket_number)
         assert new is not None
-        events = tx.events(new.id)
-        ack = tx.outbox_raw(tx.outbox()[0].id) or b""
+        events = ticket_events.listing(tx, new.id)
+        ack = outbox_rows.raw(tx, outbox_rows.listing(tx)[0].id) or b""
     linked = [e for e in events if e["kind"] == "linked"]
     assert events[0]["kind"] == "created" and len(linked) == 1
     assert linked[0]["new"] == number
@@ -68,15 +74,15 @@ def test_bounce_of_our_ack_marks_it_and_rests_the_address(make_config: ConfigFac
     outcome = service.ingest(_bounce("gone@example.com", message_id), "t")
     assert outcome.kind == "bounce"
     with service.store.transaction() as tx:
-        row = tx.outbox()[0]
-        ticket = tx.ticket(number)
+        row = outbox_rows.listing(tx)[0]
+        ticket = tickets.view(tx, number)
         assert ticket is not None
-        assert [e["kind"] for e in tx.events(ticket.id)][-1] == "bounce"
+        assert [e["kind"] for e in ticket_events.listing(tx, ticket.id)][-1] == "bounce"
     assert row.status == "bounced"
     again = service.ingest(make_mail(2, sender="gone@example.com", subject="new issue"), "t")
     assert again.kind == "created" and "bounced recently" in again.detail
     with service.store.transaction() as tx:
-        assert len(tx.outbox()) == 1  # no second ack to a bouncing address
+        assert len(outbox_rows.listing(tx)) == 1  # no second ack to a bouncing address
 
 
 def test_auto_reply_is_noted_without_answer_or_reopen(make_config: ConfigFactory) -> None:
@@ -87,9 +93,9 @@ def test_auto_reply_is_noted_without_answer_or_reopen(make_config: ConfigFactory
     outcome = service.ingest(oof, "t")
     assert outcome.kind == "threaded" and "automatic reply noted" in outcome.detail
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None and ticket.status == "resolved"
-        assert len(tx.outbox()) == 1
+        assert len(outbox_rows.listing(tx)) == 1
 
 
 def test_per_sender_limit_stops_answers(make_config: ConfigFactory) -> None:
@@ -98,7 +104,7 @@ def test_per_sender_limit_stops_answers(make_config: ConfigFactory) -> None:
     outcomes = [service.ingest(make_mail(n, subject=f"问题 {n}"), "t") for n in range(5)]
     assert [o.kind for o in outcomes] == ["created"] * 5
     with service.store.transaction() as tx:
-        assert len(tx.outbox()) == 3
+        assert len(outbox_rows.listing(tx)) == 3
     assert "3 automatic mails to this sender in the last hour" in outcomes[3].detail
 
 
@@ -168,10 +174,10 @@ def test_follow_up_event_shows_only_what_the_person_wrote(make_config: ConfigFac
     )
     outcome = service.ingest(make_mail(2, subject=f"回复：[{number}] 电脑无法开机", body=body), "t")
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None
-        event = tx.events(ticket.id)[-1]
-        raw = tx.inbound_raw(outcome.inbound_id) or b""
+        event = ticket_events.listing(tx, ticket.id)[-1]
+        raw = journal.raw(tx, outcome.inbound_id) or b""
     assert event["kind"] == "reply"
     assert event["text"] == "重启以后可以开机了，谢谢！"
     assert "原始邮件" in parse(raw).text  # the full original is kept in the journal
@@ -195,6 +201,6 @@ def test_follow_up_from_every_client_style_lands_with_only_new_text(
         outcome = service.ingest(make_mail(100 + i, subject=subject, body=body), "t")
         assert (outcome.kind, outcome.ticket_number) == ("threaded", number), name
         with service.store.transaction() as tx:
-            event = tx.events(tx.ticket(number).id)[-1]  # type: ignore[union-attr]
+            event = ticket_events.listing(tx, tickets.view(tx, number).id)[-1]  # type: ignore[union-attr]
         assert event["text"] == case["visible_text"], name
     assert len(expected) >= 25

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from maildesk.store import journal
+
 from .conftest import ConfigFactory, build_service
 
 ENDINGS = {"created", "threaded", "ignored", "bounce", "quarantined", "duplicate"}
@@ -29,7 +31,7 @@ def test_every_corpus_message_is_accounted_for(
     print(f"\ncorpus ingestion: {dict(outcomes)}")
     assert sum(outcomes.values()) == len(corpus_files(corpus))
     with service.store.transaction() as tx:
-        assert tx.pending_ids(10) == []
-        reasons = {q.reason for q in tx.quarantined()}
+        assert journal.pending_ids(tx, 10) == []
+        reasons = {q.reason for q in journal.quarantined(tx)}
     assert all(reasons)
     assert outcomes["created"] >= 90  # 95 today; many files share a Message-ID (duplicates)

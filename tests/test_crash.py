@@ -18,6 +18,8 @@ import pytest
 
 from maildesk import config as config_mod
 from maildesk.outbox import MARK_EVERY
+from maildesk.store import journal, tickets
+from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, SmtpSink, build_service, wait_until
 from .mails import make_mail
@@ -79,18 +81,18 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
     assert len(numbers) == MESSAGES
     assert resent <= len(kills) * MARK_EVERY
     with build_service(cfg).store.transaction() as tx:
-        assert tx.quarantined() == []
-        assert tx.pending_ids(10) == []
-        assert sorted(t.number for t in tx.tickets(limit=1000)) == sorted(numbers)
+        assert journal.quarantined(tx) == []
+        assert journal.pending_ids(tx, 10) == []
+        assert sorted(t.number for t in tickets.listing(tx, limit=1000)) == sorted(numbers)
     assert dovecot.count("support", criteria="UNSEEN") == 0
 
 
 def _tickets(cfg: config_mod.Config) -> int:
     with build_service(cfg).store.transaction() as tx:
-        return tx.count_tickets()
+        return tickets.count(tx)
 
 
 def _pending_outbox(cfg: config_mod.Config) -> int:
     with build_service(cfg).store.transaction() as tx:
-        counts = tx.outbox_counts()
+        counts = outbox_rows.counts(tx)
     return counts.get("pending", 0) + counts.get("sending", 0)

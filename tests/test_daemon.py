@@ -14,6 +14,8 @@ from maildesk.config import Config
 from maildesk.daemon import Daemon
 from maildesk.mailbox import Fetcher, connect
 from maildesk.outbox import make_transport
+from maildesk.store import leases, tickets
+from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, SmtpSink, build_service, free_port, wait_until
 from .mails import make_mail
@@ -54,7 +56,7 @@ def test_imap_mail_becomes_ticket_and_ack_reaches_smtp(
         dovecot.append("support", make_mail(10))  # arrives while the daemon IDLEs
         mails = smtp_sink.wait_for(4)
         with daemon.store.transaction() as tx:
-            assert tx.count_tickets() == 4
+            assert tickets.count(tx) == 4
     assert sorted(m[1][0] for m in mails) == ["zhang.wei@example.com"] * 4
     assert len(set(ack_numbers(smtp_sink))) == 4
     assert dovecot.count("support", criteria="UNSEEN") == 0
@@ -86,7 +88,7 @@ password_env = "TEST_HELPDESK_PASSWORD"
     with running(cfg) as daemon:
         smtp_sink.wait_for(2)
         with daemon.store.transaction() as tx:
-            assert tx.mailbox_state("support") and tx.mailbox_state("helpdesk")
+            assert leases.mailbox_state(tx, "support") and leases.mailbox_state(tx, "helpdesk")
     assert dovecot.count("helpdesk", criteria="UNSEEN") == 0
 
 
@@ -105,7 +107,7 @@ def test_restart_resumes_without_duplicates(
         smtp_sink.wait_for(2)
         time.sleep(1)
         with daemon.store.transaction() as tx:
-            assert tx.count_tickets() == 2
+            assert tickets.count(tx) == 2
     assert len(smtp_sink.messages) == 2
 
 
@@ -136,13 +138,14 @@ def test_uidvalidity_change_rescans_and_journal_drops_repeats(
     try:
         assert fetcher.sync(client) == 1
         with service.store.transaction() as tx:
-            uidvalidity, last = tx.mailbox_state("support") or (0, 0)
-            tx.save_mailbox_state("support", uidvalidity + 1, last)  # as after a server rebuild
+            uidvalidity, last = leases.mailbox_state(tx, "support") or (0, 0)
+            # as after a server rebuild
+            leases.save_mailbox_state(tx, "support", uidvalidity + 1, last)
         assert fetcher.sync(client) == 1  # everything fetched again...
     finally:
         client.logout()
     with service.store.transaction() as tx:
-        assert tx.count_tickets() == 1  # ...but only one ticket
+        assert tickets.count(tx) == 1  # ...but only one ticket
 
 
 def test_smtp_intake_answers_250_after_storing(make_config: ConfigFactory) -> None:
@@ -157,7 +160,7 @@ def test_smtp_intake_answers_250_after_storing(make_config: ConfigFactory) -> No
         wait_until(lambda: _outbox_status(daemon) == "sent", what="ack sent")
         assert len(list(cfg.outbox.folder.glob("*.eml"))) == 1
         with daemon.store.transaction() as tx:
-            sources = [t.requester_email for t in tx.tickets()]
+            sources = [t.requester_email for t in tickets.listing(tx)]
     assert sources == ["zhang.wei@example.com"] * 2
     ack = email.message_from_bytes(next(cfg.outbox.folder.glob("*.eml")).read_bytes())
     assert ack["To"].endswith("<zhang.wei@example.com>")  # the <> sender got no ack
@@ -189,11 +192,11 @@ def test_failed_sends_are_retried_then_marked_failed(
     with running(cfg) as daemon:
         wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
         with daemon.store.transaction() as tx:
-            row = tx.outbox()[0]
+            row = outbox_rows.listing(tx)[0]
         assert row.attempts == 3 and "451" in row.last_error
         smtp_sink.refuse_with = None
         with daemon.store.transaction() as tx:
-            assert tx.retry_outbox(service.clock(), None) == 1
+            assert outbox_rows.retry(tx, service.clock(), None) == 1
         daemon.outbox_ready.set()
         smtp_sink.wait_for(1)
         wait_until(lambda: _outbox_status(daemon) == "sent", what="mail sent after retry")
@@ -206,7 +209,7 @@ def test_permanent_refusal_fails_at_once(make_config: ConfigFactory, smtp_sink: 
     with running(cfg) as daemon:
         wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
         with daemon.store.transaction() as tx:
-            assert tx.outbox()[0].attempts == 1
+            assert outbox_rows.listing(tx)[0].attempts == 1
 
 
 def test_unreachable_smtp_server_is_retried(make_config: ConfigFactory) -> None:
@@ -215,7 +218,7 @@ def test_unreachable_smtp_server_is_retried(make_config: ConfigFactory) -> None:
     with running(cfg) as daemon:
         wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
         with daemon.store.transaction() as tx:
-            row = tx.outbox()[0]
+            row = outbox_rows.listing(tx)[0]
     assert row.attempts == 2 and "Connection" in row.last_error
 
 
@@ -229,10 +232,10 @@ def _accepts(port: int) -> bool:
 
 def _tickets(daemon: Daemon) -> int:
     with daemon.store.transaction() as tx:
-        return tx.count_tickets()
+        return tickets.count(tx)
 
 
 def _outbox_status(daemon: Daemon) -> str:
     with daemon.store.transaction() as tx:
-        rows = tx.outbox()
+        rows = outbox_rows.listing(tx)
     return rows[0].status if rows else ""

@@ -7,6 +7,9 @@ import email
 from email.message import EmailMessage, Message
 
 from maildesk.config import Config
+from maildesk.store import events as ticket_events
+from maildesk.store import outbox as outbox_rows
+from maildesk.store import tickets
 
 from .conftest import ConfigFactory, SmtpSink, build_service, wait_until
 from .servers.dovecot import Dovecot
@@ -67,7 +70,7 @@ def wait_for_mail(sink: SmtpSink, to: str, count: int) -> Message:
 
 def status(cfg: Config, number: str) -> str:
     with build_service(cfg).store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
     assert ticket is not None
     return ticket.status
 
@@ -110,11 +113,11 @@ def test_the_whole_story(
         wait_until(lambda: status(cfg, number) == "resolved", what="resolved")
 
     with build_service(cfg).store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None
         assert ticket.category == "网络问题" and ticket.assignee == ENGINEER
         assert ticket.first_response_at is not None and ticket.resolved_at is not None
-        kinds = [e["kind"] for e in tx.events(ticket.id)]
+        kinds = [e["kind"] for e in ticket_events.listing(tx, ticket.id)]
     assert kinds.count("public_reply") == 2 and kinds.count("changed") >= 2
 
 
@@ -126,9 +129,9 @@ def test_forged_from_command_is_refused(make_sqlite_config: ConfigFactory) -> No
     outcome = service.ingest(forged, "t")
     assert outcome.kind == "refused" and "From header alone" in outcome.detail
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None and ticket.status == "new"
-        refusal = [r for r in tx.outbox() if r.kind == "command_refused"]
+        refusal = [r for r in outbox_rows.listing(tx) if r.kind == "command_refused"]
     assert refusal and refusal[0].recipients == (ENGINEER,)
 
 
@@ -140,7 +143,7 @@ def test_requester_may_close_but_not_reprioritize(make_sqlite_config: ConfigFact
     closed = service.ingest(mail(USER, f"Re: [{number}]", "#关闭\n已经好了，谢谢。", n=22), "t")
     assert closed.kind == "worked"
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None and (ticket.status, ticket.priority) == ("closed", "medium")
 
 
@@ -150,10 +153,10 @@ def test_stranger_commands_change_nothing_and_are_told(make_sqlite_config: Confi
     stranger = service.ingest(mail("eve@evil.example", f"Re: [{number}]", "#close", n=31), "t")
     assert stranger.kind == "created" and stranger.ticket_number != number
     with service.store.transaction() as tx:
-        ticket = tx.ticket(number)
+        ticket = tickets.view(tx, number)
         assert ticket is not None and ticket.status == "new"
-        ack = next(r for r in tx.outbox() if r.recipients == ("eve@evil.example",))
-        raw = tx.outbox_raw(ack.id) or b""
+        ack = next(r for r in outbox_rows.listing(tx) if r.recipients == ("eve@evil.example",))
+        raw = outbox_rows.raw(tx, ack.id) or b""
     assert "命令没有被执行" in email.message_from_bytes(raw).get_payload()[0].get_payload(
         decode=True
     ).decode("utf-8")
@@ -194,7 +197,7 @@ def test_earlier_prefixes_still_thread(make_sqlite_config: ConfigFactory) -> Non
 def _set_number(service, number: str, new: str) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
-    from maildesk.store import T_TICKETS
+    from maildesk.store.base import T_TICKETS
 
     with service.store.transaction() as tx:
         tx.c.execute(update(T_TICKETS).where(T_TICKETS.c.number == number).values(number=new))
@@ -209,6 +212,6 @@ def test_notification_lists_only_kept_attachments_by_safe_name(
     raw = mail_with(("../../evil.txt", "text/plain", b"x"), ("setup.exe", "application/x", b"M"))
     service.ingest(raw, "t")
     with service.store.transaction() as tx:
-        note = next(r for r in tx.outbox() if r.kind == "notification")
-        body = text_of(email.message_from_bytes(tx.outbox_raw(note.id) or b""))
+        note = next(r for r in outbox_rows.listing(tx) if r.kind == "notification")
+        body = text_of(email.message_from_bytes(outbox_rows.raw(tx, note.id) or b""))
     assert "evil.txt" in body and "../" not in body and "setup.exe" not in body

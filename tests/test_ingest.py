@@ -14,7 +14,9 @@ from maildesk import db, directory
 from maildesk.config import ConfigError
 from maildesk.render import Renderer, environment, make_renderer
 from maildesk.service import Service, quick_message_id
-from maildesk.store import Store
+from maildesk.store import Store, journal, leases, tickets
+from maildesk.store import events as ticket_events
+from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, build_service
 from .mails import make_mail
@@ -26,9 +28,9 @@ def test_new_message_creates_ticket_and_acknowledgment(make_config: ConfigFactor
     assert outcome.kind == "created"
     assert outcome.ticket_number.startswith("IT-") and outcome.ticket_number.endswith("-0001")
     with service.store.transaction() as tx:
-        ticket = tx.ticket(outcome.ticket_number)
-        outbox = tx.outbox()
-        events = tx.events(ticket.id) if ticket else []
+        ticket = tickets.view(tx, outcome.ticket_number)
+        outbox = outbox_rows.listing(tx)
+        events = ticket_events.listing(tx, ticket.id) if ticket else []
     assert ticket is not None
     assert ticket.subject == "电脑无法开机 #1"
     assert ticket.requester_name == "张伟"
@@ -40,7 +42,7 @@ def test_new_message_creates_ticket_and_acknowledgment(make_config: ConfigFactor
     assert events[1]["text"] == "group desktop"
     assert len(outbox) == 1
     with service.store.transaction() as tx:
-        ack = email.message_from_bytes(tx.outbox_raw(outbox[0].id) or b"")
+        ack = email.message_from_bytes(outbox_rows.raw(tx, outbox[0].id) or b"")
     assert str(ack["Subject"]).startswith(f"[{ticket.number}] ")
     assert ack["In-Reply-To"] == "<msg-1@client.example.com>"
     assert ack["Auto-Submitted"] == "auto-replied"
@@ -54,8 +56,8 @@ def test_same_message_twice_makes_one_ticket_one_ack(make_config: ConfigFactory)
     assert first.kind == "created"
     assert again.kind == "duplicate"
     with service.store.transaction() as tx:
-        assert tx.count_tickets() == 1
-        assert len(tx.outbox()) == 1
+        assert tickets.count(tx) == 1
+        assert len(outbox_rows.listing(tx)) == 1
 
 
 def test_same_bytes_without_message_id_deduplicated_by_hash(make_config: ConfigFactory) -> None:
@@ -74,7 +76,7 @@ def test_journaled_but_unprocessed_message_is_processed_later(make_config: Confi
     entry = service.receive(make_mail(7), "smtp")
     assert not entry.duplicate
     with service.store.transaction() as tx:
-        assert tx.pending_ids(10) == [entry.id]
+        assert journal.pending_ids(tx, 10) == [entry.id]
     outcomes = service.process_pending()
     assert [o.kind for o in outcomes] == ["created"]
     assert service.process(entry.id).kind == "skipped"  # second attempt does nothing
@@ -86,11 +88,11 @@ def test_unparseable_message_is_quarantined_with_reason(make_config: ConfigFacto
     assert outcome.kind == "quarantined"
     assert "no sender" in outcome.detail
     with service.store.transaction() as tx:
-        rows = tx.quarantined()
-        assert tx.count_tickets() == 0
+        rows = journal.quarantined(tx)
+        assert tickets.count(tx) == 0
     assert len(rows) == 1 and "no sender" in rows[0].reason
     with service.store.transaction() as tx:
-        assert tx.inbound_raw(rows[0].id) == b"Subject: nobody sent this\r\n\r\nhello\r\n"
+        assert journal.raw(tx, rows[0].id) == b"Subject: nobody sent this\r\n\r\nhello\r\n"
 
 
 def test_internal_error_quarantines_and_daemon_goes_on(
@@ -107,12 +109,12 @@ def test_internal_error_quarantines_and_daemon_goes_on(
     assert outcome.kind == "quarantined"
     assert "no_such_field" in outcome.detail
     with service.store.transaction() as tx:
-        assert tx.count_tickets() == 0  # the half-made ticket was rolled back
-        assert len(tx.outbox()) == 0
+        assert tickets.count(tx) == 0  # the half-made ticket was rolled back
+        assert len(outbox_rows.listing(tx)) == 0
     service.renderer = make_renderer(service.cfg)
     assert service.ingest(make_mail(2), "smtp").kind == "created"
     with service.store.transaction() as tx:
-        assert tx.release_quarantined(outcome.inbound_id)
+        assert journal.release_quarantined(tx, outcome.inbound_id)
     assert service.process(outcome.inbound_id).kind == "created"
 
 
@@ -120,7 +122,7 @@ def test_quarantined_message_can_be_retried(make_config: ConfigFactory) -> None:
     service = build_service(make_config())
     outcome = service.ingest(b"Subject: x\r\n\r\nbody\r\n", "smtp")
     with service.store.transaction() as tx:
-        assert tx.release_quarantined(outcome.inbound_id)
+        assert journal.release_quarantined(tx, outcome.inbound_id)
     assert service.process(outcome.inbound_id).kind == "quarantined"  # still no sender
 
 
@@ -128,7 +130,7 @@ def test_reply_threads_by_references_and_by_subject_number(make_config: ConfigFa
     service = build_service(make_config())
     created = service.ingest(make_mail(1), "smtp")
     with service.store.transaction() as tx:
-        ack_id = tx.outbox()[0].message_id
+        ack_id = outbox_rows.listing(tx)[0].message_id
     reply = make_mail(
         2, subject="Re: whatever", body="补充：昨天还好好的。",
         headers={"In-Reply-To": f"<{ack_id}>", "References": f"<{ack_id}>"},
@@ -141,12 +143,12 @@ def test_reply_threads_by_references_and_by_subject_number(make_config: ConfigFa
     )
     assert by_subject.kind == "threaded"
     with service.store.transaction() as tx:
-        ticket = tx.ticket(created.ticket_number)
+        ticket = tickets.view(tx, created.ticket_number)
         assert ticket is not None
-        kinds = [e["kind"] for e in tx.events(ticket.id) if e["kind"] != "routed"]
+        kinds = [e["kind"] for e in ticket_events.listing(tx, ticket.id) if e["kind"] != "routed"]
         assert kinds == ["created", "reply", "reply"]
-        assert tx.count_tickets() == 1
-        assert len(tx.outbox()) == 1  # follow-ups are not acknowledged again
+        assert tickets.count(tx) == 1
+        assert len(outbox_rows.listing(tx)) == 1  # follow-ups are not acknowledged again
 
 
 def test_subject_number_from_a_stranger_opens_new_ticket(make_config: ConfigFactory) -> None:
@@ -180,23 +182,23 @@ def test_no_acknowledgment_to_automatic_or_own_mail(
     if kind == "created":
         assert "no acknowledgment" in outcome.detail
     with service.store.transaction() as tx:
-        assert tx.outbox() == []
+        assert outbox_rows.listing(tx) == []
 
 
 def test_own_mail_with_loop_header_is_never_ingested(make_config: ConfigFactory) -> None:
     service = build_service(make_config())
     created = service.ingest(make_mail(1), "smtp")
     with service.store.transaction() as tx:
-        ack_raw = tx.outbox_raw(tx.outbox()[0].id)
+        ack_raw = outbox_rows.raw(tx, outbox_rows.listing(tx)[0].id)
     assert ack_raw is not None
     again = service.ingest(ack_raw, "smtp")
     assert again.kind in ("ignored", "threaded")
     assert again.kind == "ignored", "our own acknowledgment must not be ingested"
     with service.store.transaction() as tx:
-        assert tx.count_tickets() == 1
-        ticket = tx.ticket(created.ticket_number)
+        assert tickets.count(tx) == 1
+        ticket = tickets.view(tx, created.ticket_number)
         assert ticket is not None
-        assert [e["kind"] for e in tx.events(ticket.id)] == ["created", "routed"]
+        assert [e["kind"] for e in ticket_events.listing(tx, ticket.id)] == ["created", "routed"]
 
 
 def test_ticket_numbers_restart_each_day_in_configured_timezone(
@@ -235,7 +237,7 @@ def test_concurrent_writers_get_unique_gapless_numbers(make_config: ConfigFactor
         t.join(timeout=120)
     assert not errors
     with services[0].store.transaction() as tx:
-        numbers = sorted(t.number for t in tx.tickets(limit=1000))
+        numbers = sorted(t.number for t in tickets.listing(tx, limit=1000))
     seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
     assert seqs == list(range(1, 61))
 
@@ -248,14 +250,14 @@ def test_outbox_claim_is_exclusive(make_config: ConfigFactory) -> None:
     other = Store(db.make_engine(cfg.database_url))
     now = datetime.now(UTC)
     with service.store.transaction() as tx:
-        mine = tx.claim_outbox(now, 6, "a:1", timedelta(minutes=5))
+        mine = outbox_rows.claim(tx, now, 6, "a:1", timedelta(minutes=5))
     with other.transaction() as tx:
-        theirs = tx.claim_outbox(now, 100, "b:1", timedelta(minutes=5))
+        theirs = outbox_rows.claim(tx, now, 100, "b:1", timedelta(minutes=5))
     assert len(mine) == 6 and len(theirs) == 4
     assert not {m.id for m in mine} & {m.id for m in theirs}
     later = now + timedelta(minutes=6)  # claims expire: a dead sender's rows come back
     with other.transaction() as tx:
-        assert len(tx.claim_outbox(later, 100, "b:1", timedelta(minutes=5))) == 10
+        assert len(outbox_rows.claim(tx, later, 100, "b:1", timedelta(minutes=5))) == 10
 
 
 def test_lease_is_held_by_one_daemon_until_it_expires(make_config: ConfigFactory) -> None:
@@ -263,13 +265,13 @@ def test_lease_is_held_by_one_daemon_until_it_expires(make_config: ConfigFactory
     now = datetime.now(UTC)
     ttl = timedelta(seconds=30)
     with service.store.transaction() as tx:
-        assert tx.take_lease("imap:support", "a:1", now, ttl)
+        assert leases.take_lease(tx, "imap:support", "a:1", now, ttl)
     with service.store.transaction() as tx:
-        assert not tx.take_lease("imap:support", "b:2", now + timedelta(seconds=10), ttl)
+        assert not leases.take_lease(tx, "imap:support", "b:2", now + timedelta(seconds=10), ttl)
     with service.store.transaction() as tx:
-        assert tx.take_lease("imap:support", "a:1", now + timedelta(seconds=20), ttl)
+        assert leases.take_lease(tx, "imap:support", "a:1", now + timedelta(seconds=20), ttl)
     with service.store.transaction() as tx:
-        assert tx.take_lease("imap:support", "b:2", now + timedelta(seconds=51), ttl)
+        assert leases.take_lease(tx, "imap:support", "b:2", now + timedelta(seconds=51), ttl)
 
 
 def test_directory_fills_department_and_employee_id(
@@ -284,7 +286,7 @@ def test_directory_fills_department_and_employee_id(
     service = Service(cfg, build_service(cfg).store, make_renderer(cfg), directory.load(csv_path))
     created = service.ingest(make_mail(1, sender="zhang.wei@example.com"), "t")
     with service.store.transaction() as tx:
-        ticket = tx.ticket(created.ticket_number)
+        ticket = tickets.view(tx, created.ticket_number)
     assert ticket is not None
     assert (ticket.requester_name, ticket.department, ticket.employee_id) == (
         "张伟",

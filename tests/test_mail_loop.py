@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from maildesk.store import outbox as outbox_rows
+from maildesk.store import tickets
+
 from .conftest import ConfigFactory, free_port, wait_until
 from .mails import make_mail
 from .test_daemon import running
@@ -67,12 +70,12 @@ def test_auto_responder_loop_stays_bounded(make_sqlite_config: ConfigFactory, po
                 client.sendmail("bot@example.com", ["it-support@example.com"], first)
             time.sleep(RUN_SECONDS)  # let the loop run, if it can
             with daemon.store.transaction() as tx:
-                outbox = tx.outbox(limit=1000)
-                tickets = tx.count_tickets()
+                outbox = outbox_rows.listing(tx, limit=1000)
+                n_tickets = tickets.count(tx)
     finally:
         responder.controller.stop()
     print(f"\nloop test ({'polite' if polite else 'broken'} responder): maildesk sent "
-          f"{len(outbox)}, responder answered {responder.sent}, tickets {tickets}")  # fmt: skip
+          f"{len(outbox)}, responder answered {responder.sent}, tickets {n_tickets}")  # fmt: skip
     if polite:
         assert len(outbox) == 1 and responder.sent == 1  # an RFC 3834 reply is never answered
     else:

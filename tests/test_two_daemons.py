@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from maildesk import config as config_mod
+from maildesk.store import journal, leases, tickets
 
 from .conftest import ConfigFactory, SmtpSink, build_service, wait_until
 from .mails import make_mail
@@ -54,19 +55,19 @@ def test_two_daemons_one_mailbox_postgresql(
     numbers = {number for number, _ in acks}
     assert len(numbers) == 100 and len(acks) == 100  # one ack per ticket, never two
     with build_service(cfg).store.transaction() as tx:
-        assert {t.number for t in tx.tickets(limit=1000)} == numbers
-        assert tx.pending_ids(10) == []
+        assert {t.number for t in tickets.listing(tx, limit=1000)} == numbers
+        assert journal.pending_ids(tx, 10) == []
     both_logs = log_a.read_text() + log_b.read_text()
     assert both_logs.count("created IT-") == 100
 
 
 def _tickets(cfg: config_mod.Config) -> int:
     with build_service(cfg).store.transaction() as tx:
-        return tx.count_tickets()
+        return tickets.count(tx)
 
 
 def _lease_holder(cfg: config_mod.Config) -> str:
     with build_service(cfg).store.transaction() as tx:
-        holder = tx.lease_holder("imap:support")
+        holder = leases.lease_holder(tx, "imap:support")
     assert holder
     return str(holder)

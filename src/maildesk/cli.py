@@ -19,6 +19,8 @@ from maildesk import db
 from maildesk.config import Config, ConfigError
 from maildesk.resources import shipped
 from maildesk.service import Service
+from maildesk.store import events, journal, participants, tickets
+from maildesk.store import outbox as outbox_rows
 
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
 Handler = Callable[[argparse.Namespace], int]
@@ -228,8 +230,8 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 def cmd_tickets_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        tickets = tx.tickets(args.status, args.limit)
-    return print_rows(args.json, tickets, _ticket_line)
+        rows = tickets.listing(tx, args.status, args.limit)
+    return print_rows(args.json, rows, _ticket_line)
 
 
 def _ticket_line(t: Any) -> str:
@@ -240,11 +242,14 @@ def _ticket_line(t: Any) -> str:
 def cmd_tickets_show(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        ticket = tx.ticket(args.number.upper())
+        ticket = tickets.view(tx, args.number.upper())
         if ticket is None:
             raise CommandError(f"no ticket {args.number}")
-        extra = {"watchers": tx.watchers(ticket.id), "attachments": tx.attachments(ticket.id),
-                 "events": tx.events(ticket.id)}  # fmt: skip
+        extra: dict[str, Any] = {
+            "watchers": participants.watchers(tx, ticket.id),
+            "attachments": participants.attachments(tx, ticket.id),
+            "events": events.listing(tx, ticket.id),
+        }
     if args.json:
         print_json({**asdict(ticket), **extra})
         return EX_OK
@@ -264,7 +269,7 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        rows = tx.outbox(args.status, args.limit)
+        rows = outbox_rows.listing(tx, args.status, args.limit)
     return print_rows(args.json, rows, _outbox_line)
 
 
@@ -281,7 +286,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
         raise CommandError("name a message: maildesk outbox retry ID, or --all", EX_CONFIG)
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        count = tx.retry_outbox(utcnow(), args.id)
+        count = outbox_rows.retry(tx, utcnow(), args.id)
     print(f"{count} failed mail(s) queued again")
     return EX_OK if count else EX_FAIL
 
@@ -289,7 +294,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        rows = tx.quarantined()
+        rows = journal.quarantined(tx)
     return print_rows(
         args.json, rows, lambda r: f"#{r.id:<6} {_when(r.received_at)}  {r.source}  {r.reason}"
     )
@@ -298,7 +303,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        raw = tx.inbound_raw(args.id)
+        raw = journal.raw(tx, args.id)
     if raw is None:
         raise CommandError(f"no journal entry #{args.id}")
     sys.stdout.buffer.write(raw)
@@ -309,8 +314,8 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     service = make_service(cfg, open_store(cfg))
     with service.store.transaction() as tx:
-        ids = [r.id for r in tx.quarantined()] if args.all else [args.id]
-        released = [i for i in ids if i is not None and tx.release_quarantined(i)]
+        ids = [r.id for r in journal.quarantined(tx)] if args.all else [args.id]
+        released = [i for i in ids if i is not None and journal.release_quarantined(tx, i)]
     if not released:
         raise CommandError("nothing to retry: name a quarantined message ID, or --all")
     for inbound_id in released:

@@ -23,7 +23,8 @@ from maildesk.config import Config
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service, utcnow
-from maildesk.store import JournalEntry
+from maildesk.store import JournalEntry, journal
+from maildesk.store import outbox as outbox_rows
 
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
@@ -109,7 +110,7 @@ class Daemon:
     def _release_own_claims(self) -> None:
         node = self.holder.rsplit(":", 1)[0]
         with self.store.transaction() as tx:
-            released = tx.release_stale_claims(f"{node}:", self.clock())
+            released = outbox_rows.release_stale_claims(tx, f"{node}:", self.clock())
         if released:
             log.info("outbox: %s mail(s) claimed before a restart are queued again", released)
 
@@ -154,7 +155,7 @@ class Daemon:
     def process_journal(self, received_before: datetime | None = None) -> int:
         """Process pending journal entries (those received before a time, if given)."""
         with self.store.transaction() as tx:
-            ids = tx.pending_ids(500, received_before)
+            ids = journal.pending_ids(tx, 500, received_before)
         return self._process_ids(ids)
 
     def _process_ids(self, ids: list[int]) -> int:

@@ -22,7 +22,7 @@ from imapclient.exceptions import IMAPClientError
 
 from maildesk.config import ImapMailbox
 from maildesk.service import Outcome, Service
-from maildesk.store import Store
+from maildesk.store import Store, leases
 
 log = logging.getLogger("maildesk.imap")
 IDLE_RESTART_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the 29-minute timeout
@@ -154,7 +154,7 @@ class Fetcher:
 
     def _last_uid(self, uidvalidity: int) -> int:
         with self.store.transaction() as tx:
-            state = tx.mailbox_state(self.mb.name)
+            state = leases.mailbox_state(tx, self.mb.name)
         if state is None:
             return 0
         if state[0] != uidvalidity:
@@ -179,7 +179,7 @@ class Fetcher:
             self.on_processed(self.service.process_many(chunk))
         self._mark_done(client, present)
         with self.store.transaction() as tx:
-            tx.save_mailbox_state(self.mb.name, uidvalidity, batch[-1])
+            leases.save_mailbox_state(tx, self.mb.name, uidvalidity, batch[-1])
 
     def _mark_done(self, client: IMAPClient, uids: list[int]) -> None:
         if not uids:
@@ -197,7 +197,7 @@ class Fetcher:
 
     def _renew_lease(self) -> bool:
         with self.store.transaction() as tx:
-            held = tx.take_lease(self.lease_name, self.holder, self.clock(), self.lease)
+            held = leases.take_lease(tx, self.lease_name, self.holder, self.clock(), self.lease)
         if held:
             self.lease_renewed = time.monotonic()
         return held
@@ -211,7 +211,7 @@ class Fetcher:
     def _release_lease(self) -> None:
         try:
             with self.store.transaction() as tx:
-                tx.release_lease(self.lease_name, self.holder)
+                leases.release_lease(tx, self.lease_name, self.holder)
         except Exception:  # it expires by itself anyway
             log.warning("mailbox %s: could not release the lease", self.mb.name)
 

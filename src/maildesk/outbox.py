@@ -20,6 +20,7 @@ from typing import Protocol
 
 from maildesk.config import Outbox as OutboxConfig
 from maildesk.store import ClaimedMail, Store
+from maildesk.store import outbox as outbox_rows
 
 log = logging.getLogger("maildesk.outbox")
 
@@ -160,7 +161,7 @@ class Sender:
         """
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
-            batch = tx.claim_outbox(self.clock(), self.cfg.batch_size, self.holder, hold)
+            batch = outbox_rows.claim(tx, self.clock(), self.cfg.batch_size, self.holder, hold)
         sent: list[ClaimedMail] = []
         renew_at = time.monotonic() + hold.total_seconds() / 2
         first_unmarked = 0.0
@@ -192,8 +193,8 @@ class Sender:
     def _record_sent(self, sent: list[ClaimedMail], hold: timedelta) -> None:
         now = self.clock()
         with self.store.transaction() as tx:
-            tx.mark_sent([m.id for m in sent], now)
-            tx.renew_claims(self.holder, now + hold)
+            outbox_rows.mark_sent(tx, [m.id for m in sent], now)
+            outbox_rows.renew_claims(tx, self.holder, now + hold)
         for mail in sent:
             log.info("outbox #%s: sent to %s", mail.id, ", ".join(mail.recipients))
 
@@ -203,7 +204,7 @@ class Sender:
         if retry and attempts < self.cfg.max_attempts:
             retry_at = self.clock() + backoff(self.cfg, attempts)
         with self.store.transaction() as tx:
-            tx.mark_failed_attempt(mail.id, error[:2000], retry_at, attempts)
+            outbox_rows.mark_failed_attempt(tx, mail.id, error[:2000], retry_at, attempts)
         if retry_at:
             log.warning(
                 "outbox #%s: attempt %s failed (%s); retry at %s",

@@ -31,7 +31,18 @@ from maildesk.domain import (
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer
-from maildesk.store import JournalEntry, Store, Tx
+from maildesk.store import (
+    JournalEntry,
+    Store,
+    Tx,
+    bounces,
+    events,
+    journal,
+    participants,
+    threads,
+    tickets,
+)
+from maildesk.store import outbox as outbox_rows
 
 log = logging.getLogger("maildesk.ingest")
 _HEADERS = email.parser.BytesHeaderParser()
@@ -89,7 +100,7 @@ class Service:
         """Journal raw messages durably in one transaction; duplicates are flagged."""
         now = self.clock()
         with self.store.transaction() as tx:
-            entries = [tx.journal(raw, quick_message_id(raw), src, now) for raw, src in items]
+            entries = [journal.add(tx, raw, quick_message_id(raw), src, now) for raw, src in items]
         for entry, (_, source) in zip(entries, items, strict=True):
             if entry.duplicate:
                 log.info("skipped as duplicate: %s is journal entry #%s", source, entry.id)
@@ -105,7 +116,7 @@ class Service:
 
     def process_pending(self, limit: int = 1000) -> list[Outcome]:
         with self.store.transaction() as tx:
-            ids = tx.pending_ids(limit)
+            ids = journal.pending_ids(tx, limit)
         return self.process_many(ids)
 
     def process(self, inbound_id: int) -> Outcome:
@@ -123,7 +134,7 @@ class Service:
         return outcomes
 
     def _process_isolated(self, tx: Tx, inbound_id: int, now: datetime) -> Outcome:
-        pending = tx.lock_pending(inbound_id)  # the row lock outlives a savepoint rollback
+        pending = journal.lock_pending(tx, inbound_id)  # the row lock outlives a savepoint rollback
         if pending is None:
             return Outcome("skipped", "already processed or taken by another daemon", inbound_id)
         try:
@@ -134,14 +145,14 @@ class Service:
         except Exception as exc:
             log.exception("internal error on journal entry #%s", inbound_id)
             reason = f"internal error: {type(exc).__name__}: {exc}"
-            tx.quarantine(inbound_id, now, reason)
+            journal.quarantine(tx, inbound_id, now, reason)
             return Outcome("quarantined", reason, inbound_id)
 
     def _process_one(self, tx: Tx, inbound_id: int, raw: bytes, now: datetime) -> Outcome:
         try:
             inbound = parse(raw)
         except ParseError as exc:
-            tx.quarantine(inbound_id, now, str(exc))
+            journal.quarantine(tx, inbound_id, now, str(exc))
             return Outcome("quarantined", str(exc), inbound_id)
         auto = automail.classify(raw, inbound)
         facts = self._facts(tx, inbound, now)
@@ -154,18 +165,22 @@ class Service:
         if self.cfg.threading.plus_addressing:
             plus = correlate.plus_numbers(inbound, self.cfg.support_address, self.number_re)
         cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
-        hour, day = tx.auto_mails_since(sender, now - timedelta(hours=1), now - timedelta(days=1))
-        open_counts, last_assigned = tx.assignment_facts() if self.cfg.people else ({}, {})
+        hour, day = bounces.auto_mails_since(
+            tx, sender, now - timedelta(hours=1), now - timedelta(days=1)
+        )
+        open_counts, last_assigned = tickets.assignment_facts(tx) if self.cfg.people else ({}, {})
         return Facts(
             open_counts=open_counts,
             last_assigned=last_assigned,
             ticket_by_number=_first(tx, correlate.numbers_in(inbound.subject, self.number_re)),
-            ticket_by_reference=tx.ticket_by_message_ids(correlate.referenced_ids(inbound)),
+            ticket_by_reference=threads.ticket_by_message_ids(
+                tx, correlate.referenced_ids(inbound)
+            ),
             ticket_by_plus=_first(tx, plus),
             requester=self.directory.get(sender),
             auto_mails_last_hour=hour,
             auto_mails_last_day=day,
-            sender_bounced=tx.bounced_since(sender, now - cooldown),
+            sender_bounced=bounces.bounced_since(tx, sender, now - cooldown),
         )
 
     def _apply(
@@ -173,21 +188,23 @@ class Service:
     ) -> Outcome:
         action = decision.action
         if isinstance(action, Ignore):
-            tx.finish_inbound(inbound_id, now, f"ignored: {action.reason}", None)
+            journal.finish(tx, inbound_id, now, f"ignored: {action.reason}", None)
             return Outcome("ignored", action.reason, inbound_id)
         if isinstance(action, RecordBounce):
             return self._bounce(tx, inbound_id, action, now)
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
-            ticket = tx.ticket_by_id(action.ticket.id)
+            ticket = tickets.by_id(tx, action.ticket.id)
         elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
-            ticket = tx.ticket_by_id(action.ticket.id)
+            ticket = tickets.by_id(tx, action.ticket.id)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         for mail_plan in decision.mails:
-            tx.enqueue(self.renderer.render(mail_plan, ticket, now), ticket.id, inbound_id, now)
+            outbox_rows.enqueue(
+                tx, self.renderer.render(mail_plan, ticket, now), ticket.id, inbound_id, now
+            )
         return outcome
 
     def _keep_attachments(
@@ -202,9 +219,9 @@ class Service:
         """Kept files go to the content-addressed store; refusals are noted on the ticket."""
         for verdict in decision.attachments:
             sha256 = "" if verdict.refused else self.files.put(verdict.attachment.data)
-            tx.add_attachment(ticket_id, inbound_id, verdict, sha256, now)
+            participants.add_attachment(tx, ticket_id, inbound_id, verdict, sha256, now)
             if verdict.refused:
-                tx.add_event(ticket_id, now, inbound.sender.email, "attachment_refused",
+                events.add(tx, ticket_id, now, inbound.sender.email, "attachment_refused",
                              inbound_id, text=verdict.line())  # fmt: skip
 
     def _work(
@@ -213,32 +230,32 @@ class Service:
         """An engineer's reply or a requester's command: changes, relayed text, a note."""
         ticket, actor = work.ticket, work.actor
         if work.refused:  # its Message-ID is not remembered: replies to it prove nothing
-            tx.add_event(ticket.id, now, actor, "command_refused", inbound_id, text=work.refused)
-            tx.finish_inbound(inbound_id, now, f"refused: {work.refused}", ticket.id)
+            events.add(tx, ticket.id, now, actor, "command_refused", inbound_id, text=work.refused)
+            journal.finish(tx, inbound_id, now, f"refused: {work.refused}", ticket.id)
             return Outcome("refused", work.refused, inbound_id, ticket.number)
-        tx.remember_message_id(inbound.message_id, ticket.id, "in")
-        tx.change_ticket(ticket.id, work.changes, now, actor, inbound_id)
+        threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
+        tickets.change(tx, ticket.id, work.changes, now, actor, inbound_id)
         if work.text:
-            tx.add_event(ticket.id, now, actor, "public_reply", inbound_id, text=work.text)
+            events.add(tx, ticket.id, now, actor, "public_reply", inbound_id, text=work.text)
             if self.cfg.person(actor):
-                tx.first_response(ticket.id, now)
+                tickets.first_response(tx, ticket.id, now)
         if work.note:
-            tx.add_event(ticket.id, now, actor, "note", inbound_id, text=work.note)
+            events.add(tx, ticket.id, now, actor, "note", inbound_id, text=work.note)
         changed = ", ".join(f"{c.field} {c.old} → {c.new}" for c in work.changes)
         detail = f"by {actor}" + (f": {changed}" if changed else "")
-        tx.finish_inbound(inbound_id, now, f"worked on {ticket.number}", ticket.id)
+        journal.finish(tx, inbound_id, now, f"worked on {ticket.number}", ticket.id)
         return Outcome("worked", detail, inbound_id, ticket.number)
 
     def _bounce(self, tx: Tx, inbound_id: int, bounce: RecordBounce, now: datetime) -> Outcome:
-        outbox_id, ticket_id = tx.record_bounce(
-            bounce.original_message_id, bounce.recipients, bounce.reason, now
+        outbox_id, ticket_id = bounces.record_bounce(
+            tx, bounce.original_message_id, bounce.recipients, bounce.reason, now
         )
         if ticket_id is not None:
-            tx.add_event(ticket_id, now, "mailer-daemon", "bounce", inbound_id,
+            events.add(tx, ticket_id, now, "mailer-daemon", "bounce", inbound_id,
                          text=f"outbox #{outbox_id} bounced: {bounce.reason}")  # fmt: skip
         what = f"outbox #{outbox_id}" if outbox_id else "a mail we cannot identify"
         detail = f"bounce of {what} ({bounce.reason})"
-        tx.finish_inbound(inbound_id, now, detail, ticket_id)
+        journal.finish(tx, inbound_id, now, detail, ticket_id)
         return Outcome("bounce", detail, inbound_id)
 
     def _create(
@@ -250,18 +267,18 @@ class Service:
         decision: Decision,
         now: datetime,
     ) -> tuple[Outcome, TicketView]:
-        tickets = self.cfg.tickets
-        key = numbering.counter_key(tickets.number_format, now, tickets.timezone)
-        seq = tx.next_sequence(key)
+        settings = self.cfg.tickets
+        key = numbering.counter_key(settings.number_format, now, settings.timezone)
+        seq = tickets.next_sequence(tx, key)
         number = numbering.format_number(
-            tickets.number_format, tickets.prefix, now, tickets.timezone, seq
+            settings.number_format, settings.prefix, now, settings.timezone, seq
         )
-        ticket = tx.create_ticket(number, new, now, inbound_id)
-        tx.remember_message_id(inbound.message_id, ticket.id, "in")
+        ticket = tickets.create(tx, number, new, now, inbound_id)
+        threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
         detail = f"from {inbound.sender.email}"
         if decision.no_reply_reason:
             detail += f"; no acknowledgment: {decision.no_reply_reason}"
-        tx.finish_inbound(inbound_id, now, f"created {number}", ticket.id)
+        journal.finish(tx, inbound_id, now, f"created {number}", ticket.id)
         return Outcome("created", detail, inbound_id, number), ticket
 
     def _follow_up(
@@ -269,16 +286,16 @@ class Service:
     ) -> Outcome:
         ticket, actor = follow.ticket, inbound.sender.email
         kind = "auto_reply" if follow.note_only else "reply"
-        tx.add_event(ticket.id, now, actor, kind, inbound_id, text=follow.text)
+        events.add(tx, ticket.id, now, actor, kind, inbound_id, text=follow.text)
         detail = f"matched by {follow.matched_by}"
         if follow.reopen:
-            status = tx.reopen(ticket.id, now, actor, inbound_id)
+            status = tickets.reopen(tx, ticket.id, now, actor, inbound_id)
             detail += f"; reopened ({ticket.status} → {status})"
         for watcher in follow.add_watchers:
-            tx.add_watcher(ticket.id, watcher, now, actor, inbound_id)
-        tx.touch_ticket(ticket.id, now)
-        tx.remember_message_id(inbound.message_id, ticket.id, "in")
-        tx.finish_inbound(inbound_id, now, f"threaded onto {ticket.number}", ticket.id)
+            participants.add_watcher(tx, ticket.id, watcher, now, actor, inbound_id)
+        tickets.touch(tx, ticket.id, now)
+        threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
+        journal.finish(tx, inbound_id, now, f"threaded onto {ticket.number}", ticket.id)
         if follow.note_only:
             detail += "; automatic reply noted"
         return Outcome("threaded", detail, inbound_id, ticket.number)
@@ -287,7 +304,7 @@ class Service:
 def _first(tx: Tx, numbers: list[str]) -> TicketRef | None:
     """The first of these ticket numbers that exists."""
     for number in numbers:
-        found = tx.ticket_by_number(number)
+        found = tickets.by_number(tx, number)
         if found:
             return found
     return None

@@ -1,0 +1,49 @@
+"""A ticket's history: one row per thing that happened to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from maildesk.store.base import T_EVENTS, Tx
+
+INSERT_EVENT = insert(T_EVENTS)
+
+
+def add(
+    tx: Tx,
+    ticket_id: int,
+    now: datetime,
+    actor: str,
+    kind: str,
+    inbound_id: int | None,
+    text: str = "",
+    field: str = "",
+    old: str = "",
+    new: str = "",
+) -> None:
+    values = {
+        "ticket_id": ticket_id, "at": now, "actor": actor, "kind": kind, "field": field,
+        "old_value": old, "new_value": new, "text": text, "inbound_id": inbound_id,
+    }  # fmt: skip
+    tx.c.execute(INSERT_EVENT, values)
+
+
+def listing(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
+    e = T_EVENTS.c
+    query = select(T_EVENTS).where(e.ticket_id == ticket_id).order_by(e.id)
+    return [
+        {
+            "at": r["at"].isoformat(),
+            "actor": r["actor"],
+            "kind": r["kind"],
+            "field": r["field"],
+            "old": r["old_value"],
+            "new": r["new_value"],
+            "text": r["text"],
+            "inbound_id": r["inbound_id"],
+        }
+        for r in tx.c.execute(query).mappings()
+    ]

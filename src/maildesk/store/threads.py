@@ -1,0 +1,33 @@
+"""Message-IDs seen on a ticket's mails, in and out: how replies find their ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from maildesk.domain import TicketRef
+from maildesk.store import tickets
+from maildesk.store.base import T_MSGIDS, Tx
+
+
+def remember_message_id(tx: Tx, message_id: str, ticket_id: int, direction: str) -> None:
+    if not message_id:
+        return
+    values = {"message_id": message_id, "ticket_id": ticket_id, "direction": direction}
+    tx.c.execute(tx.d.message_id, values)
+
+
+def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str]) -> TicketRef | None:
+    if not message_ids:
+        return None
+    rows = tx.c.execute(
+        select(T_MSGIDS.c.message_id, T_MSGIDS.c.ticket_id).where(
+            T_MSGIDS.c.message_id.in_(list(message_ids))
+        )
+    ).all()
+    by_id = {r.message_id: r.ticket_id for r in rows}
+    for mid in message_ids:  # first match in the caller's order of preference
+        if mid in by_id:
+            return tickets.ref_by_id(tx, by_id[mid])
+    return None

@@ -1,0 +1,197 @@
+"""Tickets: numbering, creating, changing, reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from maildesk.domain import Change, NewTicket, Status, TicketRef, TicketView
+from maildesk.store import events, participants
+from maildesk.store.base import T_TICKETS, Tx, ct
+
+INSERT_TICKET = insert(T_TICKETS).returning(ct.id)
+TOUCH_TICKET = (
+    update(T_TICKETS).where(ct.id == bindparam("b_id")).values(updated_at=bindparam("now"))
+)
+TICKET_BY_NUMBER = select(T_TICKETS).where(ct.number == bindparam("number"))
+TICKET_BY_ID = select(T_TICKETS).where(ct.id == bindparam("id"))
+
+COLUMN = {"group": "group_name"}
+CLOSED_STATES = (Status.RESOLVED.value, Status.CLOSED.value, Status.REJECTED.value)
+
+
+def next_sequence(tx: Tx, key: str) -> int:
+    """Per-key counter; the row lock makes it unique and gap-free across daemons."""
+    value = tx.c.execute(tx.d.next_sequence, {"key": key}).scalar()
+    assert value is not None
+    return int(value)
+
+
+def create(
+    tx: Tx, number: str, new: NewTicket, now: datetime, inbound_id: int | None
+) -> TicketView:
+    values = {
+        "number": number, "subject": new.subject, "description": new.description,
+        "requester_name": new.requester.name, "requester_email": new.requester.email,
+        "department": new.department, "employee_id": new.employee_id,
+        "status": Status.ASSIGNED.value if new.assignee else Status.NEW.value,
+        "priority": new.priority, "category": new.category, "type": new.type,
+        "assignee": new.assignee, "group_name": new.group, "created_at": now,
+        "updated_at": now, "first_response_at": None, "resolved_at": None,
+        "closed_at": None, "linked_ticket_id": new.linked_to.id if new.linked_to else None,
+    }  # fmt: skip
+    ticket_id = tx.c.execute(INSERT_TICKET, values).scalar_one()
+    _record_creation(tx, ticket_id, new, now, inbound_id)
+    linked = new.linked_to.number if new.linked_to else ""
+    return _view({**values, "id": ticket_id}, linked)
+
+
+def _record_creation(
+    tx: Tx, ticket_id: int, new: NewTicket, now: datetime, inbound_id: int | None
+) -> None:
+    """The events of a new ticket (created, routed, linked) and its first watchers."""
+    events.add(tx, ticket_id, now, new.requester.email, "created", inbound_id)
+    if new.assignee or new.group:
+        field = "assignee" if new.assignee else ""
+        events.add(tx, ticket_id, now, "maildesk", "routed", inbound_id, field=field,
+                   new=new.assignee, text=f"group {new.group or '-'}")  # fmt: skip
+    if new.linked_to:
+        link = new.linked_to.number
+        events.add(tx, ticket_id, now, new.requester.email, "linked", inbound_id,
+                   field="linked_ticket", new=link, text=new.link_reason)  # fmt: skip
+    for watcher in new.watchers:
+        participants.add_watcher(tx, ticket_id, watcher, now, new.requester.email, inbound_id)
+
+
+def change(
+    tx: Tx, ticket_id: int, changes: Sequence[Change], now: datetime, actor: str,
+    inbound_id: int | None,
+) -> None:  # fmt: skip
+    """Apply field changes, each an event; resolving and closing stamp their time."""
+    values: dict[str, Any] = {"updated_at": now}
+    for one in changes:
+        values[COLUMN.get(one.field, one.field)] = one.new
+        events.add(tx, ticket_id, now, actor, "changed", inbound_id,
+                   field=one.field, old=one.old, new=one.new)  # fmt: skip
+    status = values.get("status")
+    if status == Status.RESOLVED:
+        values["resolved_at"] = now
+    elif status == Status.CLOSED:
+        values["closed_at"] = now
+    elif status is not None:
+        values.update(resolved_at=None, closed_at=None)
+    tx.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**values))
+
+
+def reopen(tx: Tx, ticket_id: int, now: datetime, actor: str, inbound_id: int | None) -> str:
+    """Back to work: assigned if someone has it, else new.  Returns the new status."""
+    row = tx.c.execute(select(ct.status, ct.assignee).where(ct.id == ticket_id)).one()
+    status = Status.ASSIGNED.value if row.assignee else Status.NEW.value
+    tx.c.execute(
+        update(T_TICKETS)
+        .where(ct.id == ticket_id)
+        .values(status=status, resolved_at=None, closed_at=None, updated_at=now)
+    )
+    events.add(tx, ticket_id, now, actor, "reopened", inbound_id,
+               field="status", old=row.status, new=status)  # fmt: skip
+    return status
+
+
+def first_response(tx: Tx, ticket_id: int, now: datetime) -> None:
+    tx.c.execute(
+        update(T_TICKETS)
+        .where(ct.id == ticket_id, ct.first_response_at.is_(None))
+        .values(first_response_at=now)
+    )
+
+
+def touch(tx: Tx, ticket_id: int, now: datetime) -> None:
+    tx.c.execute(TOUCH_TICKET, {"b_id": ticket_id, "now": now})
+
+
+def by_number(tx: Tx, number: str) -> TicketRef | None:
+    row = tx.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
+    return _ref(tx, row) if row else None
+
+
+def ref_by_id(tx: Tx, ticket_id: int) -> TicketRef | None:
+    row = tx.c.execute(TICKET_BY_ID, {"id": ticket_id}).mappings().first()
+    return _ref(tx, row) if row else None
+
+
+def by_id(tx: Tx, ticket_id: int) -> TicketView:
+    row = tx.c.execute(TICKET_BY_ID, {"id": ticket_id}).mappings().one()
+    linked = row["linked_ticket_id"]
+    number = tx.c.scalar(select(ct.number).where(ct.id == linked)) if linked else ""
+    return _view(row, number or "")
+
+
+def view(tx: Tx, number: str) -> TicketView | None:
+    row = tx.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
+    return _view(row) if row else None
+
+
+def listing(tx: Tx, status: str | None = None, limit: int = 100) -> list[TicketView]:
+    query = select(T_TICKETS).order_by(ct.id.desc()).limit(limit)
+    if status:
+        query = query.where(ct.status == status)
+    return [_view(row) for row in tx.c.execute(query).mappings()]
+
+
+def count(tx: Tx) -> int:
+    return int(tx.c.scalar(select(func.count()).select_from(T_TICKETS)) or 0)
+
+
+def assignment_facts(tx: Tx) -> tuple[dict[str, int], dict[str, str]]:
+    """Open tickets per assignee, and the last assignee of each group."""
+    open_rows = tx.c.execute(
+        select(ct.assignee, func.count())
+        .where(ct.assignee != "", ct.status.not_in(CLOSED_STATES))
+        .group_by(ct.assignee)
+    ).all()
+    newest = (
+        select(func.max(ct.id))
+        .where(ct.group_name != "", ct.assignee != "")
+        .group_by(ct.group_name)
+    )
+    rows = tx.c.execute(select(ct.group_name, ct.assignee).where(ct.id.in_(newest)))
+    last = {group: assignee for group, assignee in rows}
+    return {a: int(n) for a, n in open_rows}, last
+
+
+def _ref(tx: Tx, row: Any) -> TicketRef:
+    return TicketRef(
+        row["id"], row["number"], row["status"], row["subject"], row["requester_email"],
+        watchers=frozenset(participants.watchers(tx, row["id"])), closed_at=row["closed_at"],
+        priority=row["priority"], category=row["category"], assignee=row["assignee"],
+        group=row["group_name"], requester_name=row["requester_name"],
+        created_at=row["created_at"], first_response_at=row["first_response_at"],
+    )  # fmt: skip
+
+
+def _view(row: Any, linked_number: str = "") -> TicketView:
+    return TicketView(
+        id=row["id"],
+        number=row["number"],
+        subject=row["subject"],
+        description=row["description"],
+        requester_name=row["requester_name"],
+        requester_email=row["requester_email"],
+        department=row["department"],
+        employee_id=row["employee_id"],
+        status=row["status"],
+        priority=row["priority"],
+        category=row["category"],
+        type=row["type"],
+        assignee=row["assignee"],
+        group=row["group_name"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        first_response_at=row["first_response_at"],
+        resolved_at=row["resolved_at"],
+        closed_at=row["closed_at"],
+        linked_number=linked_number,
+    )
