@@ -15,12 +15,13 @@ from maildesk.domain import (
     FollowUp,
     Ignore,
     Inbound,
+    MailKind,
     MailPlan,
     NewTicket,
     Person,
     TicketRef,
 )
-from maildesk.pipeline import correlate, plan
+from maildesk.pipeline import correlate, mails, plan
 from maildesk.pipeline.parse import parse
 
 
@@ -171,25 +172,21 @@ def test_new_ticket_gets_an_acknowledgment_threaded_to_the_message() -> None:
         type="service_request",
     )
     assert decision.no_reply_reason is None
-    assert decision.mails == (
-        MailPlan(
-            template="ack",
-            to=Address("张伟", "zhang.wei@example.com"),
-            in_reply_to="m2@client.example.com",
-            references=(
-                "m0@client.example.com",
-                "m1@client.example.com",
-                "m2@client.example.com",
-            ),
-        ),
+    assert decision.mails == (MailPlan(MailKind.ACK, text="早上开机后黑屏，风扇在转。"),)
+    ack = mails.address(decision.mails, message.sender, (), frozenset())[0]
+    origin = mails.History("m2@client.example.com", ())
+    assert mails.thread(ack, origin, message) == mails.Threading(
+        "m2@client.example.com",
+        ("m0@client.example.com", "m1@client.example.com", "m2@client.example.com"),
     )
+    assert ack.to == Address("张伟", "zhang.wei@example.com")
 
 
 def test_acknowledgment_without_message_id() -> None:
-    decision = plan.decide(inbound(message_id="", references=("a@x",)), Facts(), CFG, NOW, HUMAN)
-    assert decision.mails == (
-        MailPlan("ack", Address("张伟", "zhang.wei@example.com"), "", ("a@x",)),
-    )
+    message = inbound(message_id="", references=("a@x",))
+    decision = plan.decide(message, Facts(), CFG, NOW, HUMAN)
+    ack = mails.address(decision.mails, message.sender, (), frozenset())[0]
+    assert mails.thread(ack, mails.History("", ()), message) == mails.Threading("a@x", ("a@x",))
 
 
 def test_empty_subject_gets_a_placeholder() -> None:
@@ -251,10 +248,14 @@ def test_decide_on_parsed_mail() -> None:
         "\r\n"
         "打印机卡纸。\r\n"
     ).encode()
-    decision = plan.decide(parse(raw), Facts(), CFG, NOW, HUMAN)
+    message = parse(raw)
+    decision = plan.decide(message, Facts(), CFG, NOW, HUMAN)
     assert isinstance(decision.action, NewTicket)
     assert decision.action.subject == "打印机"
     assert decision.action.description == "打印机卡纸。"
-    assert decision.mails[0].to == Address("张伟", "zhang.wei@example.com")
-    assert decision.mails[0].in_reply_to == "new-1@client.example.com"
-    assert decision.mails[0].references == ("new-1@client.example.com",)
+    assert decision.mails[0].kind is MailKind.ACK
+    ack = mails.address(decision.mails, message.sender, (), frozenset())[0]
+    assert ack.to == Address("张伟", "zhang.wei@example.com")
+    threading = mails.thread(ack, mails.History("new-1@client.example.com", ()), message)
+    assert threading.in_reply_to == "new-1@client.example.com"
+    assert threading.references == ("new-1@client.example.com",)

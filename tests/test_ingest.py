@@ -101,7 +101,7 @@ def test_internal_error_quarantines_and_daemon_goes_on(
     """An admin's broken template: the message is quarantined, the next one still works."""
     broken = tmp_path / "templates" / "zh-CN"
     broken.mkdir(parents=True)
-    (broken / "ack.txt.j2").write_text("{{ ticket.no_such_field }}")
+    (broken / "ack.txt.j2").write_text("{{ t.no_such_field }}")
     (broken / "ack.html.j2").write_text("<p>x</p>")
     service = build_service(make_config(extra=""))
     service.renderer = Renderer(environment(tmp_path / "templates"), service.cfg)

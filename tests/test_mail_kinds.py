@@ -57,7 +57,9 @@ def make_config(locale: str) -> config.Config:
     return config.parse(text, Path("/tmp/x/maildesk.toml"), env={})
 
 
-def ticket(subject: str = "VPN 连不上", name: str = "张伟", body: str = "三楼打印机卡纸。") -> TicketView:
+def ticket(
+    subject: str = "VPN 连不上", name: str = "张伟", body: str = "三楼打印机卡纸。"
+) -> TicketView:
     return TicketView(
         id=1, number=NUMBER, subject=subject, description=body, requester_name=name,
         requester_email="zhang.wei@example.com", department="财务部", employee_id="E1",

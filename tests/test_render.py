@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from maildesk import config
-from maildesk.domain import Address, MailPlan, OutgoingMail, TicketView
-from maildesk.pipeline import loops
+from maildesk.domain import Address, Inbound, MailKind, MailPlan, OutgoingMail, TicketView
+from maildesk.pipeline import loops, mails
 from maildesk.pipeline.parse import parse
 from maildesk.render import Renderer, environment
 
@@ -53,19 +53,25 @@ TICKET = TicketView(
     resolved_at=None,
     closed_at=None,
 )
-PLAN = MailPlan(
-    template="ack",
-    to=Address("张伟", "zhang.wei@example.com"),
-    in_reply_to="m2@client.example.com",
-    references=("m1@client.example.com", "m2@client.example.com"),
+PLAN = MailPlan(MailKind.ACK)
+TO = Address("张伟", "zhang.wei@example.com")
+THREAD = mails.Threading(
+    "m2@client.example.com", ("m1@client.example.com", "m2@client.example.com")
 )
 
 
 def render(
-    ticket: TicketView = TICKET, plan: MailPlan = PLAN, locale: str = "zh-CN"
+    ticket: TicketView = TICKET,
+    plan: MailPlan = PLAN,
+    locale: str = "zh-CN",
+    to: Address = TO,
+    threading: mails.Threading = THREAD,
 ) -> OutgoingMail:
     cfg = make_config(locale)
-    return Renderer(environment(REPO / "templates"), cfg).render(plan, ticket, NOW)
+    addressed = mails.Addressed(plan, mails.MAIL_KINDS[plan.kind], to, engineer=False)
+    return Renderer(environment(REPO / "templates"), cfg).ticket_mail(
+        addressed, ticket, threading, NOW
+    )
 
 
 def message(out: OutgoingMail) -> EmailMessage:
@@ -116,15 +122,19 @@ def test_message_ids_are_unique() -> None:
 
 
 def test_no_threading_headers_without_references() -> None:
-    msg = message(render(plan=replace(PLAN, in_reply_to="", references=())))
+    msg = message(render(threading=mails.Threading("", ())))
     assert "In-Reply-To" not in msg and "References" not in msg
 
 
-def test_references_are_capped_at_the_last_twenty() -> None:
+def test_references_keep_the_root_and_the_last_nineteen() -> None:
     refs = tuple(f"r{i}@client.example.com" for i in range(25))
-    msg = message(render(plan=replace(PLAN, references=refs)))
+    reply = Inbound("r25@client.example.com", TO, None, (), (), "Re: x", None, "", refs, "", ())
+    addressed = mails.Addressed(PLAN, mails.MAIL_KINDS[MailKind.ACK], TO, engineer=False)
+    history = mails.History("r0@client.example.com", ())
+    msg = message(render(threading=mails.thread(addressed, history, reply)))
     ids = msg["References"].split()
-    assert ids == [f"<r{i}@client.example.com>" for i in range(5, 25)]
+    assert ids == ["<r0@client.example.com>"] + [f"<r{i}@client.example.com>" for i in range(7, 26)]
+    assert msg["In-Reply-To"] == "<r25@client.example.com>"
 
 
 @pytest.mark.parametrize(
@@ -167,15 +177,15 @@ def test_subject_cannot_add_a_header(evil: str) -> None:
 
 
 def test_display_name_cannot_add_a_header() -> None:
-    plan = replace(PLAN, to=Address("张伟\r\nBcc: evil@x", "zhang.wei@example.com"))
-    msg = message(render(plan=plan))
+    msg = message(render(to=Address("张伟\r\nBcc: evil@x", "zhang.wei@example.com")))
     assert "Bcc" not in msg
     assert [a.addr_spec for a in msg["To"].addresses] == ["zhang.wei@example.com"]
 
 
 def test_html_escapes_mail_text_and_plain_text_keeps_it() -> None:
     subject = '<script>alert("x")</script> & <b>bold</b>'
-    msg = message(render(replace(TICKET, subject=subject, requester_name="<i>张伟</i>")))
+    named = Address("<i>张伟</i>", TO.email)
+    msg = message(render(replace(TICKET, subject=subject, requester_name="<i>张伟</i>"), to=named))
     html = part(msg, "html")
     assert "<script>" not in html and "<b>bold" not in html and "<i>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
@@ -202,16 +212,18 @@ def test_zh_cn_locale() -> None:
 def test_en_locale() -> None:
     msg = message(render(locale="en"))
     text = part(msg, "plain")
-    assert text.startswith("Hello 张伟,")
+    assert text.startswith("Dear 张伟,")
     assert f"opened ticket {NUMBER}." in text
-    assert "Priority: medium" in text
+    assert "Priority: Medium" in text
     assert "您好" not in text
     assert 'lang="en"' in part(msg, "html")
 
 
-def test_greeting_falls_back_to_the_address() -> None:
-    msg = message(render(replace(TICKET, requester_name="")))
-    assert part(msg, "plain").startswith("zhang.wei@example.com，您好：")
+def test_greeting_without_a_name_is_not_a_bare_address() -> None:
+    msg = message(render(replace(TICKET, requester_name=""), to=Address("", TO.email)))
+    assert part(msg, "plain").startswith("您好：")
+    msg = message(render(replace(TICKET, requester_name=""), to=Address("", TO.email), locale="en"))
+    assert part(msg, "plain").startswith("Hello,")
 
 
 @pytest.mark.parametrize(
@@ -233,7 +245,7 @@ def test_round_trip_through_parse_is_own_mail(locale: str) -> None:
     assert inbound.in_reply_to == "m2@client.example.com"
     assert inbound.references == ("m1@client.example.com", "m2@client.example.com")
     assert inbound.header("auto-submitted") == "auto-replied"
-    assert inbound.text.startswith("张伟，您好：" if locale == "zh-CN" else "Hello 张伟,")
+    assert inbound.text.startswith("张伟，您好：" if locale == "zh-CN" else "Dear 张伟,")
     assert inbound.attachments == ()
     cfg = make_config(locale)
     assert loops.is_own_mail(inbound, cfg.message_id_domain)

@@ -103,13 +103,13 @@ def test_references_prove_the_sender_got_our_mail() -> None:
 def test_reply_to_a_resolved_ticket_reopens_it() -> None:
     resolved = replace(TICKET, status="resolved")
     decision = decide(mail(), Facts(ticket_by_number=resolved))
-    assert isinstance(decision.action, FollowUp) and decision.action.reopen
+    assert isinstance(decision.action, FollowUp) and decision.action.reopened
 
 
 def test_reply_to_a_recently_closed_ticket_reopens_it() -> None:
     closed = replace(TICKET, status="closed", closed_at=NOW - timedelta(days=6))
     decision = decide(mail(), Facts(ticket_by_reference=closed))
-    assert isinstance(decision.action, FollowUp) and decision.action.reopen
+    assert isinstance(decision.action, FollowUp) and decision.action.reopened
 
 
 def test_reply_to_a_long_closed_ticket_opens_a_linked_new_one_and_says_so() -> None:
@@ -124,7 +124,7 @@ def test_auto_replies_never_reopen_nor_answer() -> None:
     resolved = replace(TICKET, status="resolved")
     decision = decide(mail(), Facts(ticket_by_reference=resolved), AUTO_REPLY)
     assert isinstance(decision.action, FollowUp)
-    assert decision.action.note_only and not decision.action.reopen
+    assert decision.action.note_only and not decision.action.reopened
     assert decision.mails == ()
     lost = decide(mail(), Facts(), AUTO_REPLY)
     assert isinstance(lost.action, Ignore) and lost.mails == ()

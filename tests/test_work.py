@@ -11,6 +11,7 @@ from maildesk.cli import main
 from maildesk.config import EngineerConfig
 from maildesk.domain import Change, TicketRef
 from maildesk.pipeline import assign, commands, tags, work
+from maildesk.vocab import say
 
 SECRET = "0123456789abcdef-secret"
 WANG = EngineerConfig("王工", "wang.gong@example.com", ("network",), "engineer", True)
@@ -82,7 +83,32 @@ def test_commands_become_changes(reply: str, changes: set[tuple[str, str, str]])
 def test_unknown_engineer_applies_nothing() -> None:
     parsed = commands.extract("#status in_progress\n#assign 不存在的人")
     got, errors = work.changes_for(TICKET, parsed.commands, WANG, PEOPLE)
-    assert got == () and "不存在的人" in errors[0]
+    assert got == () and "不存在的人" in say(errors[0], "zh-CN")
+
+
+@pytest.mark.parametrize(
+    ("status", "reply", "refused"),
+    [
+        ("closed", "#wait", True),
+        ("closed", "#escalate 紧急", True),
+        ("rejected", "#resolve", True),
+        ("resolved", "#status in_progress", True),
+        ("new", "#status new", True),
+        ("closed", "#reopen", False),
+        ("in_progress", "#wait", False),
+        ("waiting_on_user", "#status in_progress", False),
+        ("resolved", "#close", False),
+        ("closed", "#assign 李工", True),
+    ],
+)
+def test_commands_follow_the_lifecycle(status: str, reply: str, refused: bool) -> None:
+    ticket = TicketRef(1, "IT-1", status, "x", "u@example.com", assignee=WANG.email)
+    got, errors = work.changes_for(ticket, commands.extract(reply).commands, WANG, PEOPLE)
+    assert bool(errors) is refused and (got == ()) is refused
+    if refused:
+        zh, en = say(errors[0], "zh-CN"), say(errors[0], "en")
+        assert reply.split()[0] in zh and "_" not in zh.replace(reply, "")
+        assert reply.split()[0] in en
 
 
 def test_reopen_returns_to_assigned_or_new() -> None:
@@ -147,7 +173,7 @@ def test_follow_up_past_the_hourly_limit_notifies_no_one() -> None:
                     None, "", (), "还在吗", ())  # fmt: skip
     now = datetime(2026, 11, 22, tzinfo=UTC)
     calm = plan.decide(reply, Facts(ticket_by_number=ticket), cfg, now, HUMAN)
-    assert [m.template for m in calm.mails] == ["notification"]
+    assert [m.kind for m in calm.mails] == ["notification"]
     busy = Facts(ticket_by_number=ticket, auto_mails_last_hour=10)
     looping = plan.decide(reply, busy, cfg, now, HUMAN)
     assert isinstance(looping.action, FollowUp) and looping.mails == ()

@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from maildesk import outgoing
 from maildesk.attachments import AttachmentStore
 from maildesk.config import Config
 from maildesk.domain import (
     Decision,
+    EventKind,
     Facts,
     FollowUp,
     Ignore,
@@ -42,7 +44,6 @@ from maildesk.store import (
     threads,
     tickets,
 )
-from maildesk.store import outbox as outbox_rows
 
 log = logging.getLogger("maildesk.ingest")
 _HEADERS = email.parser.BytesHeaderParser()
@@ -201,10 +202,7 @@ class Service:
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
-        for mail_plan in decision.mails:
-            outbox_rows.enqueue(
-                tx, self.renderer.render(mail_plan, ticket, now), ticket.id, inbound_id, now
-            )
+        outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
 
     def _keep_attachments(
@@ -221,7 +219,7 @@ class Service:
             sha256 = "" if verdict.refused else self.files.put(verdict.attachment.data)
             participants.add_attachment(tx, ticket_id, inbound_id, verdict, sha256, now)
             if verdict.refused:
-                events.add(tx, ticket_id, now, inbound.sender.email, "attachment_refused",
+                events.add(tx, ticket_id, now, inbound.sender.email, EventKind.ATTACHMENT_REFUSED,
                              inbound_id, text=verdict.line())  # fmt: skip
 
     def _work(
@@ -230,17 +228,20 @@ class Service:
         """An engineer's reply or a requester's command: changes, relayed text, a note."""
         ticket, actor = work.ticket, work.actor
         if work.refused:  # its Message-ID is not remembered: replies to it prove nothing
-            events.add(tx, ticket.id, now, actor, "command_refused", inbound_id, text=work.refused)
+            events.add(tx, ticket.id, now, actor, EventKind.COMMAND_REFUSED, inbound_id,
+                       text=work.refused)  # fmt: skip
             journal.finish(tx, inbound_id, now, f"refused: {work.refused}", ticket.id)
             return Outcome("refused", work.refused, inbound_id, ticket.number)
         threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
         tickets.change(tx, ticket.id, work.changes, now, actor, inbound_id)
         if work.text:
-            events.add(tx, ticket.id, now, actor, "public_reply", inbound_id, text=work.text)
+            events.add(
+                tx, ticket.id, now, actor, EventKind.PUBLIC_REPLY, inbound_id, text=work.text
+            )
             if self.cfg.person(actor):
                 tickets.first_response(tx, ticket.id, now)
         if work.note:
-            events.add(tx, ticket.id, now, actor, "note", inbound_id, text=work.note)
+            events.add(tx, ticket.id, now, actor, EventKind.NOTE, inbound_id, text=work.note)
         changed = ", ".join(f"{c.field} {c.old} → {c.new}" for c in work.changes)
         detail = f"by {actor}" + (f": {changed}" if changed else "")
         journal.finish(tx, inbound_id, now, f"worked on {ticket.number}", ticket.id)
@@ -251,7 +252,7 @@ class Service:
             tx, bounce.original_message_id, bounce.recipients, bounce.reason, now
         )
         if ticket_id is not None:
-            events.add(tx, ticket_id, now, "mailer-daemon", "bounce", inbound_id,
+            events.add(tx, ticket_id, now, "mailer-daemon", EventKind.BOUNCE, inbound_id,
                          text=f"outbox #{outbox_id} bounced: {bounce.reason}")  # fmt: skip
         what = f"outbox #{outbox_id}" if outbox_id else "a mail we cannot identify"
         detail = f"bounce of {what} ({bounce.reason})"
@@ -285,12 +286,15 @@ class Service:
         self, tx: Tx, inbound_id: int, inbound: Inbound, follow: FollowUp, now: datetime
     ) -> Outcome:
         ticket, actor = follow.ticket, inbound.sender.email
-        kind = "auto_reply" if follow.note_only else "reply"
+        kind = EventKind.AUTO_REPLY if follow.note_only else EventKind.REPLY
         events.add(tx, ticket.id, now, actor, kind, inbound_id, text=follow.text)
         detail = f"matched by {follow.matched_by}"
-        if follow.reopen:
-            status = tickets.reopen(tx, ticket.id, now, actor, inbound_id)
-            detail += f"; reopened ({ticket.status} → {status})"
+        move = follow.status
+        if move is not None and follow.reopened:
+            tickets.record_reopened(tx, ticket.id, move, now, actor, inbound_id)
+            detail += f"; reopened ({move.old} → {move.new})"
+        elif move is not None:
+            tickets.change(tx, ticket.id, (move,), now, actor, inbound_id)
         for watcher in follow.add_watchers:
             participants.add_watcher(tx, ticket.id, watcher, now, actor, inbound_id)
         tickets.touch(tx, ticket.id, now)

@@ -12,7 +12,7 @@ from typing import Any
 
 from maildesk import vocab
 from maildesk.config import Config
-from maildesk.domain import MailKind, TicketView
+from maildesk.domain import AttachmentVerdict, MailKind, TicketView
 from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
 
@@ -38,13 +38,15 @@ def for_ticket_mail(
         "reopened": plan.reopened,
         "files": list(plan.lines),
         "reasons": [vocab.say(r, locale) for r in plan.reasons],
-        "refused": [
-            (v.safe_name, vocab.say(v.why, locale) if v.why else v.refused) for v in plan.refused
-        ],  # fmt: skip
+        "refused": [(v.safe_name, _why(v, locale)) for v in plan.refused],
         "help": commands.help_text(locale) if plan.kind is MailKind.COMMAND_ERROR else "",
         "allowed_types": ", ".join(cfg.attachments.allowed_types),
         "now": vocab.local_time(now, cfg.tickets.timezone),
     }
+
+
+def _why(verdict: AttachmentVerdict, locale: str) -> str:
+    return vocab.say(verdict.why, locale) if verdict.why else verdict.refused
 
 
 def card(ticket: TicketView, cfg: Config, locale: str, engineer: bool) -> dict[str, str]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from maildesk.domain import TicketRef
+from maildesk.domain import EventKind, TicketRef
+from maildesk.pipeline.mails import History
 from maildesk.store import tickets
-from maildesk.store.base import T_MSGIDS, Tx
+from maildesk.store.base import T_EVENTS, T_MSGIDS, Tx, ci, co
 
 
 def remember_message_id(tx: Tx, message_id: str, ticket_id: int, direction: str) -> None:
@@ -31,3 +32,25 @@ def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str]) -> TicketRef | Non
         if mid in by_id:
             return tickets.ref_by_id(tx, by_id[mid])
     return None
+
+
+ORIGIN = (
+    select(ci.message_id)
+    .join(T_EVENTS, T_EVENTS.c.inbound_id == ci.id)
+    .where(T_EVENTS.c.ticket_id == bindparam("ticket_id"), T_EVENTS.c.kind == EventKind.CREATED)
+    .limit(1)
+)
+OURS_TO = (
+    select(co.message_id)
+    .where(co.to_address == bindparam("address"), co.ticket_id == bindparam("ticket_id"))
+    .order_by(co.id)
+)
+
+
+def history(tx: Tx, ticket_id: int, address: str) -> History:
+    """What `address` has seen of the ticket: the requester's first message, then
+    our earlier mails to them, oldest first (how the next mail threads)."""
+    params = {"ticket_id": ticket_id, "address": address.lower()}
+    origin = tx.c.execute(ORIGIN, params).scalar() or ""
+    ours = tuple(tx.c.execute(OURS_TO, params).scalars())
+    return History(origin, ours)

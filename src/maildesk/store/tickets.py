@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
-from maildesk.domain import Change, NewTicket, Status, TicketRef, TicketView
+from maildesk.domain import Change, EventKind, NewTicket, Status, TicketRef, TicketView
 from maildesk.store import events, participants
 from maildesk.store.base import T_TICKETS, Tx, ct
 
@@ -37,7 +37,7 @@ def create(
         "number": number, "subject": new.subject, "description": new.description,
         "requester_name": new.requester.name, "requester_email": new.requester.email,
         "department": new.department, "employee_id": new.employee_id,
-        "status": Status.ASSIGNED.value if new.assignee else Status.NEW.value,
+        "status": new.status,
         "priority": new.priority, "category": new.category, "type": new.type,
         "assignee": new.assignee, "group_name": new.group, "created_at": now,
         "updated_at": now, "first_response_at": None, "resolved_at": None,
@@ -53,14 +53,14 @@ def _record_creation(
     tx: Tx, ticket_id: int, new: NewTicket, now: datetime, inbound_id: int | None
 ) -> None:
     """The events of a new ticket (created, routed, linked) and its first watchers."""
-    events.add(tx, ticket_id, now, new.requester.email, "created", inbound_id)
+    events.add(tx, ticket_id, now, new.requester.email, EventKind.CREATED, inbound_id)
     if new.assignee or new.group:
         field = "assignee" if new.assignee else ""
-        events.add(tx, ticket_id, now, "maildesk", "routed", inbound_id, field=field,
+        events.add(tx, ticket_id, now, "maildesk", EventKind.ROUTED, inbound_id, field=field,
                    new=new.assignee, text=f"group {new.group or '-'}")  # fmt: skip
     if new.linked_to:
         link = new.linked_to.number
-        events.add(tx, ticket_id, now, new.requester.email, "linked", inbound_id,
+        events.add(tx, ticket_id, now, new.requester.email, EventKind.LINKED, inbound_id,
                    field="linked_ticket", new=link, text=new.link_reason)  # fmt: skip
     for watcher in new.watchers:
         participants.add_watcher(tx, ticket_id, watcher, now, new.requester.email, inbound_id)
@@ -68,13 +68,15 @@ def _record_creation(
 
 def change(
     tx: Tx, ticket_id: int, changes: Sequence[Change], now: datetime, actor: str,
-    inbound_id: int | None,
+    inbound_id: int | None, status: str | None = None,
 ) -> None:  # fmt: skip
     """Apply field changes, each an event; resolving and closing stamp their time."""
     values: dict[str, Any] = {"updated_at": now}
+    if status is not None:
+        values["status"] = status
     for one in changes:
         values[COLUMN.get(one.field, one.field)] = one.new
-        events.add(tx, ticket_id, now, actor, "changed", inbound_id,
+        events.add(tx, ticket_id, now, actor, EventKind.CHANGED, inbound_id,
                    field=one.field, old=one.old, new=one.new)  # fmt: skip
     status = values.get("status")
     if status == Status.RESOLVED:
@@ -86,18 +88,13 @@ def change(
     tx.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**values))
 
 
-def reopen(tx: Tx, ticket_id: int, now: datetime, actor: str, inbound_id: int | None) -> str:
-    """Back to work: assigned if someone has it, else new.  Returns the new status."""
-    row = tx.c.execute(select(ct.status, ct.assignee).where(ct.id == ticket_id)).one()
-    status = Status.ASSIGNED.value if row.assignee else Status.NEW.value
-    tx.c.execute(
-        update(T_TICKETS)
-        .where(ct.id == ticket_id)
-        .values(status=status, resolved_at=None, closed_at=None, updated_at=now)
-    )
-    events.add(tx, ticket_id, now, actor, "reopened", inbound_id,
-               field="status", old=row.status, new=status)  # fmt: skip
-    return status
+def record_reopened(
+    tx: Tx, ticket_id: int, move: Change, now: datetime, actor: str, inbound_id: int | None
+) -> None:
+    """A user's reply took the ticket back to work (the lifecycle decided where)."""
+    change(tx, ticket_id, (), now, actor, inbound_id, status=move.new)
+    events.add(tx, ticket_id, now, actor, EventKind.REOPENED, inbound_id,
+               field="status", old=move.old, new=move.new)  # fmt: skip
 
 
 def first_response(tx: Tx, ticket_id: int, now: datetime) -> None:

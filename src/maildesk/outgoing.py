@@ -1,0 +1,48 @@
+"""Use case step: a decision's mails → outbox rows, in the transaction of the change.
+
+The one place a decision becomes mail: `mails.address` says who receives each kind,
+the store says what each recipient has already seen of the ticket (`threads.history`),
+`mails.thread` gives In-Reply-To/References, the renderer writes the bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from maildesk.config import Config
+from maildesk.domain import Address, Decision, Inbound, TicketView
+from maildesk.pipeline import mails
+from maildesk.render import Renderer
+from maildesk.store import Tx, participants, threads
+from maildesk.store import outbox as outbox_rows
+
+
+def write(
+    tx: Tx,
+    renderer: Renderer,
+    decision: Decision,
+    inbound: Inbound,
+    ticket: TicketView,
+    inbound_id: int | None,
+    now: datetime,
+) -> int:
+    """Queue every mail of the decision; returns how many."""
+    cfg = renderer.cfg
+    people = _participants(tx, ticket)
+    addressed = mails.address(decision.mails, inbound.sender, people, _staff(cfg))
+    for mail in addressed:
+        history = threads.history(tx, ticket.id, mail.to.email)
+        threading = mails.thread(mail, history, inbound)
+        outgoing = renderer.ticket_mail(mail, ticket, threading, now)
+        outbox_rows.enqueue(tx, outgoing, ticket.id, inbound_id, now)
+    return len(addressed)
+
+
+def _participants(tx: Tx, ticket: TicketView) -> list[Address]:
+    requester = Address(ticket.requester_name, ticket.requester_email)
+    watchers = [Address("", w) for w in sorted(participants.watchers(tx, ticket.id))]
+    return [requester, *watchers]
+
+
+def _staff(cfg: Config) -> frozenset[str]:
+    return frozenset(p.email for p in cfg.people)
