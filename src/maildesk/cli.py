@@ -35,9 +35,11 @@ class CommandError(Exception):
 # --- wiring helpers --------------------------------------------------------------------
 
 
-def load_config(args: argparse.Namespace) -> Config:
+def load_config(args: argparse.Namespace, *, secrets: bool = True) -> Config:
+    """The config; read-only commands pass secrets=False, so they run without the
+    environment variables that hold passwords and the signing secret."""
     path = config_mod.find_path(args.config)
-    cfg = config_mod.load(path)
+    cfg = config_mod.load(path, secrets=secrets)
     logging.basicConfig(
         level=cfg.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -214,7 +216,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     from maildesk.pipeline import routing
     from maildesk.pipeline.parse import ParseError, parse
 
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     rules = load_routing(cfg)
     try:
         inbound = parse(Path(args.file).read_bytes())
@@ -226,7 +228,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         tickets = tx.tickets(args.status, args.limit)
     return print_rows(args.json, tickets, _ticket_line)
@@ -238,7 +240,7 @@ def _ticket_line(t: Any) -> str:
 
 
 def cmd_tickets_show(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         ticket = tx.ticket(args.number.upper())
         if ticket is None:
@@ -262,7 +264,7 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = tx.outbox(args.status, args.limit)
     return print_rows(args.json, rows, _outbox_line)
@@ -287,7 +289,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = tx.quarantined()
     return print_rows(
@@ -296,7 +298,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         raw = tx.inbound_raw(args.id)
     if raw is None:
