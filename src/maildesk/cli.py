@@ -203,13 +203,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """One line per check: ok, WARN or FAIL.  Exit 1 when something FAILed, else 0."""
     from maildesk import checks
 
     cfg = load_config(args)
     results = checks.run_all(cfg)
-    for name, ok, detail in results:
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
-    return EX_OK if all(ok for _, ok, _ in results) else EX_FAIL
+    for result in results:
+        print(result.line())
+    return EX_FAIL if checks.failed(results) else EX_OK
 
 
 def cmd_rules_test(args: argparse.Namespace) -> int:
