@@ -10,13 +10,15 @@ folder.  Passwords may come from environment variables (`password_env`).
     loader.py    Config, parse, load, find_path, and FEATURE_MODULES: the modules that
                  declare sections of their own (e.g. maildesk.sla.settings)
 
-A feature declares its section in its own module and reads it with `cfg.section(...)`:
+A feature declares its section in its own module (and adds that module to
+FEATURE_MODULES), then reads it with `cfg.section(...)`, typed:
 
-    from maildesk import config
+    from maildesk.config import Table, built_from_values, register
+    from maildesk.config.values import positive_number
 
-    SLA_SECTION = config.register(config.Table("sla", SCHEMA, SlaSettings.build))
-    ...
-    hours = cfg.section(SLA_SECTION).response_hours
+    SLA_SECTION = register(Table("sla", {"response_hours": (DEFAULTS, hours_per_priority)},
+                                 built_from_values(SlaSettings)))
+    due = cfg.section(SLA_SECTION).response_due(ticket.created_at, ticket.priority)
 """
 
 from maildesk.config.core import (
