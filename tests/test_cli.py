@@ -7,6 +7,7 @@ import mailbox
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,56 @@ def test_tickets_outbox_quarantine_commands(
     assert code == 0 and "no sender" in out
     assert main([*cfg, "quarantine", "retry", qid]) == 0
     assert "quarantined" in capsys.readouterr().out
+
+
+UNSET = "MAILDESK_TEST_UNSET_VAR"
+UNSET_IMAP_PASSWORD = f"""
+[[imap]]
+name = "support"
+host = "imap.example.com"
+username = "it-support@example.com"
+password_env = "{UNSET}"
+"""
+PERSON = """
+[[people]]
+name = "王工"
+email = "wang.gong@example.com"
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda text: text + UNSET_IMAP_PASSWORD, "imap[0].password_env"),
+        (
+            lambda text: text.replace('secret_env = ""', f'secret_env = "{UNSET}"') + PERSON,
+            "security.secret_env",
+        ),
+    ],
+    ids=["imap-password", "security-secret"],
+)
+def test_read_only_commands_need_no_secrets_from_the_environment(
+    initialized: Path,
+    edit: Callable[[str], str],
+    key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv(UNSET, raising=False)
+    initialized.write_text(edit(initialized.read_text(encoding="utf-8")), encoding="utf-8")
+    cfg = ["--config", str(initialized)]
+    mail = initialized.parent / "mail.eml"
+    mail.write_bytes(make_mail(1))
+    for read_only in (["tickets", "list"], ["outbox", "list"], ["quarantine", "list"],
+                      ["rules", "test", str(mail)]):  # fmt: skip
+        assert main([*cfg, *read_only]) == 0, read_only
+    for read_only in (["tickets", "show", "IT-19990101-0001"], ["quarantine", "show", "9"]):
+        assert main([*cfg, *read_only]) == 1, read_only  # loaded the config, found nothing
+    capsys.readouterr()
+    for needs_secrets in (["check"], ["run", "--once"], ["outbox", "retry", "--all"]):
+        assert main([*cfg, *needs_secrets]) == 2, needs_secrets
+        err = capsys.readouterr().err
+        assert err.startswith(f"maildesk: config error: {key}: environment variable {UNSET}")
 
 
 def test_check_reports_each_part(make_sqlite_config: ConfigFactory) -> None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from maildesk import config
-from maildesk.config import ConfigError
+from maildesk.config import ConfigError, core, registry
+from maildesk.config.values import text, whole_number
+from maildesk.sla.settings import SLA_SECTION
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "maildesk.example.toml"
@@ -29,15 +34,21 @@ def parse(text: str, env: dict[str, str] | None = None) -> config.Config:
     return config.parse(text, PATH, env={} if env is None else env)
 
 
-def example_imap_block() -> str:
-    """The commented-out [[imap]] example, uncommented."""
+def example_block(name: str) -> str:
+    """The commented-out [[name]] example of the shipped file, uncommented."""
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    start = lines.index("# [[imap]]")
+    start = lines.index(f"# [[{name}]]")
     block = []
     for line in lines[start:]:
-        assert line.startswith("# "), f"unexpected line in the imap example: {line!r}"
+        if not line.startswith("# "):
+            break
         block.append(line[2:])
     return "\n".join(block) + "\n"
+
+
+SECTIONS = config.sections()
+TABLES = [s for s in SECTIONS if isinstance(s, config.Table)]
+REPEATED = [s for s in SECTIONS if isinstance(s, config.Tables)]
 
 
 # --- the shipped example -----------------------------------------------------------------
@@ -57,31 +68,34 @@ def test_example_parses_with_the_documented_defaults() -> None:
 
 def test_example_values_equal_the_schema_defaults() -> None:
     raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    for section, schema in config.SCHEMA.items():
-        for key, (default, _check) in schema.items():
+    for section in TABLES:
+        for key, (default, _check) in section.schema.items():
             if default is not None:
-                assert raw[section][key] == default, f"{section}.{key}"
+                assert raw[section.name][key] == default, f"{section.name}.{key}"
 
 
-@pytest.mark.parametrize("section", sorted(config.SCHEMA))
-def test_example_documents_every_key(section: str) -> None:
+@pytest.mark.parametrize("section", TABLES, ids=lambda s: s.name)
+def test_example_documents_every_key(section: config.Table[Any]) -> None:
     raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    assert set(raw[section]) == set(config.SCHEMA[section])
+    assert set(raw[section.name]) == set(section.schema)
     text = EXAMPLE.read_text(encoding="utf-8")
-    for key in config.SCHEMA[section]:
+    for key in section.schema:
         assert re.search(rf"^{key} = ", text, re.MULTILINE), key
 
 
-def test_example_documents_every_imap_key() -> None:
-    block = example_imap_block()
-    raw = tomllib.loads(block)
-    assert set(raw["imap"][0]) == set(config.IMAP_SCHEMA)
-    for key in config.IMAP_SCHEMA:
-        assert re.search(rf"^# {key} = ", EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE)
+@pytest.mark.parametrize("section", REPEATED, ids=lambda s: s.name)
+def test_example_documents_every_key_of_repeated_tables(section: config.Tables[Any]) -> None:
+    raw = tomllib.loads(example_block(section.name))
+    assert set(raw[section.name][0]) == set(section.schema)
+
+
+def test_every_registered_section_is_compared_with_the_example() -> None:
+    assert {s.name for s in SECTIONS} == {*(s.name for s in TABLES), *(s.name for s in REPEATED)}
+    assert "sla" in {s.name for s in TABLES}
 
 
 def test_example_imap_block_is_valid_when_uncommented() -> None:
-    text = EXAMPLE.read_text(encoding="utf-8") + example_imap_block()
+    text = EXAMPLE.read_text(encoding="utf-8") + example_block("imap")
     cfg = parse(text, env={"MAILDESK_IMAP_PASSWORD": "s3cret"})
     (mailbox,) = cfg.imap
     assert mailbox.name == "support"
@@ -133,6 +147,12 @@ def test_example_imap_block_is_valid_when_uncommented() -> None:
         (MINIMAL + IMAP.replace('host = "imap.example.com"\n', ""), "imap[0].host"),
         (MINIMAL + IMAP + IMAP.replace("support", "second") + "prot = 1\n", "imap[1].prot"),
         (MINIMAL + '[outbox]\npassword_env = "MAILDESK_TEST_UNSET_VAR"\n', "outbox.password_env"),
+        (MINIMAL + "[sla]\nresponse_hours = { critical = 1 }\n", "sla.response_hours.critical"),
+        (MINIMAL + "[sla]\nresponse_hours = { high = 0 }\n", "sla.response_hours.high"),
+        (MINIMAL + "[sla]\nresponse_hours = { low = true }\n", "sla.response_hours.low"),
+        (MINIMAL + "[sla]\nresponse_hours = 4\n", "sla.response_hours"),
+        (MINIMAL + "[sla]\nresponse_hour = {}\n", "sla.response_hour"),
+        ("sla = 1\n" + MINIMAL, "sla"),
     ],
 )
 def test_errors_name_the_key(text: str, key: str) -> None:
@@ -150,6 +170,11 @@ def test_unset_password_env_names_the_variable() -> None:
 def test_plain_imap_error_explains_why() -> None:
     with pytest.raises(ConfigError, match="unencrypted"):
         parse(MINIMAL + IMAP + 'security = "plain"\n')
+
+
+def test_unknown_section_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"^slas: unknown section \(known: .*sla, .*tickets"):
+        parse(MINIMAL + "[slas]\n")
 
 
 def test_unknown_key_lists_the_known_keys() -> None:
@@ -288,3 +313,117 @@ def test_load_reads_and_resolves(tmp_path: Path) -> None:
     cfg = config.load(path, env={})
     assert cfg.path == path
     assert cfg.database_url == f"sqlite:///{tmp_path.resolve()}/maildesk.db"
+
+
+# --- [sla] -------------------------------------------------------------------------------
+
+
+def test_sla_defaults_are_the_service_standard() -> None:
+    sla = parse(MINIMAL).section(SLA_SECTION)
+    assert dict(sla.response_hours) == {"urgent": 1, "high": 2, "medium": 4, "low": 8}
+
+
+def test_sla_priorities_left_out_keep_their_default() -> None:
+    sla = parse(MINIMAL + "[sla]\nresponse_hours = { high = 1.5, low = 24 }\n").section(SLA_SECTION)
+    assert dict(sla.response_hours) == {"urgent": 1, "high": 1.5, "medium": 4, "low": 24}
+
+
+def test_sla_response_due() -> None:
+    sla = parse(MINIMAL + "[sla]\nresponse_hours = { urgent = 0.5 }\n").section(SLA_SECTION)
+    created = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    assert sla.response_due(created, "urgent") == datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    assert sla.response_due(created, "low") == datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="critical"):
+        sla.response_due(created, "critical")
+
+
+# --- the registry ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Demo:
+    size: int
+    folder: Path
+
+
+@pytest.fixture
+def demo_section(monkeypatch: pytest.MonkeyPatch) -> config.Table[Demo]:
+    """A section a feature might declare, registered for one test only."""
+    monkeypatch.setattr(registry, "_SECTIONS", dict(registry._SECTIONS))
+    schema: config.Schema = {"size": (3, whole_number(1, 9)), "folder": ("demo", text)}
+    return config.register(
+        config.Table("demo", schema, lambda v, ctx: Demo(v["size"], ctx.path(v["folder"])))
+    )
+
+
+def test_a_registered_section_is_checked_built_and_typed(demo_section: config.Table[Demo]) -> None:
+    assert parse(MINIMAL).section(demo_section) == Demo(3, BASE / "demo")
+    cfg = parse(MINIMAL + "[demo]\nsize = 5\nfolder = '/srv/demo'\n")
+    assert cfg.section(demo_section) == Demo(5, Path("/srv/demo"))
+    with pytest.raises(ConfigError, match=r"^demo\.size: expected a whole number from 1 to 9"):
+        parse(MINIMAL + "[demo]\nsize = 10\n")
+    with pytest.raises(ConfigError, match=r"^demo\.sise: unknown key \(known keys: folder, size\)"):
+        parse(MINIMAL + "[demo]\nsise = 1\n")
+
+
+def test_a_section_name_is_declared_once(demo_section: config.Table[Demo]) -> None:
+    with pytest.raises(ValueError, match=r"\[demo\] is declared twice"):
+        config.register(config.Table("demo", {}, lambda v, ctx: None))
+
+
+def test_reading_a_section_that_was_not_built_says_so() -> None:
+    unregistered = config.Table("nowhere", {}, lambda v, ctx: 1)
+    with pytest.raises(LookupError, match="FEATURE_MODULES"):
+        parse(MINIMAL).section(unregistered)
+
+
+def test_core_sections_are_the_named_attributes() -> None:
+    cfg = parse(MINIMAL + IMAP)
+    assert cfg.section(core.TICKETS) is cfg.tickets
+    assert cfg.section(core.OUTBOX) is cfg.outbox
+    assert cfg.section(core.IMAP) == cfg.imap
+    assert cfg.own_addresses == () and cfg.tickets.other_prefixes == ()  # defaults checked too
+
+
+# --- secrets=False: read-only commands ---------------------------------------------------
+
+UNSET = "MAILDESK_TEST_UNSET_VAR"
+PEOPLE = '[[people]]\nname = "王工"\nemail = "wang@example.com"\n'
+
+
+def test_without_secrets_an_unset_variable_leaves_the_secret_empty() -> None:
+    text = (
+        MINIMAL + f'[outbox]\npassword_env = "{UNSET}"\n[security]\nsecret_env = "{UNSET}"\n'
+        + PEOPLE + IMAP + f'password_env = "{UNSET}"\n'
+    )  # fmt: skip
+    cfg = config.parse(text, PATH, env={}, secrets=False)
+    assert (cfg.imap[0].password, cfg.outbox.password, cfg.security.secret) == ("", "", "")
+    with pytest.raises(ConfigError, match=r"^security\.secret_env: .* is not set"):
+        config.parse(text, PATH, env={})
+
+
+def test_without_secrets_a_set_variable_is_still_read() -> None:
+    text = MINIMAL + IMAP + 'password_env = "IMAP_PW"\n'
+    cfg = config.parse(text, PATH, env={"IMAP_PW": "pw"}, secrets=False)
+    assert cfg.imap[0].password == "pw"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (MINIMAL + '[security]\nsecret = "short"\n' + PEOPLE, "security.secret"),
+        (MINIMAL + f'[outbox]\npassword_env = "{UNSET}"\nport = 0\n', "outbox.port"),
+        (MINIMAL + IMAP + f'password_env = "{UNSET}"\nsecurity = "plain"\n', "imap[0].security"),
+    ],
+)
+def test_without_secrets_everything_else_is_still_checked(text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)}:"):
+        config.parse(text, PATH, env={}, secrets=False)
+
+
+def test_load_without_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(MINIMAL + f'[outbox]\npassword_env = "{UNSET}"\n', encoding="utf-8")
+    assert config.load(path, env={}, secrets=False).outbox.password == ""
+    with pytest.raises(ConfigError, match=r"^outbox\.password_env"):
+        config.load(path, env={})

@@ -1,21 +1,49 @@
-"""`maildesk check`: is everything the daemon needs reachable?  Each check says why not."""
+"""`maildesk check`: is everything the daemon needs valid and reachable?  Each check says
+why not.
+
+A result is ok, WARN or FAIL.  FAIL: `maildesk run` would not start or not work (a rule
+file that cannot be loaded, an unreachable database or mailbox); `check` exits 1.  WARN:
+it would run, but some mail would reach nobody or nobody in particular (a group that
+rules route to and no one works, a group whose members are all away, no lead or
+manager); `check` still exits 0.
+"""
 
 from __future__ import annotations
 
+import enum
 import errno
 import functools
 import smtplib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 from maildesk import db
-from maildesk.config import Config, ImapMailbox
+from maildesk.config import Config, ConfigError, EngineerConfig, ImapMailbox
+from maildesk.pipeline import assign
+from maildesk.pipeline.routing import Rules
+from maildesk.rules import load_rules, shipped_rules_path
 
-Result = tuple[str, bool, str]
+
+class Status(enum.Enum):
+    OK = "ok"
+    WARN = "WARN"  # works, but some mail would reach nobody: does not fail the check
+    FAIL = "FAIL"
+
+
+class Result(NamedTuple):
+    name: str
+    status: Status
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.status.value:<4} {self.name}: {self.detail}"
 
 
 def run_all(cfg: Config) -> list[Result]:
-    results: list[Result] = [("config", True, str(cfg.path))]
+    results = [Result("config", Status.OK, str(cfg.path))]
+    rules_result, rules = check_rules(cfg)
+    results += [rules_result, *check_people(cfg.people, rules)]
     results.append(_guard("database", lambda: _database(cfg)))
     for mb in cfg.imap:
         results.append(_guard(f"imap {mb.name}", functools.partial(_imap, mb)))
@@ -25,11 +53,91 @@ def run_all(cfg: Config) -> list[Result]:
     return results
 
 
+def failed(results: Sequence[Result]) -> bool:
+    """Warnings do not count."""
+    return any(r.status is Status.FAIL for r in results)
+
+
+# --- routing rules and people ------------------------------------------------------------
+
+
+def check_rules(cfg: Config) -> tuple[Result, Rules | None]:
+    """Load the rule file as `maildesk run` does; the rules, unless that fails."""
+    name = "routing.rules_file" if cfg.rules_file else "routing rules (shipped)"
+    path = cfg.rules_file or shipped_rules_path()
+    try:
+        rules = load_rules(path)
+    except ConfigError as exc:  # RuleError: names the file, line, rule and key
+        return Result(name, Status.FAIL, str(exc)), None
+    return Result(name, Status.OK, f"{path}: {len(rules.rules)} rules"), rules
+
+
+def check_people(people: Sequence[EngineerConfig], rules: Rules | None) -> list[Result]:
+    """Warnings about groups and roles; an ok line when there are none."""
+    if not people:
+        return [Result("people", Status.OK, "none configured: no engineer is notified")]
+    warnings = [
+        *_groups_nobody_works(people, rules),
+        *_groups_all_away(people),
+        *_no_lead_or_manager(people),
+    ]
+    groups = sorted({g for p in people for g in p.groups})
+    summary = f"{len(people)} configured; groups: {', '.join(groups) or 'none'}"
+    return warnings or [Result("people", Status.OK, summary)]
+
+
+def _routed_groups(rules: Rules) -> dict[str, str]:
+    """Each group a rule sets without an assignee -> the first such rule, for messages."""
+    routed: dict[str, str] = {}
+    for rule in rules.rules:
+        group = rule.sets.get("group")
+        if group and group not in routed and "assignee" not in rule.sets:
+            routed[group] = f'rule "{rule.name}" (line {rule.line})'
+    return routed
+
+
+def _groups_nobody_works(people: Sequence[EngineerConfig], rules: Rules | None) -> Iterator[Result]:
+    routed = _routed_groups(rules) if rules is not None else {}
+    for group, rule in routed.items():
+        if not assign.members(group, people):
+            yield Result(
+                f"group {group}",
+                Status.WARN,
+                f"{rule} routes tickets here, but no engineer or lead in [[people]] lists it in "
+                "groups: they stay unassigned and notify nobody",
+            )
+
+
+def _groups_all_away(people: Sequence[EngineerConfig]) -> Iterator[Result]:
+    for group in dict.fromkeys(g for p in people for g in p.groups):
+        members = assign.members(group, people)
+        if members and not any(p.available for p in members):
+            yield Result(
+                f"group {group}",
+                Status.WARN,
+                f"every member is available = false ({', '.join(p.email for p in members)}): "
+                "its new tickets stay unassigned and notify only people who are away",
+            )
+
+
+def _no_lead_or_manager(people: Sequence[EngineerConfig]) -> Iterator[Result]:
+    if not any(p.role in ("lead", "manager") for p in people):
+        yield Result(
+            "people",
+            Status.WARN,
+            'no one has role = "lead" or "manager": tickets no rule routes to a group '
+            "notify every available engineer, and no one oversees the queue",
+        )
+
+
+# --- reachability ------------------------------------------------------------------------
+
+
 def _guard(name: str, check: Callable[[], str]) -> Result:
     try:
-        return (name, True, check())
+        return Result(name, Status.OK, check())
     except Exception as exc:
-        return (name, False, f"{type(exc).__name__}: {exc}")
+        return Result(name, Status.FAIL, f"{type(exc).__name__}: {exc}")
 
 
 def _database(cfg: Config) -> str:

@@ -37,9 +37,11 @@ class CommandError(Exception):
 # --- wiring helpers --------------------------------------------------------------------
 
 
-def load_config(args: argparse.Namespace) -> Config:
+def load_config(args: argparse.Namespace, *, secrets: bool = True) -> Config:
+    """The config; read-only commands pass secrets=False, so they run without the
+    environment variables that hold passwords and the signing secret."""
     path = config_mod.find_path(args.config)
-    cfg = config_mod.load(path)
+    cfg = config_mod.load(path, secrets=secrets)
     logging.basicConfig(
         level=cfg.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -203,20 +205,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """One line per check: ok, WARN or FAIL.  Exit 1 when something FAILed, else 0."""
     from maildesk import checks
 
     cfg = load_config(args)
     results = checks.run_all(cfg)
-    for name, ok, detail in results:
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
-    return EX_OK if all(ok for _, ok, _ in results) else EX_FAIL
+    for result in results:
+        print(result.line())
+    return EX_FAIL if checks.failed(results) else EX_OK
 
 
 def cmd_rules_test(args: argparse.Namespace) -> int:
     from maildesk.pipeline import routing
     from maildesk.pipeline.parse import ParseError, parse
 
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     rules = load_routing(cfg)
     try:
         inbound = parse(Path(args.file).read_bytes())
@@ -228,7 +231,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = tickets.listing(tx, args.status, args.limit)
     return print_rows(args.json, rows, _ticket_line)
@@ -240,7 +243,7 @@ def _ticket_line(t: Any) -> str:
 
 
 def cmd_tickets_show(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         ticket = tickets.view(tx, args.number.upper())
         if ticket is None:
@@ -267,7 +270,7 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = outbox_rows.listing(tx, args.status, args.limit)
     return print_rows(args.json, rows, _outbox_line)
@@ -292,7 +295,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = journal.quarantined(tx)
     return print_rows(
@@ -301,7 +304,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         raw = journal.raw(tx, args.id)
     if raw is None:
