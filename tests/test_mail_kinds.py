@@ -24,8 +24,7 @@ from maildesk.domain import (
     TicketView,
 )
 from maildesk.pipeline import mails, tags
-from maildesk.render import environment
-from maildesk.render import Renderer
+from maildesk.render import Renderer, environment
 from maildesk.vocab import reason
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,9 +35,10 @@ ENGINEER = Address("王工", "wang.gong@example.com")
 LEAD = Address("李组长", "lead@example.com")
 
 HOSTILE = {
-    "subject": '<div style="position:fixed;top:0">点我</div><script>alert(1)</script>\r\nBcc: x@evil.test',
-    "body": '<img src="http://evil.test/t.png"><a href="http://evil.test">VPN网关</a>\r\n<script>x()</script>'
-    + "很长的描述" * 40000,
+    "subject": '<div style="position:fixed;top:0">点我</div><script>alert(1)</script>'
+    "\r\nBcc: x@evil.test",
+    "body": '<img src="http://evil.test/t.png"><a href="http://evil.test">VPN网关</a>'
+    "\r\n<script>x()</script>" + "很长的描述" * 40000,
     "name": '<b onmouseover="x()">张伟</b>\r\nBcc: y@evil.test',
     "file": '<svg onload="x()">.exe',
     "engineer": '<iframe src="http://evil.test"></iframe><style>body{display:none}</style>已重置',

@@ -15,9 +15,9 @@ from maildesk.config import Config
 from maildesk.domain import AttachmentVerdict, MailKind, TicketView
 from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
+from maildesk.sla.settings import SLA_SECTION
 
 NO_SUBJECT = "(no subject)"
-DEFAULT_RESPONSE_HOURS = {"urgent": 1.0, "high": 2.0, "medium": 4.0, "low": 8.0}
 
 
 def for_ticket_mail(
@@ -74,7 +74,9 @@ def card(ticket: TicketView, cfg: Config, locale: str, engineer: bool) -> dict[s
 
 
 def response_hours(cfg: Config, priority: str) -> float:
-    return DEFAULT_RESPONSE_HOURS.get(priority, 4.0)
+    """The first-response target of the service standard, from [sla] (1/2/4/8 h)."""
+    hours = cfg.section(SLA_SECTION).response_hours
+    return float(hours.get(priority, hours["medium"]))
 
 
 def engineer_name(email: str, cfg: Config, show_address: bool) -> str:
