@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from maildesk import config as config_mod
 from maildesk import db
 from maildesk.cli import make_service
+from maildesk.clock import Clock
 from maildesk.service import Service
 from maildesk.store import Store
 
@@ -178,10 +179,12 @@ def make_sqlite_config(tmp_path: Path, sqlite_url: str) -> ConfigFactory:
     return ConfigFactory(tmp_path, sqlite_url)
 
 
-def build_service(cfg: config_mod.Config) -> Service:
+def build_service(cfg: config_mod.Config, clock: Clock | None = None) -> Service:
     """Wired as `maildesk run` wires it: directory, routing rules, attachment store."""
     store = Store(db.make_engine(cfg.database_url, cfg.sqlite_synchronous))
     service: Service = make_service(cfg, store)
+    if clock is not None:  # the same Service, on time the test advances
+        service.clock = clock.now
     return service
 
 

@@ -4,11 +4,12 @@ watchers, reopening, replacing long-closed tickets, bounces, loop limits."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import update
 
+from maildesk.clock import TestClock
 from maildesk.pipeline.parse import parse
 from maildesk.store import events as ticket_events
 from maildesk.store import journal, participants, tickets
@@ -47,13 +48,18 @@ def test_cc_watcher_reply_threads_and_requester_adds_colleagues(
 
 
 def test_reply_reopens_resolved_and_replaces_long_closed(make_config: ConfigFactory) -> None:
-    service = build_service(make_config())
+    clock = TestClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    service = build_service(make_config(), clock)
     number = service.ingest(make_mail(1), "t").ticket_number
     _set(service, number, status="resolved")
     outcome = service.ingest(make_mail(2, subject=f"Re: [{number}]"), "t")
     assert outcome.kind == "threaded" and "reopened (resolved → new)" in outcome.detail
-    long_ago = service.clock() - timedelta(days=30)
-    _set(service, number, status="closed", closed_at=long_ago)
+    _set(service, number, status="closed", closed_at=clock.now())
+    clock.advance(days=6)  # closed recently: a reply reopens it
+    again = service.ingest(make_mail(4, subject=f"Re: [{number}]"), "t")
+    assert again.kind == "threaded" and "reopened (closed → new)" in again.detail
+    _set(service, number, status="closed", closed_at=clock.now())
+    clock.advance(days=7, minutes=1)  # closed longer than reopen_closed_within_days
     replaced = service.ingest(make_mail(3, subject=f"Re: [{number}] again"), "t")
     assert replaced.kind == "created" and replaced.ticket_number != number
     with service.store.transaction() as tx:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from maildesk import db, directory
+from maildesk.clock import TestClock
 from maildesk.config import ConfigError
 from maildesk.render import Renderer, environment, make_renderer
 from maildesk.service import Service, quick_message_id
@@ -209,10 +210,11 @@ def test_ticket_numbers_restart_each_day_in_configured_timezone(
         datetime(2026, 11, 21, 16, 1, tzinfo=UTC),  # 00:01 in Shanghai, the 22nd
         datetime(2026, 11, 21, 16, 2, tzinfo=UTC),
     ]
-    service = build_service(make_config())
+    clock = TestClock(times[0])
+    service = build_service(make_config(), clock)
     numbers = []
     for i, now in enumerate(times):
-        service.clock = lambda now=now: now
+        clock.set(now)
         numbers.append(service.ingest(make_mail(i), "t").ticket_number)
     assert numbers == ["IT-20261121-0001", "IT-20261122-0001", "IT-20261122-0002"]
 

@@ -116,8 +116,8 @@ def test_one_thread_per_ticket_per_person(
         note1 = story.wait(WANG, 1)
         assert tags.TAGGED.match(str(note1["Message-ID"]).strip().strip("<>"))
 
-        story.send(f"王工 <{WANG}>", "#status in_progress\n我正在检查您的端口。", f"Re: {note1['Subject']}",
-                   note1)  # fmt: skip
+        working = "#status in_progress\n我正在检查您的端口。"
+        story.send(f"王工 <{WANG}>", working, f"Re: {note1['Subject']}", note1)
         relay1 = story.wait(USER, 2)
         assert "我正在检查您的端口" in body_text(relay1) and WANG not in relay1.as_string()
         story.wait(WATCHER, 1)
@@ -126,13 +126,13 @@ def test_one_thread_per_ticket_per_person(
         note2 = story.wait(WANG, 2)
         assert "张伟" in body_text(note2) and "还是连不上" in body_text(note2)
 
-        story.send(f"王工 <{WANG}>", "#assign 李工\n#note 桌面组更熟悉这个型号", f"Re: {note2['Subject']}",
-                   note2)  # fmt: skip
+        handover = "#assign 李工\n#note 桌面组更熟悉这个型号"
+        story.send(f"王工 <{WANG}>", handover, f"Re: {note2['Subject']}", note2)
         assigned = story.wait(LI, 1)  # the new assignee hears at once, with a tag of their own
         assert "已指派给您" in body_text(assigned)
 
-        story.send(f"李工 <{LI}>", "#resolve 已重置交换机端口\n请再试一次。", f"Re: {assigned['Subject']}",
-                   assigned)  # fmt: skip
+        fixed = "#resolve 已重置交换机端口\n请再试一次。"
+        story.send(f"李工 <{LI}>", fixed, f"Re: {assigned['Subject']}", assigned)
         relay2 = story.wait(USER, 3)
         assert "已重置交换机端口" in body_text(relay2) and LI not in relay2.as_string()
         story.wait(WATCHER, 2)

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from maildesk.config import Config
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
-from maildesk.service import Outcome, Service, utcnow
+from maildesk.service import Outcome, Service
 from maildesk.store import JournalEntry, journal
 from maildesk.store import outbox as outbox_rows
 
@@ -43,18 +43,18 @@ class Daemon:
         cfg: Config,
         service: Service,
         transport: Transport,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.cfg = cfg
         self.service = service
         self.store = service.store
-        self.clock = clock
+        self.clock = clock or service.clock  # one time source for the whole daemon
         self.holder = holder_name(cfg)
         self.stop = threading.Event()
         self.inbox_ready = threading.Event()
         self.outbox_ready = threading.Event()
         self.intake_queue: queue.SimpleQueue[int] = queue.SimpleQueue()
-        self.sender = Sender(self.store, transport, cfg.outbox, self.holder, clock)
+        self.sender = Sender(self.store, transport, cfg.outbox, self.holder, self.clock)
         self.transport = transport
 
     # --- wiring ------------------------------------------------------------------------

@@ -9,12 +9,13 @@ import email.parser
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from maildesk import outgoing
 from maildesk.attachments import AttachmentStore
+from maildesk.clock import Clock, SystemClock
 from maildesk.config import Config
 from maildesk.domain import (
     Decision,
@@ -49,10 +50,6 @@ log = logging.getLogger("maildesk.ingest")
 _HEADERS = email.parser.BytesHeaderParser()
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Outcome:
     kind: str  # created, threaded, ignored, duplicate, quarantined, skipped
@@ -78,7 +75,7 @@ class Service:
         store: Store,
         renderer: Renderer,
         directory: Mapping[str, Person] | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
         files: AttachmentStore | None = None,
         rules: routing.Rules | None = None,
     ) -> None:
@@ -86,7 +83,7 @@ class Service:
         self.store = store
         self.renderer = renderer
         self.directory = directory or {}
-        self.clock = clock
+        self.clock: Callable[[], datetime] = (clock or SystemClock()).now  # passed-in time
         self.files = files or AttachmentStore(cfg.attachments.folder)
         self.rules = rules
         prefixes = (cfg.tickets.prefix, *cfg.tickets.other_prefixes)
