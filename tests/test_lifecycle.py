@@ -160,6 +160,7 @@ def people(*entries: str) -> config.Config:
         (("wang/engineer/\"net\"/true", "lead/lead//true"), "", ["lead"]),
         (("wang/engineer/\"net\"/true",), "", ["wang"]),
         (("wang/engineer/\"net\"/true", "boss/manager//true"), "printers", ["boss"]),
+        (("wang/engineer/\"net\"/true",), "printers", ["wang"]),  # a group nobody works
     ],
 )  # fmt: skip
 def test_a_ticket_always_reaches_someone(

@@ -2,7 +2,8 @@
 
 Work goes to the assignee; while unassigned, to the group's available members;
 when nobody in the group is available, to the group's lead, else the leads, else
-the managers — a ticket never reaches nobody while someone is configured.
+the managers, else any available engineer — a ticket never reaches nobody while
+someone is configured.
 Changes reach the people they concern: a new assignee, the previous one, the lead
 on an escalation or a priority raised to high or urgent (and the managers on
 urgent).  Each person hears once per mail received; each notification's
@@ -28,7 +29,7 @@ def targets(assignee: str, group: str, cfg: Config) -> list[EngineerConfig]:
         return [person]
     if group:  # unassigned, or assigned to someone no longer in the config
         available = [p for p in assign.members(group, cfg.people) if p.available]
-        return available or leads(group, cfg)
+        return available or leads(group, cfg) or _available(cfg.people, "engineer")
     return leads("", cfg) or _available(cfg.people, "engineer")
 
 
