@@ -57,18 +57,23 @@ def mail(sender: str, subject: str, body: str, parent: str = "", n: int = 0) -> 
 
 
 def story(service: Service) -> None:
-    user = "张伟 <zhang.wei@example.com>"
-    body = "早上开始 VPN 一直连不上，提示错误 809。\n三楼财务部的同事都一样，急需处理月末报表。\n\n谢谢！"
+    user, wang = "张伟 <zhang.wei@example.com>", "王工 <wang.gong@example.com>"
+    body = (
+        "早上开始 VPN 一直连不上，提示错误 809。\n"
+        "三楼财务部的同事都一样，急需处理月末报表。\n\n谢谢！"
+    )
     number = service.ingest(mail(user, "VPN 连不上了，错误 809", body, n=1), "sample").ticket_number
     with service.store.transaction() as tx:
         note = next(r for r in outbox_rows.listing(tx) if r.kind == "notification")
-    reply = "#status in_progress\n#优先级 紧急\n您好，VPN 网关的证书昨晚过期了，正在更换，预计 10 分钟内恢复。"
-    service.ingest(
-        mail("王工 <wang.gong@example.com>", f"Re: [{number}]", reply, note.message_id, 2), "sample"
+    reply = (
+        "#status in_progress\n#优先级 紧急\n"
+        "您好，VPN 网关的证书昨晚过期了，正在更换，预计 10 分钟内恢复。"
     )
-    service.ingest(mail(user, f"Re: [{number}] VPN 连不上了", "好的，谢谢王工。", "", 3), "sample")
-    service.ingest(mail("王工 <wang.gong@example.com>", f"Re: [{number}]", "#优先级 超高\n#frobnicate",
-                        note.message_id, 4), "sample")  # fmt: skip
+    subject = f"Re: [{number}]"
+    service.ingest(mail(wang, subject, reply, note.message_id, 2), "sample")
+    service.ingest(mail(user, f"{subject} VPN 连不上了", "好的，谢谢王工。", "", 3), "sample")
+    wrong = "#优先级 超高\n#frobnicate"
+    service.ingest(mail(wang, subject, wrong, note.message_id, 4), "sample")
 
 
 def main(argv: list[str]) -> int:

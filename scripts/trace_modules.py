@@ -38,8 +38,15 @@ def mail(sender: str, subject: str, body: str, parent: str, n: int) -> bytes:
     return msg.as_bytes()
 
 
-SKIP = ("maildesk.domain", "maildesk.db", "maildesk.store.base", "maildesk.config",
-        "maildesk.clock", "maildesk.vocab", "maildesk.store.__init__")
+SKIP = (
+    "maildesk.domain",
+    "maildesk.db",
+    "maildesk.store.base",
+    "maildesk.config",
+    "maildesk.clock",
+    "maildesk.vocab",
+    "maildesk.store.__init__",
+)
 
 
 def traced(fn):
@@ -84,6 +91,7 @@ def main():
         engine = db.make_engine(cfg.database_url)
         db.upgrade(engine)
         from maildesk.store import Store
+
         service = make_service(cfg, Store(engine))
         service.ingest(mail("warm <warm@example.com>", "warm", "warm", "", 0), "t")  # imports
         first = mail("张伟 <zhang.wei@example.com>", "VPN 连不上", "交换机坏了。", "", 1)
@@ -93,12 +101,18 @@ def main():
         with service.store.transaction() as tx:
             try:
                 from maildesk.store import outbox as rows
+
                 listing = rows.listing(tx)
             except ImportError:
                 listing = tx.outbox()
         note = next(r for r in listing if r.kind == "notification" and r.ticket_number == number)
-        reply = mail("王工 <wang.gong@example.com>", f"Re: [{number}]",
-                     "#status in_progress\n正在处理。", note.message_id, 2)
+        reply = mail(
+            "王工 <wang.gong@example.com>",
+            f"Re: [{number}]",
+            "#status in_progress\n正在处理。",
+            note.message_id,
+            2,
+        )
         report("engineer reply", traced(lambda: service.ingest(reply, "t")))
         engine.dispose()
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from maildesk.cli import build_parser, main
+from maildesk import config as config_mod
+from maildesk.cli import build_parser, main, open_store
+from maildesk.domain import Change
+from maildesk.store import bounces, tickets
+from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, free_port
 from .mails import make_mail
@@ -214,3 +221,148 @@ def test_help_everywhere(argv: list[str], capsys: pytest.CaptureFixture[str]) ->
         build_parser().parse_args([*argv, "--help"])
     assert exit_info.value.code == 0
     assert "usage: maildesk" in capsys.readouterr().out
+
+
+# --- newcomer and CLI ----------------------------------------------------------------------
+
+
+def _next_command(out: str) -> list[str]:
+    line = next(line for line in out.splitlines() if "then run: " in line)
+    return shlex.split(line.split("then run: ", 1)[1])
+
+
+def test_init_prints_the_command_that_starts_it_from_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "desk"]) == 0
+    command = _next_command(capsys.readouterr().out)
+    assert command.index("--config") < command.index("run") == len(command) - 1
+    assert command[command.index("--config") + 1] == "desk/maildesk.toml"
+    assert Path(command[0]).is_file()  # the executable, absolute or relative to here
+    proc = subprocess.run([*command, "--once"], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    script = tmp_path / "elsewhere" / "bin" / "maildesk"  # as if run as bin/maildesk
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "argv", [str(script), "init", str(tmp_path / "other")])
+    assert main(["init", str(tmp_path / "other")]) == 0
+    command = _next_command(capsys.readouterr().out)
+    assert command == ["bin/maildesk", "--config", str(tmp_path / "other" / "maildesk.toml"),
+                       "run"]  # fmt: skip
+
+
+def test_lists_have_a_header_and_say_when_empty(
+    initialized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ["--config", str(initialized)]
+    empty = {("tickets", "list"): "no tickets", ("outbox", "list"): "no outgoing mail",
+             ("quarantine", "list"): "no quarantined messages"}  # fmt: skip
+    for command, sentence in empty.items():
+        assert main([*cfg, *command]) == 0
+        assert capsys.readouterr().out.strip() == sentence
+        assert main([*cfg, *command, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+    assert main([*cfg, "tickets", "list", "--status", "closed"]) == 0
+    assert capsys.readouterr().out.strip() == "no tickets with status closed"
+
+    mail = initialized.parent / "mail.eml"
+    mail.write_bytes(make_mail(1))
+    assert main([*cfg, "replay", "--quiet", str(mail)]) == 0
+    capsys.readouterr()
+    assert main([*cfg, "tickets", "list"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["NUMBER", "STATUS", "PRIORITY", "CREATED", "REQUESTER", "SUBJECT"]
+    assert row.startswith("IT-") and row.index("new") == header.index("STATUS")
+    assert row.index("zhang.wei@") == header.index("REQUESTER")
+
+
+def test_outbox_list_accepts_every_outbox_state(
+    initialized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ["--config", str(initialized)]
+    mail = initialized.parent / "mail.eml"
+    mail.write_bytes(make_mail(1))
+    assert main([*cfg, "replay", "--quiet", str(mail)]) == 0
+    store = open_store(config_mod.load(initialized))
+    with store.transaction() as tx:
+        [queued] = outbox_rows.listing(tx)
+        bounces.record_bounce(tx, queued.message_id, [], "550 no such user", datetime.now(UTC))
+    capsys.readouterr()
+    for state in ("pending", "sending", "sent", "failed"):
+        assert main([*cfg, "outbox", "list", "--status", state, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+    assert main([*cfg, "outbox", "list", "--status", "bounced", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [queued.id]
+
+
+def test_times_are_in_the_configured_zone_with_its_offset(
+    initialized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = initialized.read_text(encoding="utf-8")
+    initialized.write_text(text.replace('"Asia/Shanghai"', '"Asia/Kolkata"'), encoding="utf-8")
+    cfg = ["--config", str(initialized)]
+    garbage = initialized.parent / "garbage.eml"
+    garbage.write_bytes(b"Subject: who am I\r\n\r\nno sender\r\n")
+    mail = initialized.parent / "mail.eml"
+    mail.write_bytes(make_mail(1))
+    assert main([*cfg, "replay", "--quiet", str(garbage), str(mail)]) == 0
+    capsys.readouterr()
+    shown = r"\d{4}-\d\d-\d\d \d\d:\d\d \(\+05:30\)"
+    for command in (["tickets", "list"], ["outbox", "list"], ["quarantine", "list"]):
+        assert main([*cfg, *command]) == 0
+        assert re.search(shown, capsys.readouterr().out.splitlines()[1]), command
+        assert main([*cfg, *command, "--json"]) == 0
+        row = json.loads(capsys.readouterr().out)[0]
+        assert row.get("created_at", row.get("received_at")).endswith("+05:30"), command
+    assert main([*cfg, "outbox", "list", "--json"]) == 0
+    number = json.loads(capsys.readouterr().out)[0]["ticket_number"]
+    assert main([*cfg, "tickets", "show", number]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"created_at: {shown}", out)
+    assert re.search(rf"^{shown}  created", out, re.MULTILINE)  # the event log
+    assert "first_response_at: -" in out
+    assert main([*cfg, "tickets", "show", number, "--json"]) == 0
+    shown_json = json.loads(capsys.readouterr().out)
+    assert shown_json["updated_at"].endswith("+05:30")
+    assert shown_json["events"][0]["at"].endswith("+05:30")
+
+
+def test_tickets_show_links_both_ways_and_names_the_assignee(
+    initialized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    initialized.write_text(initialized.read_text(encoding="utf-8") + PERSON, encoding="utf-8")
+    cfg = ["--config", str(initialized)]
+    first = initialized.parent / "first.eml"
+    first.write_bytes(make_mail(1))
+    assert main([*cfg, "replay", "--quiet", str(first)]) == 0
+    capsys.readouterr()
+    assert main([*cfg, "tickets", "list", "--json"]) == 0
+    [original] = json.loads(capsys.readouterr().out)
+    other = initialized.parent / "other.eml"  # a stranger names the ticket: a linked one
+    other.write_bytes(make_mail(2, sender="李娜 <li.na@example.com>",
+                                subject=f"关于 {original['number']} 我也一样"))  # fmt: skip
+    assert main([*cfg, "replay", "--quiet", str(other)]) == 0
+    store = open_store(config_mod.load(initialized, secrets=False))
+    with store.transaction() as tx:
+        assign = Change("assignee", "", "wang.gong@example.com")
+        tickets.change(tx, original["id"], [assign], datetime.now(UTC), "test", None)
+    capsys.readouterr()
+    assert main([*cfg, "tickets", "list", "--json"]) == 0
+    linked = json.loads(capsys.readouterr().out)[0]["number"]
+
+    assert main([*cfg, "tickets", "show", linked]) == 0
+    assert re.search(rf"linked_number: {original['number']}$", capsys.readouterr().out, re.M)
+    assert main([*cfg, "tickets", "show", linked, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["linked_number"] == original["number"]
+    assert main([*cfg, "tickets", "show", original["number"]]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"linked_from: {linked}$", out, re.M)
+    assert re.search(r"assignee: 王工 <wang.gong@example.com>$", out, re.M)
+    assert main([*cfg, "tickets", "show", original["number"], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["linked_from"] == [linked] and shown["assignee"] == "wang.gong@example.com"

@@ -7,23 +7,34 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from maildesk import config as config_mod
 from maildesk import db
 from maildesk.config import Config, ConfigError
+from maildesk.domain import Status, TicketView
 from maildesk.resources import shipped
 from maildesk.service import Service
 from maildesk.store import events, journal, participants, tickets
 from maildesk.store import outbox as outbox_rows
+from maildesk.store.base import Tx, ct
+from maildesk.vocab import local_time
 
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
 Handler = Callable[[argparse.Namespace], int]
+# Every state an outbox row can be in: store/outbox.py writes the first four,
+# store/bounces.py the last.
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "bounced")
 
 
 class CommandError(Exception):
@@ -93,30 +104,88 @@ def load_routing(cfg: Config) -> Any:
     return load_rules(cfg.rules_file or shipped("config") / "rules.toml")
 
 
-def print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+# --- printing ---------------------------------------------------------------------------
 
 
-def print_rows(as_json: bool, rows: Sequence[Any], line: Callable[[Any], str]) -> int:
-    """Rows as a JSON list (for scripts) or one line each."""
-    if as_json:
-        print_json([asdict(r) for r in rows])
-    else:
-        for row in rows:
-            print(line(row))
-    return EX_OK
+@dataclass(frozen=True)
+class Columns:
+    """How a list command shows one row: the column headers, and a row's cells in a zone."""
+
+    headers: tuple[str, ...]
+    cells: Callable[[Any, str], tuple[str, ...]]
 
 
-def _json_default(value: Any) -> Any:
+def print_json(value: Any, zone: str) -> None:
+    """JSON for scripts; times in ISO 8601 with the offset of `zone`."""
+
+    def default(item: Any) -> Any:
+        return _json_value(item, zone)
+
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=default))
+
+
+def _json_value(value: Any, zone: str) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(ZoneInfo(zone)).isoformat()
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(type(value).__name__)
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+def print_rows(
+    as_json: bool, zone: str, rows: Sequence[Any], columns: Columns, nothing: str
+) -> int:
+    """Rows as a JSON list (for scripts), else a table, else the sentence `nothing`."""
+    if as_json:
+        print_json([asdict(r) for r in rows], zone)
+    elif not rows:
+        print(nothing)
+    else:
+        print_table(columns.headers, [columns.cells(row, zone) for row in rows])
+    return EX_OK
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns padded to their widest cell; the last column runs free."""
+    lines = [headers, *rows]
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(headers) - 1)]
+    for line in lines:
+        padded = [
+            cell + " " * (width - _width(cell))
+            for cell, width in zip(line[:-1], widths, strict=True)
+        ]
+        print("  ".join([*padded, line[-1]]).rstrip())
+
+
+def _width(text: str) -> int:
+    """Terminal columns: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _none_found(what: str, status: str | None) -> str:
+    return f"no {what} with status {status}" if status else f"no {what}"
+
+
+def shown_path(path: Path, *, command: bool = False) -> str:
+    """`path` as typed from the current folder: relative when inside it, else absolute.
+    A command in the current folder itself gets `./`, or the shell would search PATH."""
+    absolute = path.absolute()
+    if not absolute.is_relative_to(Path.cwd()):
+        return str(absolute)
+    relative = str(absolute.relative_to(Path.cwd()))
+    return f"./{relative}" if command and "/" not in relative else relative
+
+
+def maildesk_command() -> list[str]:
+    """The words that start this same maildesk from the current folder: the running
+    `maildesk` script, else the one installed beside this Python, else `python -m`."""
+    script = Path(sys.argv[0])
+    if script.name == "maildesk" and script.is_file():
+        return [shown_path(script.resolve(), command=True)]
+    beside = Path(sys.executable).parent / "maildesk"
+    if beside.is_file():
+        return [shown_path(beside, command=True)]
+    return [shown_path(Path(sys.executable), command=True), "-m", "maildesk"]
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -135,9 +204,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     engine = db.make_engine(cfg.database_url, cfg.sqlite_synchronous)
     db.upgrade(engine)
     cfg.outbox.folder.mkdir(parents=True, exist_ok=True)
-    print(f"wrote {target}")
+    config = shown_path(target)
+    run = shlex.join([*maildesk_command(), "--config", config, "run"])
+    print(f"wrote {config}")
     print(f"database ready: {cfg.database_url}")
-    print(f"next: edit {target}, then run: maildesk run --config {target}")
+    print(f"next: edit {config}, then run: {run}")
     return EX_OK
 
 
@@ -230,77 +301,130 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def _ticket_cells(t: TicketView, zone: str) -> tuple[str, ...]:
+    created = local_time(t.created_at, zone)
+    return (t.number, t.status, t.priority, created, t.requester_email, t.subject)
+
+
+TICKET_COLUMNS = Columns(
+    ("NUMBER", "STATUS", "PRIORITY", "CREATED", "REQUESTER", "SUBJECT"), _ticket_cells
+)
+
+
 def cmd_tickets_list(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = tickets.listing(tx, args.status, args.limit)
-    return print_rows(args.json, rows, _ticket_line)
-
-
-def _ticket_line(t: Any) -> str:
-    return (f"{t.number}  {t.status:<15} {t.priority:<7} {_when(t.created_at)}  "
-            f"{t.requester_email}  {t.subject}")  # fmt: skip
+    nothing = _none_found("tickets", args.status)
+    return print_rows(args.json, cfg.tickets.timezone, rows, TICKET_COLUMNS, nothing)
 
 
 def cmd_tickets_show(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
-        ticket = tickets.view(tx, args.number.upper())
-        if ticket is None:
-            raise CommandError(f"no ticket {args.number}")
+        ticket = _ticket_numbered(tx, args.number.upper())
         extra: dict[str, Any] = {
+            "linked_from": _tickets_linked_to(tx, ticket.id),
             "watchers": participants.watchers(tx, ticket.id),
             "attachments": participants.attachments(tx, ticket.id),
-            "events": events.listing(tx, ticket.id),
-        }
+            "events": [{**e, "at": datetime.fromisoformat(e["at"])}
+                       for e in events.listing(tx, ticket.id)],
+        }  # fmt: skip
     if args.json:
-        print_json({**asdict(ticket), **extra})
-        return EX_OK
-    for key, value in [*asdict(ticket).items(), ("watchers", ", ".join(extra["watchers"]))]:
+        print_json({**asdict(ticket), **extra}, cfg.tickets.timezone)
+    else:
+        _print_ticket(ticket, extra, cfg)
+    return EX_OK
+
+
+def _ticket_numbered(tx: Tx, number: str) -> TicketView:
+    """The ticket with its linked_number filled in (`tickets.view` leaves it empty)."""
+    found = tickets.view(tx, number)
+    if found is None:
+        raise CommandError(f"no ticket {number}")
+    return tickets.by_id(tx, found.id)
+
+
+def _tickets_linked_to(tx: Tx, ticket_id: int) -> list[str]:
+    """The numbers of the tickets opened as links to this one, oldest first."""
+    query = select(ct.number).where(ct.linked_ticket_id == ticket_id).order_by(ct.id)
+    return list(tx.c.scalars(query))
+
+
+def _print_ticket(ticket: TicketView, extra: dict[str, Any], cfg: Config) -> None:
+    zone = cfg.tickets.timezone
+    fields = {
+        **asdict(ticket), "assignee": _person(cfg, ticket.assignee),
+        "linked_from": ", ".join(extra["linked_from"]), "watchers": ", ".join(extra["watchers"]),
+    }  # fmt: skip
+    for key, value in fields.items():
         if key not in ("id", "description"):
-            print(f"{key:>18}: {_when(value) if isinstance(value, datetime) else value}")
+            print(f"{key:>18}: {_field_text(key, value, zone)}".rstrip())
     print(f"\n{ticket.description}\n")
     for a in extra["attachments"]:
         print(f"  attachment {a['filename']} ({a['size']} bytes) {a['refused_reason'] or 'kept'}")
     for e in extra["events"]:
         change = f" {e['field']}: {e['old']} → {e['new']}" if e["field"] else ""
         text = f"\n      {e['text']}" if e["text"] else ""
-        print(f"{e['at'][:16]}  {e['kind']:<16} {e['actor']}{change}{text}")
-    return EX_OK
+        print(f"{local_time(e['at'], zone)}  {e['kind']:<16} {e['actor']}{change}{text}")
+
+
+def _field_text(key: str, value: Any, zone: str) -> str:
+    """A time (`…_at`, possibly not yet) in the zone with its offset; anything else as is."""
+    return local_time(value, zone) if key.endswith("_at") else str(value)
+
+
+def _person(cfg: Config, email: str) -> str:
+    """`Name <address>` for someone in [[people]], else the address as stored."""
+    person = cfg.person(email) if email else None
+    return f"{person.name} <{person.email}>" if person else email
+
+
+def _outbox_cells(r: outbox_rows.OutboxRow, zone: str) -> tuple[str, ...]:
+    subject = f"{r.subject}  [{r.last_error}]" if r.last_error else r.subject
+    created = local_time(r.created_at, zone)
+    to = ",".join(r.recipients)
+    return (f"#{r.id}", r.status, str(r.attempts), created, r.ticket_number or "-", to, subject)
+
+
+OUTBOX_COLUMNS = Columns(
+    ("ID", "STATUS", "TRIES", "CREATED", "TICKET", "TO", "SUBJECT"), _outbox_cells
+)
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = outbox_rows.listing(tx, args.status, args.limit)
-    return print_rows(args.json, rows, _outbox_line)
-
-
-def _outbox_line(r: Any) -> str:
-    error = f"  [{r.last_error}]" if r.last_error else ""
-    return (f"#{r.id:<6} {r.status:<8} tries={r.attempts} {r.ticket_number or '-'}  "
-            f"{','.join(r.recipients)}  {r.subject}{error}")  # fmt: skip
+    nothing = _none_found("outgoing mail", args.status)
+    return print_rows(args.json, cfg.tickets.timezone, rows, OUTBOX_COLUMNS, nothing)
 
 
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
-    from maildesk.service import utcnow
+    from maildesk.clock import SystemClock
 
     if args.id is None and not args.all:
         raise CommandError("name a message: maildesk outbox retry ID, or --all", EX_CONFIG)
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
-        count = outbox_rows.retry(tx, utcnow(), args.id)
+        count = outbox_rows.retry(tx, SystemClock().now(), args.id)
     print(f"{count} failed mail(s) queued again")
     return EX_OK if count else EX_FAIL
+
+
+def _quarantine_cells(r: journal.QuarantineRow, zone: str) -> tuple[str, ...]:
+    return (f"#{r.id}", local_time(r.received_at, zone), r.source, r.reason)
+
+
+QUARANTINE_COLUMNS = Columns(("ID", "RECEIVED", "SOURCE", "REASON"), _quarantine_cells)
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
     with open_store(cfg).transaction() as tx:
         rows = journal.quarantined(tx)
-    return print_rows(
-        args.json, rows, lambda r: f"#{r.id:<6} {_when(r.received_at)}  {r.source}  {r.reason}"
-    )
+    nothing = "no quarantined messages"
+    return print_rows(args.json, cfg.tickets.timezone, rows, QUARANTINE_COLUMNS, nothing)
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
@@ -381,7 +505,7 @@ def _add_tickets(sub: Any) -> None:
     tickets = sub.add_parser("tickets", help="list and show tickets")
     tsub = tickets.add_subparsers(dest="tickets_command", required=True, metavar="ACTION")
     lst = tsub.add_parser("list", help="newest tickets first")
-    lst.add_argument("--status", help="only this status")
+    lst.add_argument("--status", choices=[s.value for s in Status], help="only this status")
     lst.add_argument("--limit", type=int, default=50)
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_tickets_list)
@@ -395,7 +519,7 @@ def _add_outbox(sub: Any) -> None:
     outbox = sub.add_parser("outbox", help="outgoing mail: list, retry failed")
     osub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     lst = osub.add_parser("list", help="newest first")
-    lst.add_argument("--status", choices=["pending", "sending", "sent", "failed"])
+    lst.add_argument("--status", choices=OUTBOX_STATES, help="only this state")
     lst.add_argument("--limit", type=int, default=50)
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_outbox_list)
