@@ -150,6 +150,8 @@ def test_one_thread_per_ticket_per_person(
         assert len(threads) == 1, f"{person}: {len(threads)} threads for one ticket"
         assert len(threads[0].message_ids) == len(mailbox)
     assert first["Message-ID"] in str(relay2["References"])
-    for msg in story.received(USER) + story.received(WATCHER):  # no command tag for users
-        ids = str(msg.get("References", "")).replace("<", " ").replace(">", " ").split()
-        assert not [i for i in ids if tags.TAGGED.match(i)]
+    for person in (USER, WATCHER, WANG, LI):  # nobody sees a tag bound to someone else
+        for msg in story.received(person):
+            ids = str(msg.get("References", "")).replace("<", " ").replace(">", " ").split()
+            ids.append(str(msg["Message-ID"]).strip().strip("<>"))
+            assert all(tags.bound_to(i, person) for i in ids if tags.TAGGED.match(i)), person

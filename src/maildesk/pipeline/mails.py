@@ -6,7 +6,8 @@ recipient, and `thread` gives each its In-Reply-To/References so every party see
 one conversation per ticket: the requester's and watchers' mails hang under the
 requester's first message and our earlier mails to them; an engineer's under their
 earlier notifications on the ticket; an answer to a mail under that mail.  Mail to
-anyone but an engineer never carries a signed command tag (pipeline/tags.py).
+anyone carries no tag but the one bound to them (pipeline/tags.py): a requester never
+sees an engineer's command tag, an engineer never another engineer's.
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ class MailSpec:
     thread: Thread
     auto_submitted: str  # RFC 3834: "" for words a person wrote (relayed replies)
     reaches_requester: bool  # may go to a requester or watcher: no engineer address, no tag
-    signed: bool = False  # its Message-ID carries a command tag for its engineer
+    reply_to: bool = False  # Reply-To: the support address (notifications)
 
 
 MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.ACK: MailSpec("ack", Audience.SENDER, Thread.ANSWER, "auto-replied", True),
     MailKind.NOTIFICATION: MailSpec(
-        "notification", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, signed=True
+        "notification", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, reply_to=True
     ),
     MailKind.RELAY: MailSpec("relay", Audience.PARTICIPANTS, Thread.REQUESTER, "", True),
     MailKind.STATUS: MailSpec("status", Audience.SENDER, Thread.ANSWER, "auto-replied", True),
@@ -115,13 +116,17 @@ MAX_REFERENCES = 20
 def thread(mail: Addressed, history: History, answering: Inbound | None) -> Threading:
     """In-Reply-To and References for one mail (RFC 5322 §3.6.4)."""
     chain = _chain(mail, history, answering)
-    if not mail.engineer:
-        chain = [mid for mid in chain if not tags.TAGGED.match(mid)]
+    chain = [mid for mid in chain if _may_see(mid, mail.to.email)]
     last = chain[-1:]  # the mail answered stays last, where In-Reply-To is taken
     chain = [*_unique(mid for mid in chain if mid not in last), *last]
     if len(chain) > MAX_REFERENCES:  # keep the root and the most recent
         chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
     return Threading(chain[-1] if chain else "", tuple(chain))
+
+
+def _may_see(message_id: str, email: str) -> bool:
+    """Untagged ids, and tags bound to this recipient: a leaked tag helps nobody."""
+    return not tags.TAGGED.match(message_id) or tags.bound_to(message_id, email)
 
 
 def _chain(mail: Addressed, history: History, answering: Inbound | None) -> list[str]:

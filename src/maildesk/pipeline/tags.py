@@ -1,6 +1,7 @@
-"""Signed Message-IDs for notifications: who may command which ticket.  Pure.
+"""Signed Message-IDs: which recipient a mail went to, about which ticket.  Pure.
 
-A notification to engineer E about ticket T carries the Message-ID
+Every mail about a ticket is tagged for exactly one recipient.  A notification to
+engineer E about ticket T carries the Message-ID
 `maildesk.T.<who>.<nonce>.<mac>@domain`, where `who` names E without showing the
 address and `mac` = HMAC-SHA256(secret, "T|E|nonce").  A reply's In-Reply-To or
 References then proves it answers a notification sent to E about T: a From header
@@ -29,6 +30,12 @@ def _mac(secret: str, number: str, email: str, nonce: str) -> str:
 
 def signed_message_id(secret: str, number: str, email: str, nonce: str, domain: str) -> str:
     return f"maildesk.{number}.{who(email)}.{nonce}.{_mac(secret, number, email, nonce)}@{domain}"
+
+
+def bound_to(message_id: str, email: str) -> bool:
+    """Is this one of our tagged Message-IDs, and was it sent to `email`?"""
+    found = TAGGED.match(message_id)
+    return found is not None and found["who"] == who(email)
 
 
 def proves(message_ids: Iterable[str], secret: str, number: str, email: str) -> bool:

@@ -63,7 +63,7 @@ class Renderer:
             in_reply_to=threading.in_reply_to,
             references=threading.references,
             auto_submitted=mail.spec.auto_submitted,
-            reply_to=mail.spec.signed,
+            reply_to=mail.spec.reply_to,
         )
         return OutgoingMail(
             kind=mail.plan.kind.value,
@@ -75,13 +75,13 @@ class Renderer:
         )
 
     def _message_id(self, mail: Addressed, number: str) -> str:
-        """A notification's Message-ID is signed for its engineer (see pipeline/tags)."""
-        domain = self.cfg.message_id_domain
-        if mail.spec.signed and mail.engineer:
-            nonce = secrets.token_hex(8)
-            secret = self.cfg.security.secret
-            return tags.signed_message_id(secret, number, mail.to.email, nonce, domain)
-        return new_message_id(number, domain)
+        """Tagged for its one recipient and the ticket (see pipeline/tags): a reply to it
+        proves who wrote; without a secret, a plain Message-ID."""
+        domain, secret = self.cfg.message_id_domain, self.cfg.security.secret
+        if not secret:
+            return new_message_id(number, domain)
+        nonce = secrets.token_hex(8)
+        return tags.signed_message_id(secret, number, mail.to.email, nonce, domain)
 
 
 def new_message_id(ticket_number: str, domain: str) -> str:
