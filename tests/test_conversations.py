@@ -19,6 +19,8 @@ from maildesk.store.base import T_TICKETS
 from .conftest import ConfigFactory, build_service
 from .mails import make_mail
 
+SECRET = '[security]\nsecret = "0123456789abcdef-conversations"\n'
+
 
 def ack_id(service, ticket_number: str) -> str:  # type: ignore[no-untyped-def]
     with service.store.transaction() as tx:
@@ -29,12 +31,15 @@ def ack_id(service, ticket_number: str) -> str:  # type: ignore[no-untyped-def]
 def test_cc_watcher_reply_threads_and_requester_adds_colleagues(
     make_config: ConfigFactory,
 ) -> None:
-    service = build_service(make_config())
+    service = build_service(make_config(extra=SECRET))
     first = make_mail(1, headers={"Cc": "李娜 <li.na@example.com>, it-support@example.com"})
     number = service.ingest(first, "t").ticket_number
     watcher_reply = make_mail(2, sender="李娜 <li.na@example.com>", subject=f"Re: [{number}] x")
     assert service.ingest(watcher_reply, "t").kind == "threaded"
-    adds = make_mail(3, subject=f"Re: [{number}]", headers={"Cc": "wang.qiang@example.com"})
+    claimed = make_mail(4, subject=f"Re: [{number}]", headers={"Cc": "eve@evil.example"})
+    assert service.ingest(claimed, "t").kind == "threaded"  # lands, but adds nobody
+    reply_to_ack = {"Cc": "wang.qiang@example.com", "References": f"<{ack_id(service, number)}>"}
+    adds = make_mail(3, subject=f"Re: [{number}]", headers=reply_to_ack)
     assert service.ingest(adds, "t").kind == "threaded"
     with service.store.transaction() as tx:
         ticket = tickets.view(tx, number)
@@ -44,19 +49,22 @@ def test_cc_watcher_reply_threads_and_requester_adds_colleagues(
             "wang.qiang@example.com",
         ]
         kinds = [e["kind"] for e in ticket_events.listing(tx, ticket.id)]
-    assert kinds.count("watcher_added") == 2 and kinds.count("reply") == 2
+    assert kinds.count("watcher_added") == 2 and kinds.count("reply") == 3
 
 
 def test_reply_reopens_resolved_and_replaces_long_closed(make_config: ConfigFactory) -> None:
     clock = TestClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
-    service = build_service(make_config(), clock)
+    service = build_service(make_config(extra=SECRET), clock)
     number = service.ingest(make_mail(1), "t").ticket_number
     _set(service, number, status="resolved")
     outcome = service.ingest(make_mail(2, subject=f"Re: [{number}]"), "t")
     assert outcome.kind == "threaded" and "reopened (resolved → new)" in outcome.detail
     _set(service, number, status="closed", closed_at=clock.now())
-    clock.advance(days=6)  # closed recently: a reply reopens it
-    again = service.ingest(make_mail(4, subject=f"Re: [{number}]"), "t")
+    clock.advance(days=6)  # closed recently: a proven reply reopens it, a claimed one not
+    claimed = service.ingest(make_mail(5, subject=f"Re: [{number}]"), "t")
+    assert claimed.kind == "threaded" and "reopened" not in claimed.detail
+    proven = {"References": f"<{ack_id(service, number)}>"}
+    again = service.ingest(make_mail(4, subject=f"Re: [{number}]", headers=proven), "t")
     assert again.kind == "threaded" and "reopened (closed → new)" in again.detail
     _set(service, number, status="closed", closed_at=clock.now())
     clock.advance(days=7, minutes=1)  # closed longer than reopen_closed_within_days

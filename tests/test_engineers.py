@@ -138,9 +138,20 @@ def test_forged_from_command_is_refused(make_sqlite_config: ConfigFactory) -> No
 def test_requester_may_close_but_not_reprioritize(make_sqlite_config: ConfigFactory) -> None:
     service = build_service(make_sqlite_config(extra=PEOPLE))
     number = service.ingest(mail(USER, "密码忘了", "请重置密码。", n=20), "t").ticket_number
-    polite = service.ingest(mail(USER, f"Re: [{number}]", "#优先级 紧急", n=21), "t")
+    with service.store.transaction() as tx:
+        ack = next(r for r in outbox_rows.listing(tx) if r.kind == "ack").message_id
+    polite = service.ingest(mail(USER, f"Re: [{number}]", "#优先级 紧急", ack, n=21), "t")
     assert polite.kind == "refused"
-    closed = service.ingest(mail(USER, f"Re: [{number}]", "#关闭\n已经好了，谢谢。", n=22), "t")
+    claimed = service.ingest(mail(USER, f"Re: [{number}]", "#关闭\n好了", n=23), "t")
+    assert claimed.kind == "threaded"  # not a reply to our mail: lands as text only
+    with service.store.transaction() as tx:
+        kinds = [r.kind for r in outbox_rows.listing(tx) if r.recipients == (USER,)]
+        assert kinds.count("claim_notice") == 1  # the real requester is told
+        ticket = tickets.view(tx, number)
+        assert ticket is not None and ticket.status != "closed"
+    closed = service.ingest(
+        mail(USER, f"Re: [{number}]", "#关闭\n已经好了，谢谢。", ack, n=22), "t"
+    )
     assert closed.kind == "worked"
     with service.store.transaction() as tx:
         ticket = tickets.view(tx, number)

@@ -54,6 +54,11 @@ def text(msg: EmailMessage) -> str:
     return str(part.get_content())
 
 
+def ack(service: Service) -> str:
+    """The acknowledgment's Message-ID: a reply to it proves the requester."""
+    return str(sent(service, USER)[0]["Message-ID"]).strip().strip("<>")
+
+
 def started(make_sqlite_config: ConfigFactory) -> tuple[Service, str, EmailMessage]:
     service = build_service(make_sqlite_config(extra=PEOPLE))
     number = service.ingest(
@@ -104,7 +109,9 @@ def test_follow_up_says_who_wrote_and_that_it_reopened(make_sqlite_config: Confi
 
 def test_requesters_words_with_close_reach_the_assignee(make_sqlite_config: ConfigFactory) -> None:
     service, number, _ = started(make_sqlite_config)
-    closing = mail(f"张伟 <{USER}>", f"Re: [{number}]", "#关闭\n谢谢，四楼也好了。", n=2)
+    closing = mail(
+        f"张伟 <{USER}>", f"Re: [{number}]", "#关闭\n谢谢，四楼也好了。", ack(service), 2
+    )
     assert service.ingest(closing, "t").kind == "worked"
     latest = sent(service, ENGINEER)[-1]
     assert "已关闭工单" in text(latest) and "四楼也好了" in text(latest)
@@ -112,7 +119,7 @@ def test_requesters_words_with_close_reach_the_assignee(make_sqlite_config: Conf
 
 def test_requesters_status_shows_names_not_addresses(make_sqlite_config: ConfigFactory) -> None:
     service, number, _ = started(make_sqlite_config)
-    asked = mail(f"张伟 <{USER}>", f"Re: [{number}]", "#状态", n=2)
+    asked = mail(f"张伟 <{USER}>", f"Re: [{number}]", "#状态", ack(service), 2)
     assert service.ingest(asked, "t").kind == "worked"
     answer = sent(service, USER)[-1]
     assert "处理人：王工" in text(answer) and ENGINEER.encode() not in answer.as_bytes()

@@ -86,11 +86,17 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
         (MailPlan(MailKind.COMMAND_ERROR, reasons=why), ENGINEER, True),
         (MailPlan(MailKind.COMMAND_REFUSED, reasons=(reason("not_signed"),)), user, False),
         (MailPlan(MailKind.ATTACHMENT_REFUSED, refused=(refused,)), user, False),
+        (
+            MailPlan(MailKind.CLAIM_NOTICE, asked=("close", "status", "reopen", "watchers")),
+            user,
+            False,
+        ),
     ]
     for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
                    "requester_closed"):  # fmt: skip
         plan = MailPlan(MailKind.NOTIFICATION, to=(ENGINEER,), notice=notice, text=text,
-                        lines=(file,), author=name, reopened=True)  # fmt: skip
+                        lines=(file,), author=name, reopened=True,
+                        unverified=notice == "follow_up")  # fmt: skip
         out.append((plan, ENGINEER, True))
     return out
 

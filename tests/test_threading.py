@@ -20,13 +20,15 @@ from maildesk.domain import (
     RecordBounce,
     TicketRef,
 )
-from maildesk.pipeline import correlate, numbering, plan
+from maildesk.pipeline import correlate, numbering, plan, tags
 
 from .test_correlate_plan import AUTO_REPLY, HUMAN, Verdict
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+SECRET = "0123456789abcdef-threading"
 CFG = config.parse(
-    '[maildesk]\nsupport_address = "it-support@example.com"\n[tickets]\nother_prefixes = ["HD"]\n',
+    '[maildesk]\nsupport_address = "it-support@example.com"\n[tickets]\nother_prefixes = ["HD"]\n'
+    f'[security]\nsecret = "{SECRET}"\n',
     Path("/tmp/x/maildesk.toml"),
     env={},
 )
@@ -106,10 +108,18 @@ def test_reply_to_a_resolved_ticket_reopens_it() -> None:
     assert isinstance(decision.action, FollowUp) and decision.action.reopened
 
 
-def test_reply_to_a_recently_closed_ticket_reopens_it() -> None:
+def test_reply_to_a_recently_closed_ticket_reopens_it_when_proven() -> None:
     closed = replace(TICKET, status="closed", closed_at=NOW - timedelta(days=6))
-    decision = decide(mail(), Facts(ticket_by_reference=closed))
+    ours = tags.signed_message_id(SECRET, TICKET.number, REQUESTER.email, "00112233", "x.com")
+    decision = decide(mail(references=(ours,)), Facts(ticket_by_reference=closed))
     assert isinstance(decision.action, FollowUp) and decision.action.reopened
+    claimed = decide(mail(), Facts(ticket_by_reference=closed))  # not a reply to our mail
+    assert isinstance(claimed.action, FollowUp) and not claimed.action.reopened
+    assert claimed.action.status is None and claimed.action.text == "补充：还是不行。"
+    assert [m.kind for m in claimed.mails if m.kind == "claim_notice"] == ["claim_notice"]
+    someone_elses = tags.signed_message_id(SECRET, TICKET.number, "li.na@example.com", "01", "x")
+    leaked = decide(mail(references=(someone_elses,)), Facts(ticket_by_reference=closed))
+    assert isinstance(leaked.action, FollowUp) and not leaked.action.reopened
 
 
 def test_reply_to_a_long_closed_ticket_opens_a_linked_new_one_and_says_so() -> None:
@@ -149,10 +159,15 @@ def test_cc_colleagues_become_watchers_but_not_our_addresses() -> None:
     decision = decide(mail(cc=cc), Facts())
     assert isinstance(decision.action, NewTicket)
     assert decision.action.watchers == (Address("李娜", "li.na@example.com"),)
-    added = decide(mail(cc=(Address("王强", "wang.qiang@example.com"),)),
-                   Facts(ticket_by_number=TICKET)).action  # fmt: skip
+    ours = tags.signed_message_id(SECRET, TICKET.number, REQUESTER.email, "00112233", "x.com")
+    colleague = (Address("王强", "wang.qiang@example.com"),)
+    added = decide(mail(cc=colleague, references=(ours,)), Facts(ticket_by_number=TICKET)).action
     assert isinstance(added, FollowUp)
     assert added.add_watchers == (Address("王强", "wang.qiang@example.com"),)
+    claimed = decide(mail(cc=colleague), Facts(ticket_by_number=TICKET))  # a forged From
+    assert isinstance(claimed.action, FollowUp) and claimed.action.add_watchers == ()
+    notice = [m for m in claimed.mails if m.kind == "claim_notice"]
+    assert notice and notice[0].asked == ("watchers",)
 
 
 @pytest.mark.parametrize(

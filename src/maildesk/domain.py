@@ -55,6 +55,7 @@ class MailKind(StrEnum):
     COMMAND_ERROR = "command_error"
     COMMAND_REFUSED = "command_refused"
     ATTACHMENT_REFUSED = "attachment_refused"
+    CLAIM_NOTICE = "claim_notice"  # a mail using your address asked for something
 
 
 class TicketType(StrEnum):
@@ -237,6 +238,8 @@ class MailPlan:
     reasons: tuple[Reason, ...] = ()  # why commands were refused, written per reader
     author: str = ""  # who wrote what a notification is about (a name, or the requester)
     reopened: bool = False  # the mail it is about reopened the ticket
+    unverified: bool = False  # the mail it is about only claims its sender (pipeline/trust)
+    asked: tuple[str, ...] = ()  # what a claimed mail asked for and did not get
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,12 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "escalate": ("#升级", "#escalate"),
         "note": ("#备注", "#note"),
     },
+    "asked": {
+        "close": ("关闭工单", "close the ticket"),
+        "status": ("发送工单的状态和详情", "send the ticket's status and details"),
+        "reopen": ("重新打开已关闭的工单", "reopen the closed ticket"),
+        "watchers": ("把其他人加为工单的关注人", "add other people to the ticket"),
+    },
     "field": {
         "status": ("状态", "state"),
         "state": ("状态", "state"),

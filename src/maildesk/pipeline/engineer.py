@@ -12,15 +12,20 @@ from __future__ import annotations
 
 from maildesk.config import Config, EngineerConfig
 from maildesk.domain import Change, Decision, Inbound, MailKind, MailPlan, TicketRef, Work
-from maildesk.pipeline import commands, correlate, lifecycle, notify, reply_text, tags, work
+from maildesk.pipeline import commands, correlate, lifecycle, notify, reply_text, tags, trust, work
 from maildesk.pipeline.lifecycle import Trigger
 from maildesk.vocab import Reason, reason, say
 
 
 def decide(
-    inbound: Inbound, match: correlate.Match, person: EngineerConfig | None, cfg: Config
+    inbound: Inbound,
+    match: correlate.Match,
+    person: EngineerConfig | None,
+    cfg: Config,
+    proof: trust.Trust,
 ) -> Decision | None:
-    """The decision for a reply that carries work, or None for an ordinary follow-up."""
+    """The decision for a reply that carries work, or None for an ordinary follow-up
+    (a requester's commands in a mail that only claims its sender are one: plan.py)."""
     parsed = commands.extract(reply_text.visible_text(inbound.text))
     ticket = match.ticket
     if person is not None and authorized(inbound, ticket, person, cfg):
@@ -28,7 +33,7 @@ def decide(
     if person is not None and not ticket.is_participant(person.email):
         return _refuse(inbound, ticket, MailKind.COMMAND_REFUSED, (reason("not_signed"),))
     # the requester or a watcher (an engineer, too, on a ticket of their own)
-    if parsed.commands and match.trusted:
+    if parsed.commands and match.trusted and proof is trust.Trust.PROVEN:
         return _requester(inbound, match.ticket, parsed, cfg)
     return None
 

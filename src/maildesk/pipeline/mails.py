@@ -58,6 +58,11 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.ATTACHMENT_REFUSED: MailSpec(
         "attachment_refused", Audience.SENDER, Thread.ANSWER, "auto-replied", True
     ),
+    # to the address a claimed mail used: under the ticket's own thread, which the real
+    # owner of the address has, not under the mail they may never have written
+    MailKind.CLAIM_NOTICE: MailSpec(
+        "claim_notice", Audience.SENDER, Thread.REQUESTER, "auto-replied", True
+    ),
 }
 
 

@@ -55,13 +55,14 @@ def plan(
     lines: tuple[str, ...] = (),
     author: str = "",
     reopened: bool = False,
+    unverified: bool = False,
 ) -> MailPlan | None:
     """One notification to these people, or None when there is nobody to tell."""
     to = tuple(dict.fromkeys(Address(p.name, p.email) for p in people))
     if not to:
         return None
     return MailPlan(MailKind.NOTIFICATION, to=to, notice=notice, text=text, lines=lines,
-                    author=author, reopened=reopened)  # fmt: skip
+                    author=author, reopened=reopened, unverified=unverified)  # fmt: skip
 
 
 def about_changes(

@@ -41,6 +41,7 @@ from maildesk.pipeline import (
     notify,
     reply_text,
     routing,
+    trust,
 )
 from maildesk.pipeline.lifecycle import Trigger
 
@@ -103,7 +104,7 @@ def _human_or_automatic(
         return _automatic(inbound, match, auto.reason)
     person = cfg.person(inbound.sender.email)
     if match and (match.trusted or person):
-        work = engineer.decide(inbound, match, person, cfg)
+        work = engineer.decide(inbound, match, person, cfg, trust.of(inbound, match.ticket, cfg))
         if work is not None:
             return work
     refused = tuple(v for v in verdicts if v.refused)
@@ -124,8 +125,10 @@ def _follow_up_decision(
     kept: tuple[str, ...],
     refused: tuple[AttachmentVerdict, ...],
 ) -> Decision:
-    follow = _follow_up(inbound, match, cfg)
+    proof = trust.of(inbound, match.ticket, cfg)
+    follow = _follow_up(inbound, match, cfg, proof)
     ticket = match.ticket
+    asked = _asked_without_proof(inbound, match, cfg, proof)
     if facts.auto_mails_last_hour >= cfg.loops.max_auto_replies_per_hour:
         # Two auto-responders (the user's and an engineer's) could answer each other
         # through relay and notification forever: past the hourly limit, record only.
@@ -133,9 +136,41 @@ def _follow_up_decision(
         return Decision(follow, (), no_reply_reason=f"engineers not notified: {reason}")
     alert = notify.plan(notify.targets(ticket.assignee, ticket.group, cfg), "follow_up",
                         follow.text, kept, author=_author(inbound, facts),
-                        reopened=follow.reopened)  # fmt: skip
+                        reopened=follow.reopened,
+                        unverified=proof is trust.Trust.CLAIMED)  # fmt: skip
     alerts = (alert,) if alert else ()
-    return Decision(follow, _refusal_notice(inbound, facts, cfg, refused) + alerts)
+    notices = _refusal_notice(inbound, facts, cfg, refused) + _claim_notice(
+        inbound, facts, cfg, asked
+    )
+    return Decision(follow, notices + alerts)
+
+
+def _asked_without_proof(
+    inbound: Inbound, match: correlate.Match, cfg: Config, proof: trust.Trust
+) -> tuple[str, ...]:
+    """What this claimed mail asked for that only a proven one may have."""
+    if proof is trust.Trust.PROVEN:
+        return ()
+    ticket, asked = match.ticket, []
+    names = {c.name for c in commands.extract(reply_text.visible_text(inbound.text)).commands}
+    if "close" in names:
+        asked.append(trust.Asked.CLOSE)
+    if "status_query" in names:
+        asked.append(trust.Asked.STATUS)
+    if trust.needs_proof_to_reopen(ticket.status):
+        asked.append(trust.Asked.REOPEN)
+    if _cc_watchers(inbound, cfg, exclude={ticket.requester_email.lower(), *ticket.watchers}):
+        asked.append(trust.Asked.WATCHERS)
+    return tuple(a.value for a in asked)
+
+
+def _claim_notice(
+    inbound: Inbound, facts: Facts, cfg: Config, asked: tuple[str, ...]
+) -> tuple[MailPlan, ...]:
+    """Tell the owner of the address, who a forger does not read, what was asked."""
+    if not asked or _reply_refusal(inbound, facts, cfg):
+        return ()
+    return (MailPlan(MailKind.CLAIM_NOTICE, asked=asked),)
 
 
 def _author(inbound: Inbound, facts: Facts) -> str:
@@ -186,17 +221,23 @@ def _replaced(ticket: TicketRef, cfg: Config, now: datetime) -> bool:
     return now - ticket.closed_at > limit
 
 
-def _follow_up(inbound: Inbound, match: correlate.Match, cfg: Config) -> FollowUp:
+def _follow_up(
+    inbound: Inbound, match: correlate.Match, cfg: Config, proof: trust.Trust
+) -> FollowUp:
     ticket = match.ticket
+    text = reply_text.visible_text(inbound.text)  # the full original stays in the journal
+    if proof is trust.Trust.CLAIMED and trust.needs_proof_to_reopen(ticket.status):
+        return FollowUp(ticket, text, match.matched_by)  # lands as text, changes nothing
     new = lifecycle.next_status(ticket.status, Trigger.USER_REPLY, bool(ticket.assignee))
     moved = new is not None and new != ticket.status
+    proven = proof is trust.Trust.PROVEN
     return FollowUp(
         ticket=ticket,
-        text=reply_text.visible_text(inbound.text),  # the full original stays in the journal
+        text=text,
         matched_by=match.matched_by,
         status=Change("status", ticket.status, new.value) if moved and new else None,
         reopened=lifecycle.reopens(ticket.status, Trigger.USER_REPLY),
-        add_watchers=_new_watchers(inbound, ticket, cfg),
+        add_watchers=_new_watchers(inbound, ticket, cfg) if proven else (),
     )
 
 

@@ -52,15 +52,15 @@ def proves(message_ids: Iterable[str], secret: str, number: str, email: str) -> 
 
 
 AUTH_RESULT = re.compile(
-    r"\b(?P<method>dkim|spf)\s*=\s*pass\b[^;]*?"
-    r"(?:header\.d|header\.i|smtp\.mailfrom)\s*=\s*(?P<value>[^\s;]+)",
+    r"\b(?P<method>dmarc|dkim|spf)\s*=\s*pass\b[^;]*?"
+    r"(?:header\.from|header\.d|header\.i|smtp\.mailfrom)\s*=\s*(?P<value>[^\s;]+)",
     re.IGNORECASE,
 )
 
 
 def authenticated(auth_results: str, email: str, trusted_ids: Iterable[str]) -> bool:
-    """Authentication-Results from a trusted authserv-id shows dkim=pass or spf=pass
-    for the sender's domain."""
+    """Authentication-Results from a trusted authserv-id shows dmarc, dkim or spf
+    passing for the sender's domain (aligned: the same domain or a parent of it)."""
     if not auth_results:
         return False
     authserv = auth_results.split(";", 1)[0].strip().split()[0].lower() if auth_results else ""

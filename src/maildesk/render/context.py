@@ -36,6 +36,9 @@ def for_ticket_mail(
         "signature": plan.signature,
         "author": plan.author,
         "reopened": plan.reopened,
+        "unverified": plan.unverified,
+        "asked": [vocab.term("asked", a, locale) for a in plan.asked],
+        "claimed_address": mail.to.email,
         "files": list(plan.lines),
         "reasons": [vocab.say(r, locale) for r in plan.reasons],
         "refused": [(v.safe_name, _why(v, locale)) for v in plan.refused],
@@ -90,12 +93,11 @@ def engineer_name(email: str, cfg: Config, show_address: bool) -> str:
 
 
 def greeting_name(mail: Addressed, ticket: TicketView) -> str:
-    """The recipient's name, from their mail or the directory; "" when unknown."""
-    if mail.to.name:
-        return mail.to.name
-    if mail.to.email.lower() == ticket.requester_email.lower():
+    """The recipient's name: the requester's as the ticket knows it (a forged mail's
+    display name is not used), else from their mail; "" when unknown."""
+    if mail.to.email.lower() == ticket.requester_email.lower() and ticket.requester_name:
         return ticket.requester_name
-    return ""
+    return mail.to.name
 
 
 def display_subject(subject: str, number: str, locale: str) -> str:
