@@ -127,6 +127,7 @@ class ConfigFactory:
         self.counter += 1
         path = self.folder / f"maildesk-{self.counter}.toml"
         path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)  # as `maildesk init` writes it: `check` warns about a wider mode
         self.written.append(path)
         return path
 

@@ -17,6 +17,7 @@ from maildesk.store import outbox as outbox_rows
 from maildesk.store import participants, tickets
 
 from .conftest import ConfigFactory, build_service
+from .files import EXE, PDF, PNG
 
 LIMITS = Limits(frozenset({"png", "pdf", "txt", "log"}), max_file_bytes=100, max_message_bytes=150)
 
@@ -41,12 +42,12 @@ def test_safe_filename(name: str, safe: str) -> None:
 
 def test_types_sizes_and_message_total() -> None:
     items = (
-        AttachmentInfo("ok.png", "image/png", 60),
-        AttachmentInfo("virus.exe", "application/octet-stream", 10),
-        AttachmentInfo("big.pdf", "application/pdf", 101),
-        AttachmentInfo("second.txt", "text/plain", 60),
-        AttachmentInfo("third.log", "text/plain", 80),
-        AttachmentInfo("NOEXT", "text/plain", 1),
+        _info("ok.png", PNG.ljust(60, b"\x00")),
+        _info("virus.exe", EXE[:10]),
+        _info("big.pdf", PDF[:101]),
+        _info("second.txt", b"t" * 60),
+        _info("third.log", b"l" * 80),
+        _info("NOEXT", b"x"),
     )
     verdicts = check(items, LIMITS)
     refused = {v.safe_name: v.refused for v in verdicts}
@@ -55,6 +56,10 @@ def test_types_sizes_and_message_total() -> None:
     assert "per file" in refused["big.pdf"]
     assert "per message" in refused["third.log"]
     assert ".? is not accepted" in refused["NOEXT"]
+
+
+def _info(name: str, data: bytes) -> AttachmentInfo:
+    return AttachmentInfo(name, "application/octet-stream", len(data), data=data)
 
 
 def test_store_is_content_addressed_and_never_overwrites(tmp_path: Path) -> None:
@@ -85,9 +90,9 @@ def test_kept_and_refused_attachments_on_a_new_ticket(make_config: ConfigFactory
     cfg = make_config(extra="[attachments]\nmax_file_mb = 0.001\n")
     service = build_service(cfg)
     raw = mail_with(
-        ("网络拓扑.png", "image/png", b"\x89PNG" + b"0" * 100),
-        ("setup.exe", "application/octet-stream", b"MZ" + b"0" * 10),
-        ("huge.pdf", "application/pdf", b"%PDF" + b"0" * 2000),
+        ("网络拓扑.png", "image/png", PNG),
+        ("setup.exe", "application/octet-stream", EXE),
+        ("huge.pdf", "application/pdf", PDF + b"0" * 2000),
         ("../../evil.txt", "text/plain", b"ha"),
     )
     number = service.ingest(raw, "t").ticket_number
@@ -118,3 +123,25 @@ def test_refused_attachment_in_a_follow_up_is_answered(make_config: ConfigFactor
     with service.store.transaction() as tx:
         kinds = [r.kind for r in outbox_rows.listing(tx)]
     assert kinds == ["attachment_refused", "ack"]
+
+
+def test_a_program_named_png_is_refused_and_the_sender_told_in_chinese(
+    make_config: ConfigFactory,
+) -> None:
+    service = build_service(make_config())
+    raw = mail_with(("setup.png", "image/png", EXE), ("截图.png", "image/png", PNG))
+    number = service.ingest(raw, "t").ticket_number
+    with service.store.transaction() as tx:
+        ticket = tickets.view(tx, number)
+        assert ticket is not None
+        stored = {a["filename"]: a for a in participants.attachments(tx, ticket.id)}
+        ack = email.message_from_bytes(outbox_rows.raw(tx, outbox_rows.listing(tx)[0].id) or b"")
+    assert stored["setup.png"]["sha256"] == ""
+    assert stored["setup.png"]["refused_reason"] == (
+        "the content is a Windows executable, which does not match .png; "
+        "programs are never accepted"
+    )
+    assert stored["截图.png"]["refused_reason"] == ""
+    assert service.files.get(stored["截图.png"]["sha256"]) == PNG
+    text = ack.get_payload()[0].get_payload(decode=True).decode("utf-8")
+    assert "setup.png" in text and "文件内容是Windows 可执行程序，与扩展名 .png 不符" in text

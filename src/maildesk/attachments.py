@@ -3,6 +3,7 @@
 `<folder>/ab/cd/<sha256>`: a file is written once (atomically, via a temporary
 name), never overwritten, and shared by every ticket that received the same bytes.
 The names people gave their files live in the database, never in the path.
+Files are 0600 and the folders we create 0700: only maildesk's user reads them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+from maildesk.private_files import make_private_folder
 
 
 class AttachmentStore:
@@ -26,8 +29,8 @@ class AttachmentStore:
         target = self.path_for(digest)
         if target.exists():
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        make_private_folder(target.parent)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")  # mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

@@ -5,7 +5,8 @@ A result is ok, WARN or FAIL.  FAIL: `maildesk run` would not start or not work 
 file that cannot be loaded, an unreachable database or mailbox); `check` exits 1.  WARN:
 it would run, but some mail would reach nobody or nobody in particular (a group that
 rules route to and no one works, a group whose members are all away, no lead or
-manager); `check` still exits 0.
+manager; a config file or SQLite database other users can read); `check` still exits 0.
+No line shows a password or the signing secret: URLs show `user:***@host`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import functools
 import smtplib
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from maildesk import db
 from maildesk.config import Config, ConfigError, EngineerConfig, ImapMailbox
 from maildesk.pipeline import assign
 from maildesk.pipeline.routing import Rules
+from maildesk.private_files import open_to_others
+from maildesk.redact import config_secrets, mask_urls, redact
 from maildesk.rules import load_rules, shipped_rules_path
 
 
@@ -41,21 +45,49 @@ class Result(NamedTuple):
 
 
 def run_all(cfg: Config) -> list[Result]:
-    results = [Result("config", Status.OK, str(cfg.path))]
+    """Every check, in order; no password or secret is in what they say."""
+    guard = functools.partial(_guard, secrets=config_secrets(cfg))
+    results = [check_config_file(cfg.path)]
     rules_result, rules = check_rules(cfg)
     results += [rules_result, *check_people(cfg.people, rules)]
-    results.append(_guard("database", lambda: _database(cfg)))
+    results.append(guard("database", lambda: _database(cfg)))
+    results += check_database_files(cfg.database_url)
     for mb in cfg.imap:
-        results.append(_guard(f"imap {mb.name}", functools.partial(_imap, mb)))
-    results.append(_guard(f"outbox ({cfg.outbox.transport})", lambda: _outbox(cfg)))
+        results.append(guard(f"imap {mb.name}", functools.partial(_imap, mb)))
+    results.append(guard(f"outbox ({cfg.outbox.transport})", lambda: _outbox(cfg)))
     if cfg.smtp_intake.enabled:
-        results.append(_guard("smtp intake port", lambda: _port_free(cfg)))
+        results.append(guard("smtp intake port", lambda: _port_free(cfg)))
     return results
 
 
 def failed(results: Sequence[Result]) -> bool:
     """Warnings do not count."""
     return any(r.status is Status.FAIL for r in results)
+
+
+# --- secrets at rest ---------------------------------------------------------------------
+
+
+def check_config_file(path: Path) -> Result:
+    """WARN when others may open the config: it holds the signing secret and passwords."""
+    mode = open_to_others(path)
+    if mode is None:
+        return Result("config", Status.OK, str(path))
+    return Result("config", Status.WARN, _open_file(path, mode, "its secrets and passwords"))
+
+
+def check_database_files(url: str) -> list[Result]:
+    """WARN for each SQLite file (database, -wal, -shm) others may open."""
+    opened = [(path, open_to_others(path)) for path in db.sqlite_files(url)]
+    return [
+        Result("database file", Status.WARN, _open_file(path, mode, "every ticket and mail"))
+        for path, mode in opened
+        if mode is not None
+    ]
+
+
+def _open_file(path: Path, mode: int, holds: str) -> str:
+    return f"{path} is mode {mode:04o}: other users can read {holds}; fix: chmod 600 {path}"
 
 
 # --- routing rules and people ------------------------------------------------------------
@@ -133,11 +165,12 @@ def _no_lead_or_manager(people: Sequence[EngineerConfig]) -> Iterator[Result]:
 # --- reachability ------------------------------------------------------------------------
 
 
-def _guard(name: str, check: Callable[[], str]) -> Result:
+def _guard(name: str, check: Callable[[], str], secrets: tuple[str, ...]) -> Result:
+    """OK with what `check` says, or FAIL with its error, any secret in it masked."""
     try:
         return Result(name, Status.OK, check())
     except Exception as exc:
-        return Result(name, Status.FAIL, f"{type(exc).__name__}: {exc}")
+        return Result(name, Status.FAIL, redact(f"{type(exc).__name__}: {exc}", secrets))
 
 
 def _database(cfg: Config) -> str:
@@ -150,7 +183,7 @@ def _database(cfg: Config) -> str:
         raise RuntimeError(
             f"schema at {current or 'nothing'}, expected {head}: run `maildesk db upgrade`"
         )
-    return f"{engine.url.render_as_string(hide_password=True)} at revision {current}"
+    return f"{mask_urls(cfg.database_url)} at revision {current}"
 
 
 def _imap(mb: ImapMailbox) -> str:

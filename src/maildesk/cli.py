@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from maildesk import config as config_mod
-from maildesk import db
+from maildesk import db, private_files
 from maildesk.config import Config, ConfigError
 from maildesk.domain import Status, TicketView
+from maildesk.redact import RedactingFormatter, config_secrets, mask_urls
 from maildesk.resources import shipped
 from maildesk.service import Service
 from maildesk.store import events, journal, participants, tickets
@@ -31,6 +32,7 @@ from maildesk.store.base import Tx, ct
 from maildesk.vocab import local_time
 
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # secrets masked (redact.py)
 Handler = Callable[[argparse.Namespace], int]
 # Every state an outbox row can be in: store/outbox.py writes the first four,
 # store/bounces.py the last.
@@ -53,11 +55,9 @@ def load_config(args: argparse.Namespace, *, secrets: bool = True) -> Config:
     environment variables that hold passwords and the signing secret."""
     path = config_mod.find_path(args.config)
     cfg = config_mod.load(path, secrets=secrets)
-    logging.basicConfig(
-        level=cfg.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, config_secrets(cfg)))
+    logging.basicConfig(level=cfg.log_level, handlers=[handler])
     if cfg.log_level != "DEBUG":  # library chatter: one line per SMTP command, per migration
         for noisy in ("mail.log", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -79,7 +79,7 @@ def _require_schema(engine: Any) -> None:
     try:
         current = db.current_revision(engine)
     except Exception as exc:
-        raise CommandError(f"database unreachable: {exc}", EX_TEMPFAIL) from exc
+        raise CommandError(f"database unreachable: {mask_urls(str(exc))}", EX_TEMPFAIL) from exc
     head = ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
     if current != head:
         raise CommandError(
@@ -199,17 +199,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     starter = (shipped("config") / "maildesk.example.toml").read_text(encoding="utf-8")
     secret = f'secret = "{secrets.token_urlsafe(32)}"'  # signs notification Message-IDs
-    target.write_text(starter.replace('secret = ""', secret, 1), encoding="utf-8")
+    private_files.write_private_text(target, starter.replace('secret = ""', secret, 1))
     cfg = config_mod.load(target)
+    _make_data_folders(cfg)
     engine = db.make_engine(cfg.database_url, cfg.sqlite_synchronous)
     db.upgrade(engine)
-    cfg.outbox.folder.mkdir(parents=True, exist_ok=True)
     config = shown_path(target)
     run = shlex.join([*maildesk_command(), "--config", config, "run"])
     print(f"wrote {config}")
-    print(f"database ready: {cfg.database_url}")
+    print(f"database ready: {mask_urls(cfg.database_url)}")
     print(f"next: edit {config}, then run: {run}")
     return EX_OK
+
+
+def _make_data_folders(cfg: Config) -> None:
+    """The data folder 0700 (also when it existed), and the folders in it 0700 if new."""
+    private_files.make_private_folder(cfg.data_dir)
+    cfg.data_dir.chmod(private_files.PRIVATE_FOLDER)
+    for folder in (cfg.attachments.folder, cfg.outbox.folder):
+        private_files.make_private_folder(folder)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -550,10 +558,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ConfigError as exc:
-        print(f"maildesk: config error: {exc}", file=sys.stderr)
+        print(f"maildesk: config error: {mask_urls(str(exc))}", file=sys.stderr)
         return EX_CONFIG
     except CommandError as exc:
-        print(f"maildesk: {exc}", file=sys.stderr)
+        print(f"maildesk: {mask_urls(str(exc))}", file=sys.stderr)
         return exc.code
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -25,7 +25,10 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from maildesk import private_files
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -210,17 +213,35 @@ class Lease(Base):
 
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:
     if url.startswith("sqlite"):
-        _ensure_sqlite_folder(url)
+        _prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
         _configure_sqlite(engine, sqlite_synchronous)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def _ensure_sqlite_folder(url: str) -> None:
-    path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL and in-memory databases."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def sqlite_files(url: str) -> tuple[Path, ...]:
+    """The database file and the WAL and shared-memory files SQLite keeps beside it."""
+    path = sqlite_path(url)
+    if path is None:
+        return ()
+    return (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """A new database is created 0600 in a 0700 folder; SQLite gives -wal/-shm its mode."""
+    path = sqlite_path(url)
+    if path is not None:
+        private_files.make_private_folder(path.parent)
+        private_files.create_private_file(path)
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

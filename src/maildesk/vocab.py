@@ -68,6 +68,21 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "reopen": ("重新打开已关闭的工单", "reopen the closed ticket"),
         "watchers": ("把其他人加为工单的关注人", "add other people to the ticket"),
     },
+    "content": {  # what an attachment's bytes turned out to be
+        "windows_executable": ("Windows 可执行程序", "a Windows executable"),
+        "elf_executable": ("Linux/Unix 可执行程序（ELF）", "a Linux/Unix executable (ELF)"),
+        "macos_executable": ("macOS 可执行程序（Mach-O）", "a macOS executable (Mach-O)"),
+        "executable": ("可执行程序", "an executable program"),
+        "png": ("PNG 图片", "a PNG image"),
+        "jpeg": ("JPEG 图片", "a JPEG image"),
+        "gif": ("GIF 图片", "a GIF image"),
+        "pdf": ("PDF 文档", "a PDF document"),
+        "zip": ("ZIP 格式（压缩包或 Office 文档）", "a ZIP container (an archive or Office file)"),
+        "office97": ("Office 97-2003 文档", "an Office 97-2003 document"),
+        "text": ("纯文本", "plain text"),
+        "empty": ("空文件", "an empty file"),
+        "unknown": ("无法识别的二进制数据", "unrecognised binary data"),
+    },
     "field": {
         "status": ("状态", "state"),
         "state": ("状态", "state"),
@@ -213,6 +228,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "file_type": (
         "不接受 .{ext} 类型的文件（可接受：{accepted}）",
         "file type .{ext} is not accepted (accepted: {accepted})",
+    ),
+    "file_executable": (
+        "文件内容是{content}，与扩展名 .{ext} 不符；可执行程序一律不接受",
+        "the content is {content}, which does not match .{ext}; programs are never accepted",
+    ),
+    "file_content_mismatch": (
+        "文件内容是{content}，与扩展名 .{ext} 不符",
+        "the content is {content}, which does not match .{ext}",
     ),
     "file_too_big": (
         "文件大小 {size}，超过单个文件 {limit} 的上限",

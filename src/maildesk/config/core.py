@@ -39,6 +39,7 @@ from maildesk.config.values import (
     time_zone,
     whole_number,
 )
+from maildesk.redact import mask_urls
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def _database_url(url: str, ctx: Context) -> str:
     if not url.startswith(prefix) or url == "sqlite:///:memory:":
         if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
             raise ConfigError(
-                f"{ctx.key('url')}: expected sqlite:///PATH or postgresql://..., got {url!r}"
+                f"{ctx.key('url')}: expected sqlite:///PATH or postgresql://..., "
+                f"got {mask_urls(url)!r}"
             )
         return url
     rest = url[len(prefix) :]

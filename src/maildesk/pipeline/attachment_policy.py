@@ -1,9 +1,11 @@
 """Which attachments are kept, under which safe name.  Pure.
 
 Defaults follow our service standard: jpg, png, gif, pdf, txt, log, zip, docx,
-xlsx, at most 10 MB a file.  Names lose any path, control characters and leading
-dots, so a name can neither climb out of a folder nor hide; storage is by
-content hash, so no name can overwrite another file either.
+xlsx, at most 10 MB a file.  The bytes must be what the extension promises
+(`file_content`): a Windows program named `setup.png` is refused.  Names lose any
+path, control characters and leading dots, so a name can neither climb out of a
+folder nor hide; storage is by content hash, so no name can overwrite another file
+either.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from maildesk.domain import AttachmentInfo, AttachmentVerdict
+from maildesk.pipeline import file_content
 from maildesk.vocab import Reason, reason, say
 
 MAX_NAME = 150
@@ -62,6 +65,9 @@ def _refusal(item: AttachmentInfo, name: str, limits: Limits, total: int) -> Rea
         return reason("file_type", ext=ext or "?", accepted=allowed)
     if item.size > limits.max_file_bytes:
         return reason("file_too_big", size=_mb(item.size), limit=_mb(limits.max_file_bytes))
+    mismatch = file_content.refusal(ext, item.data)
+    if mismatch is not None:
+        return mismatch
     if total + item.size > limits.max_message_bytes:
         return reason("files_too_big", limit=_mb(limits.max_message_bytes))
     return None
