@@ -43,6 +43,7 @@ class EventKind(StrEnum):
     ATTACHMENT_REFUSED = "attachment_refused"
     COMMAND_REFUSED = "command_refused"
     BOUNCE = "bounce"
+    WATCHER_REFUSED = "watcher_refused"
 
 
 class MailKind(StrEnum):
@@ -171,6 +172,7 @@ class NewTicket:
     category: str
     type: str
     watchers: tuple[Address, ...] = ()
+    refused_watchers: tuple[tuple[Address, Reason], ...] = ()
     group: str = ""
     assignee: str = ""
     subcategory: str = ""
@@ -188,6 +190,7 @@ class FollowUp:
     reopened: bool = False  # that move took a finished ticket back to work
     note_only: bool = False  # an auto-reply: recorded on the ticket, changes nothing
     add_watchers: tuple[Address, ...] = ()
+    refused_watchers: tuple[tuple[Address, Reason], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,7 @@ class MailPlan:
     reopened: bool = False  # the mail it is about reopened the ticket
     unverified: bool = False  # the mail it is about only claims its sender (pipeline/trust)
     asked: tuple[str, ...] = ()  # what a claimed mail asked for and did not get
+    not_watching: tuple[Reason, ...] = ()  # people in Cc who were not added, and why
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from maildesk.store import (
     threads,
     tickets,
 )
+from maildesk.vocab import say
 
 log = logging.getLogger("maildesk.ingest")
 _HEADERS = email.parser.BytesHeaderParser()
@@ -294,6 +295,9 @@ class Service:
             tickets.change(tx, ticket.id, (move,), now, actor, inbound_id)
         for watcher in follow.add_watchers:
             participants.add_watcher(tx, ticket.id, watcher, now, actor, inbound_id)
+        for who, why in follow.refused_watchers:
+            events.add(tx, ticket.id, now, actor, EventKind.WATCHER_REFUSED, inbound_id,
+                       field="watchers", new=who.email, text=say(why, "en"))  # fmt: skip
         tickets.touch(tx, ticket.id, now)
         threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
         journal.finish(tx, inbound_id, now, f"threaded onto {ticket.number}", ticket.id)

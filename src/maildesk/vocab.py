@@ -225,6 +225,18 @@ REASONS: dict[str, tuple[str, str]] = {
         "用户只能对自己的工单使用 #关闭 和 #状态。",
         "requesters may only use #close and #status on their own tickets",
     ),
+    "watcher_external": (
+        "{address} 不是本单位的地址，没有加为关注人",
+        "{address} is not an address of our organisation, so it was not added",
+    ),
+    "watcher_staff": (
+        "{address} 是服务台的工程师，按职责接收通知，不加为关注人",
+        "{address} is one of the desk's engineers, who are notified by role, not as watchers",
+    ),
+    "watcher_limit": (
+        "{address} 没有加为关注人：每个工单最多 {limit} 位关注人",
+        "{address} was not added: a ticket has at most {limit} watchers",
+    ),
     "file_type": (
         "不接受 .{ext} 类型的文件（可接受：{accepted}）",
         "file type .{ext} is not accepted (accepted: {accepted})",

@@ -124,6 +124,9 @@ class Security:
     accept_authenticated_mail: bool
     require_authentication: bool
     trusted_authserv_ids: tuple[str, ...]
+    internal_domains: tuple[str, ...] = ()  # () means the support address's domain
+    allowed_watchers: tuple[str, ...] = ()  # addresses or "@domain"
+    max_watchers: int = 10
 
 
 @dataclass(frozen=True)
@@ -354,6 +357,9 @@ def _security(values: Values, ctx: Context) -> Security:
         accept_authenticated_mail=values["accept_authenticated_mail"],
         require_authentication=values["require_authentication"],
         trusted_authserv_ids=tuple(a.lower() for a in values["trusted_authserv_ids"]),
+        internal_domains=tuple(d.lower().lstrip("@") for d in values["internal_domains"]),
+        allowed_watchers=tuple(a.lower() for a in values["allowed_watchers"]),
+        max_watchers=values["max_watchers"],
     )
 
 
@@ -366,6 +372,9 @@ SECURITY = register(
             "accept_authenticated_mail": (False, flag),
             "require_authentication": (False, flag),
             "trusted_authserv_ids": ([], text_list),
+            "internal_domains": ([], text_list),
+            "allowed_watchers": ([], text_list),
+            "max_watchers": (10, whole_number(0, 1000)),
         },
         _security,
     )

@@ -74,6 +74,7 @@ class Addressed:
     spec: MailSpec
     to: Address
     engineer: bool  # the recipient is one of the desk's people
+    cc: tuple[Address, ...] = ()  # the watchers, on mail to the requester
 
 
 def address(
@@ -86,19 +87,13 @@ def address(
     out: list[Addressed] = []
     for plan in plans:
         spec = MAIL_KINDS[plan.kind]
-        for to in _recipients(spec, plan, sender, participants):
+        if spec.audience is Audience.PARTICIPANTS:  # one mail: the requester, watchers in Cc
+            requester, *others = participants
+            out.append(Addressed(plan, spec, requester, False, cc=tuple(others)))
+            continue
+        for to in (sender,) if spec.audience is Audience.SENDER else plan.to:
             out.append(Addressed(plan, spec, to, to.email.lower() in staff))
     return out
-
-
-def _recipients(
-    spec: MailSpec, plan: MailPlan, sender: Address, participants: Sequence[Address]
-) -> Sequence[Address]:
-    if spec.audience is Audience.SENDER:
-        return (sender,)
-    if spec.audience is Audience.PARTICIPANTS:
-        return participants
-    return plan.to
 
 
 @dataclass(frozen=True)
@@ -121,7 +116,7 @@ MAX_REFERENCES = 20
 def thread(mail: Addressed, history: History, answering: Inbound | None) -> Threading:
     """In-Reply-To and References for one mail (RFC 5322 §3.6.4)."""
     chain = _chain(mail, history, answering)
-    chain = [mid for mid in chain if _may_see(mid, mail.to.email)]
+    chain = [mid for mid in chain if _may_see(mid, mail)]
     last = chain[-1:]  # the mail answered stays last, where In-Reply-To is taken
     chain = [*_unique(mid for mid in chain if mid not in last), *last]
     if len(chain) > MAX_REFERENCES:  # keep the root and the most recent
@@ -129,9 +124,12 @@ def thread(mail: Addressed, history: History, answering: Inbound | None) -> Thre
     return Threading(chain[-1] if chain else "", tuple(chain))
 
 
-def _may_see(message_id: str, email: str) -> bool:
-    """Untagged ids, and tags bound to this recipient: a leaked tag helps nobody."""
-    return not tags.TAGGED.match(message_id) or tags.bound_to(message_id, email)
+def _may_see(message_id: str, mail: Addressed) -> bool:
+    """Untagged ids, and tags bound to the one recipient; none on mail with watchers in
+    Cc, who must not hold the requester's proof: a leaked tag helps nobody."""
+    if not tags.TAGGED.match(message_id):
+        return True
+    return not mail.cc and tags.bound_to(message_id, mail.to.email)
 
 
 def _chain(mail: Addressed, history: History, answering: Inbound | None) -> list[str]:

@@ -42,10 +42,13 @@ from maildesk.pipeline import (
     reply_text,
     routing,
     trust,
+    watchers,
 )
 from maildesk.pipeline.lifecycle import Trigger
+from maildesk.vocab import Reason
 
 FINAL = (Status.CLOSED, Status.REJECTED)
+MAX_LISTED = 20  # refused watchers named in an acknowledgment (2,000 Cc make no essay)
 
 
 class AutoVerdict(Protocol):
@@ -159,7 +162,7 @@ def _asked_without_proof(
         asked.append(trust.Asked.STATUS)
     if trust.needs_proof_to_reopen(ticket.status):
         asked.append(trust.Asked.REOPEN)
-    if _cc_watchers(inbound, cfg, exclude={ticket.requester_email.lower(), *ticket.watchers}):
+    if _cc_watchers(inbound, cfg, ticket).accepted:
         asked.append(trust.Asked.WATCHERS)
     return tuple(a.value for a in asked)
 
@@ -231,13 +234,15 @@ def _follow_up(
     new = lifecycle.next_status(ticket.status, Trigger.USER_REPLY, bool(ticket.assignee))
     moved = new is not None and new != ticket.status
     proven = proof is trust.Trust.PROVEN
+    cc = _cc_watchers(inbound, cfg, ticket)
     return FollowUp(
         ticket=ticket,
         text=text,
         matched_by=match.matched_by,
         status=Change("status", ticket.status, new.value) if moved and new else None,
         reopened=lifecycle.reopens(ticket.status, Trigger.USER_REPLY),
-        add_watchers=_new_watchers(inbound, ticket, cfg) if proven else (),
+        add_watchers=cc.accepted if proven else (),
+        refused_watchers=cc.refused if proven else (),
     )
 
 
@@ -264,7 +269,13 @@ def _new_ticket(
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
     if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
-    return Decision(new, (_acknowledgment(inbound, notice), *alerts))
+    ack = replace(_acknowledgment(inbound, notice), not_watching=_not_watching(new))
+    return Decision(new, (ack, *alerts))
+
+
+def _not_watching(new: NewTicket) -> tuple[Reason, ...]:
+    """The requester hears once, in the acknowledgment, whom their Cc did not add."""
+    return tuple(why for _, why in new.refused_watchers[:MAX_LISTED])
 
 
 def _routed(
@@ -314,6 +325,7 @@ def _ticket_fields(
 ) -> NewTicket:
     person = facts.requester
     name = inbound.sender.name or (person.name if person else "")
+    cc = _cc_watchers(inbound, cfg, None)
     return NewTicket(
         subject=inbound.subject or "(no subject)",
         description=inbound.text,
@@ -323,31 +335,19 @@ def _ticket_fields(
         priority=cfg.tickets.default_priority,
         category=cfg.tickets.default_category,
         type=cfg.tickets.default_type,
-        watchers=_cc_watchers(inbound, cfg, exclude={inbound.sender.email.lower()}),
+        watchers=cc.accepted,
+        refused_watchers=cc.refused,
         linked_to=link,
         link_reason=reason,
     )
 
 
-def _cc_watchers(inbound: Inbound, cfg: Config, exclude: set[str]) -> tuple[Address, ...]:
-    """Colleagues in Cc follow the ticket; our own addresses never do."""
-    seen: dict[str, Address] = {}
-    for addr in inbound.cc:
-        email = addr.email.lower()
-        if email not in exclude and not _ours(email, cfg):
-            seen.setdefault(email, Address(addr.name, email))
-    return tuple(seen.values())
-
-
-def _new_watchers(inbound: Inbound, ticket: TicketRef, cfg: Config) -> tuple[Address, ...]:
+def _cc_watchers(inbound: Inbound, cfg: Config, ticket: TicketRef | None) -> watchers.Verdict:
+    """Colleagues in Cc follow the ticket, within the watcher policy (watchers.py)."""
+    if ticket is None:
+        return watchers.judge(inbound.cc, cfg, {inbound.sender.email.lower()}, 0)
     known = {ticket.requester_email.lower(), *ticket.watchers}
-    return _cc_watchers(inbound, cfg, exclude=known)
-
-
-def _ours(email: str, cfg: Config) -> bool:
-    """An own address, or a plus-address of one (support+IT-…@)."""
-    local, _, domain = email.partition("@")
-    return f"{local.split('+')[0]}@{domain}" in cfg.all_own_addresses
+    return watchers.judge(inbound.cc, cfg, known, len(ticket.watchers))
 
 
 def _acknowledgment(inbound: Inbound, notice: str) -> MailPlan:

@@ -64,11 +64,12 @@ class Renderer:
             references=threading.references,
             auto_submitted=mail.spec.auto_submitted,
             reply_to=mail.spec.reply_to,
+            cc=tuple((a.name, a.email) for a in mail.cc),
         )
         return OutgoingMail(
             kind=mail.plan.kind.value,
             mail_from=cfg.support_address,
-            recipients=(mail.to.email,),
+            recipients=(mail.to.email, *(a.email for a in mail.cc)),
             subject=subject,
             message_id=message_id,
             raw=assemble(envelope, text, html),
@@ -76,9 +77,9 @@ class Renderer:
 
     def _message_id(self, mail: Addressed, number: str) -> str:
         """Tagged for its one recipient and the ticket (see pipeline/tags): a reply to it
-        proves who wrote; without a secret, a plain Message-ID."""
+        proves who wrote; without a secret, or with watchers in Cc, a plain Message-ID."""
         domain, secret = self.cfg.message_id_domain, self.cfg.security.secret
-        if not secret:
+        if not secret or mail.cc:  # several readers: nobody's proof
             return new_message_id(number, domain)
         nonce = secrets.token_hex(8)
         return tags.signed_message_id(secret, number, mail.to.email, nonce, domain)

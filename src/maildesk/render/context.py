@@ -39,6 +39,7 @@ def for_ticket_mail(
         "unverified": plan.unverified,
         "asked": [vocab.term("asked", a, locale) for a in plan.asked],
         "claimed_address": mail.to.email,
+        "not_watching": [vocab.say(r, locale) for r in plan.not_watching],
         "files": list(plan.lines),
         "reasons": [vocab.say(r, locale) for r in plan.reasons],
         "refused": [(v.safe_name, _why(v, locale)) for v in plan.refused],

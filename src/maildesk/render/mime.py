@@ -50,6 +50,7 @@ class Envelope:
     loop_domain: str
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
+    cc: tuple[tuple[str, str], ...] = ()  # (name, address)
     auto_submitted: str = ""  # RFC 3834; "" for words a person wrote
     reply_to: bool = False  # Reply-To: the From address (notifications)
 
@@ -86,6 +87,7 @@ def headers(env: Envelope) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = [
         ("From", address(env.from_name, env.from_address)),
         ("To", address(env.to_name, env.to_address)),
+        *([("Cc", _address_list(env.cc))] if env.cc else []),
         ("Subject", subject(env.subject)),
         ("Date", email.utils.format_datetime(local)),
         ("Message-ID", f"<{env.message_id}>"),
@@ -121,6 +123,14 @@ def address(name: str, addr: str) -> str | Header:
     header = Header(name, "utf-8")
     header.append(f"<{addr}>", "us-ascii")
     return header
+
+
+def _address_list(people: tuple[tuple[str, str], ...]) -> str:
+    """Several addresses; folded between them when written."""
+    return ", ".join(
+        email.utils.formataddr((_one_line(name), _one_line(addr)), charset="utf-8")
+        for name, addr in people
+    )
 
 
 def msgid(value: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from maildesk.domain import Change, EventKind, NewTicket, Status, TicketRef, TicketView
 from maildesk.store import events, participants
 from maildesk.store.base import T_TICKETS, Tx, ct
+from maildesk.vocab import say
 
 INSERT_TICKET = insert(T_TICKETS).returning(ct.id)
 TOUCH_TICKET = (
@@ -64,6 +65,9 @@ def _record_creation(
                    field="linked_ticket", new=link, text=new.link_reason)  # fmt: skip
     for watcher in new.watchers:
         participants.add_watcher(tx, ticket_id, watcher, now, new.requester.email, inbound_id)
+    for who, why in new.refused_watchers:
+        events.add(tx, ticket_id, now, new.requester.email, EventKind.WATCHER_REFUSED,
+                   inbound_id, field="watchers", new=who.email, text=say(why, "en"))  # fmt: skip
 
 
 def change(
