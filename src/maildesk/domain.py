@@ -147,6 +147,15 @@ class TicketRef:
 
 
 @dataclass(frozen=True)
+class LastReply:
+    """The latest reply of a requester or watcher on a ticket."""
+
+    actor: str
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the database and directory know about one inbound message."""
 
@@ -159,6 +168,8 @@ class Facts:
     auto_mails_last_hour: int = 0
     auto_mails_last_day: int = 0
     sender_bounced: bool = False
+    recent_new_tickets: int = 0  # tickets this sender opened within [limits] window
+    last_reply: LastReply | None = None  # on the ticket the mail threads onto
 
 
 @dataclass(frozen=True)
@@ -244,6 +255,7 @@ class MailPlan:
     unverified: bool = False  # the mail it is about only claims its sender (pipeline/trust)
     asked: tuple[str, ...] = ()  # what a claimed mail asked for and did not get
     not_watching: tuple[Reason, ...] = ()  # people in Cc who were not added, and why
+    hold: str = ""  # a limit holds it back: kept as held mail with this reason (held/)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from maildesk.domain import (
     TicketView,
     Work,
 )
+from maildesk.held.settings import LIMITS
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer
@@ -168,18 +169,22 @@ class Service:
             tx, sender, now - timedelta(hours=1), now - timedelta(days=1)
         )
         open_counts, last_assigned = tickets.assignment_facts(tx) if self.cfg.people else ({}, {})
+        by_number = _first(tx, correlate.numbers_in(inbound.subject, self.number_re))
+        by_reference = threads.ticket_by_message_ids(tx, correlate.referenced_ids(inbound))
+        matched = by_number or by_reference
+        window = self.cfg.section(LIMITS).window
         return Facts(
             open_counts=open_counts,
             last_assigned=last_assigned,
-            ticket_by_number=_first(tx, correlate.numbers_in(inbound.subject, self.number_re)),
-            ticket_by_reference=threads.ticket_by_message_ids(
-                tx, correlate.referenced_ids(inbound)
-            ),
+            ticket_by_number=by_number,
+            ticket_by_reference=by_reference,
             ticket_by_plus=_first(tx, plus),
             requester=self.directory.get(sender),
             auto_mails_last_hour=hour,
             auto_mails_last_day=day,
             sender_bounced=bounces.bounced_since(tx, sender, now - cooldown),
+            recent_new_tickets=tickets.opened_by_since(tx, sender, now - window),
+            last_reply=events.last_reply(tx, matched.id) if matched else None,
         )
 
     def _apply(

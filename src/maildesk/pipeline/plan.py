@@ -29,6 +29,8 @@ from maildesk.domain import (
     Status,
     TicketRef,
 )
+from maildesk.held import policy as held_policy
+from maildesk.held.settings import LIMITS, Limits
 from maildesk.pipeline import (
     assign,
     attachment_policy,
@@ -113,7 +115,7 @@ def _human_or_automatic(
     refused = tuple(v for v in verdicts if v.refused)
     kept = tuple(v.safe_name for v in verdicts if not v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
-        return _follow_up_decision(inbound, facts, cfg, match, kept, refused)
+        return _follow_up_decision(inbound, facts, cfg, now, match, kept, refused)
     decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept)
     mails = tuple(replace(m, refused=refused) if m.kind is MailKind.ACK else m
                   for m in decision.mails)  # fmt: skip
@@ -124,6 +126,7 @@ def _follow_up_decision(
     inbound: Inbound,
     facts: Facts,
     cfg: Config,
+    now: datetime,
     match: correlate.Match,
     kept: tuple[str, ...],
     refused: tuple[AttachmentVerdict, ...],
@@ -132,16 +135,15 @@ def _follow_up_decision(
     follow = _follow_up(inbound, match, cfg, proof)
     ticket = match.ticket
     asked = _asked_without_proof(inbound, match, cfg, proof)
-    if facts.auto_mails_last_hour >= cfg.loops.max_auto_replies_per_hour:
-        # Two auto-responders (the user's and an engineer's) could answer each other
-        # through relay and notification forever: past the hourly limit, record only.
-        reason = f"{facts.auto_mails_last_hour} mails to this sender in the last hour"
-        return Decision(follow, (), no_reply_reason=f"engineers not notified: {reason}")
     alert = notify.plan(notify.targets(ticket.assignee, ticket.group, cfg), "follow_up",
                         follow.text, kept, author=_author(inbound, facts),
                         reopened=follow.reopened,
                         unverified=proof is trust.Trust.CLAIMED)  # fmt: skip
-    alerts = (alert,) if alert else ()
+    # Two auto-responders could answer each other through relay and notification for
+    # ever; a burst of follow-ups would notify once each: such notifications are held.
+    hold = held_policy.for_follow_up(facts, inbound.sender.email, follow.text, now,
+                                     _limits(cfg), cfg.loops.max_auto_replies_per_hour)  # fmt: skip
+    alerts = (replace(alert, hold=hold),) if alert else ()
     notices = _refusal_notice(inbound, facts, cfg, refused) + _claim_notice(
         inbound, facts, cfg, asked
     )
@@ -262,15 +264,20 @@ def _new_ticket(
     new = _routed(_ticket_fields(inbound, facts, cfg, link, reason), inbound, facts, cfg, rules)
     alert = notify.plan(notify.targets(new.assignee, new.group, cfg), "new", new.description,
                         kept, author=_author(inbound, facts))  # fmt: skip
-    alerts = (alert,) if alert else ()
+    flood = held_policy.for_new_ticket(facts, inbound.sender.email, _limits(cfg))
+    alerts = (replace(alert, hold=flood),) if alert else ()
     refusal = _reply_refusal(inbound, facts, cfg)
     if refusal:
         return Decision(new, alerts, no_reply_reason=refusal)
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
     if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
-    ack = replace(_acknowledgment(inbound, notice), not_watching=_not_watching(new))
+    ack = replace(_acknowledgment(inbound, notice), not_watching=_not_watching(new), hold=flood)
     return Decision(new, (ack, *alerts))
+
+
+def _limits(cfg: Config) -> Limits:
+    return cfg.section(LIMITS)
 
 
 def _not_watching(new: NewTicket) -> tuple[Reason, ...]:

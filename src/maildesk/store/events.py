@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
+from maildesk.domain import LastReply
 from maildesk.store.base import T_EVENTS, Tx
 
 INSERT_EVENT = insert(T_EVENTS)
@@ -47,3 +48,17 @@ def listing(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
         }
         for r in tx.c.execute(query).mappings()
     ]
+
+
+LAST_REPLY = (
+    select(T_EVENTS.c.actor, T_EVENTS.c.at, T_EVENTS.c.text)
+    .where(T_EVENTS.c.ticket_id == bindparam("ticket_id"), T_EVENTS.c.kind == "reply")
+    .order_by(T_EVENTS.c.id.desc())
+    .limit(1)
+)
+
+
+def last_reply(tx: Tx, ticket_id: int) -> LastReply | None:
+    """The latest reply of a requester or watcher on the ticket (for held/policy)."""
+    row = tx.c.execute(LAST_REPLY, {"ticket_id": ticket_id}).first()
+    return LastReply(row.actor, row.at, row.text) if row else None

@@ -196,3 +196,13 @@ def _view(row: Any, linked_number: str = "") -> TicketView:
         closed_at=row["closed_at"],
         linked_number=linked_number,
     )
+
+
+OPENED_BY_SINCE = select(func.count()).where(
+    ct.requester_email == bindparam("email"), ct.created_at >= bindparam("since")
+)
+
+
+def opened_by_since(tx: Tx, email: str, since: datetime) -> int:
+    """How many tickets this address opened since then (the flood limit, held/)."""
+    return int(tx.c.execute(OPENED_BY_SINCE, {"email": email, "since": since}).scalar() or 0)
