@@ -1,5 +1,6 @@
-"""Outbox lanes, on SQLite and PostgreSQL: claims take interactive mail before bulk, at
-most `max_per_domain` per destination domain, the domains in turn by their oldest mail."""
+"""Outbox lanes and held mail, on SQLite and PostgreSQL: claims take interactive mail
+before bulk, at most `max_per_domain` per destination domain, the domains in turn by
+their oldest mail; held mail is kept, listed and released, never claimed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import text
 
 from maildesk import db
 from maildesk.domain import Lane, OutgoingMail
-from maildesk.store import ClaimedMail, Store
+from maildesk.store import ClaimedMail, Store, Tx
 from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, build_service
@@ -187,6 +188,66 @@ def test_postgres_claim_skips_rows_another_claim_holds(pg_url: str) -> None:
             theirs = outbox_rows.claim(tx_two, T0, 6, "b:1", HOLD, per_domain=10)
     assert len(mine) == 6 and theirs == []
     assert [m.id for m in claim(two, limit=6)] == sorted(m.id + 6 for m in mine)
+
+
+# --- held mail --------------------------------------------------------------------------
+
+
+def ticket_ids(store: Store) -> list[int]:
+    with store.transaction() as tx:
+        return [int(i) for i in tx.c.scalars(text("SELECT id FROM tickets ORDER BY id"))]
+
+
+def hold(tx: Tx, m: OutgoingMail, ticket_id: int | None, reason: str, at: datetime) -> None:
+    outbox_rows.hold(tx, m, ticket_id, None, at, reason)
+
+
+def test_held_mail_is_listed_never_claimed_and_released_by_id(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    service.ingest(make_mail(1), "t")
+    [ticket] = ticket_ids(service.store)
+    with service.store.transaction() as tx:
+        hold(tx, mail("wang.gong@example.com"), ticket, "auto-reply limit: 10 per hour", T0)
+        [held] = outbox_rows.listing(tx, "held")
+    assert held.held_reason == "auto-reply limit: 10 per hour" and held.kind == "notification"
+    assert held.ticket_number.startswith("IT-")
+    now = datetime.now(UTC)  # the acknowledgment was queued on the system clock
+    acks = claim(service.store, at=now)
+    assert held.id not in [m.id for m in acks] and len(acks) == 1
+    with service.store.transaction() as tx:
+        assert outbox_rows.retry(tx, T0, None) == 0  # --all: failed mail only
+        assert outbox_rows.counts(tx)["held"] == 1
+        assert outbox_rows.retry(tx, T0, held.id) == 1
+        assert outbox_rows.retry(tx, T0, held.id) == 0  # pending now: nothing to release
+        [released] = [r for r in outbox_rows.listing(tx) if r.id == held.id]
+    assert released.status == "pending" and released.held_reason == held.held_reason
+    assert [m.id for m in claim(service.store, at=now)] == [held.id]
+
+
+def test_held_since_groups_held_mail_by_ticket(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    service.ingest(make_mail(1), "t")
+    service.ingest(make_mail(2, sender="李娜 <li.na@example.com>"), "t")
+    first, second = ticket_ids(service.store)
+    hour = timedelta(hours=1)
+    with service.store.transaction() as tx:
+        hold(tx, mail("old@example.com"), first, "too old for the summary", T0 - 2 * hour)
+        hold(tx, mail("a@example.com"), second, "flood: 5 per 10 minutes", T0)
+        hold(tx, mail("b@example.com"), first, "auto-reply limit", T0 + timedelta(minutes=1))
+        hold(tx, mail("c@example.com"), second, "flood: 5 per 10 minutes", T0 + 2 * hour)
+        hold(tx, mail("d@example.com"), None, "loop", T0)
+        hold(tx, mail("e@example.com"), first, "released later", T0)
+        released = max(r.id for r in outbox_rows.listing(tx, "held"))
+        outbox_rows.retry(tx, T0, released)
+        groups = outbox_rows.held_since(tx, T0)
+    assert [(g.ticket_id, [m.to_address for m in g.mails]) for g in groups] == [
+        (second, ["a@example.com", "c@example.com"]),
+        (first, ["b@example.com"]),
+        (None, ["d@example.com"]),
+    ]
+    assert groups[0].ticket_number.startswith("IT-") and groups[2].ticket_number == ""
+    assert groups[1].mails[0].reason == "auto-reply limit"
+    assert groups[1].mails[0].held_at == T0 + timedelta(minutes=1)
 
 
 # --- migration --------------------------------------------------------------------------

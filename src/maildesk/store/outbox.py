@@ -43,6 +43,26 @@ class OutboxRow:
     created_at: datetime
     sent_at: datetime | None
     lane: str
+    held_reason: str  # why a limit held it back (kept after it is released)
+
+
+@dataclass(frozen=True)
+class HeldMail:
+    id: int
+    kind: str
+    to_address: str
+    reason: str
+    held_at: datetime
+
+
+@dataclass(frozen=True)
+class HeldOnTicket:
+    """The mail held back on one ticket (ticket_id None: mail about no ticket)."""
+
+    ticket_id: int | None
+    ticket_number: str
+    group: str
+    mails: tuple[HeldMail, ...]
 
 
 @dataclass(frozen=True)
@@ -66,15 +86,39 @@ def enqueue(
     tx: Tx, mail: OutgoingMail, ticket_id: int | None, inbound_id: int | None, now: datetime
 ) -> None:
     """Queue a mail to be sent, in its lane."""
+    _insert(tx, mail, ticket_id, inbound_id, now, "")
+
+
+def hold(
+    tx: Tx,
+    mail: OutgoingMail,
+    ticket_id: int | None,
+    inbound_id: int | None,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Keep a mail a limit held back: status held, never claimed, listed with its reason
+    until `retry` releases it."""
+    _insert(tx, mail, ticket_id, inbound_id, now, reason or "held")
+
+
+def _insert(
+    tx: Tx,
+    mail: OutgoingMail,
+    ticket_id: int | None,
+    inbound_id: int | None,
+    now: datetime,
+    held_reason: str,
+) -> None:
     to_address = mail.recipients[0].lower() if mail.recipients else ""
     values = {
         "ticket_id": ticket_id, "inbound_id": inbound_id, "kind": mail.kind,
         "mail_from": mail.mail_from, "recipients": json.dumps(list(mail.recipients)),
         "to_address": to_address, "to_domain": to_address.rpartition("@")[2],
         "lane": Lane(mail.lane).value, "subject": mail.subject, "message_id": mail.message_id,
-        "raw": mail.raw, "status": "pending", "attempts": 0, "next_attempt_at": now,
-        "claimed_until": None, "claimed_by": "", "last_error": "", "created_at": now,
-        "sent_at": None,
+        "raw": mail.raw, "status": "held" if held_reason else "pending", "attempts": 0,
+        "next_attempt_at": now, "claimed_until": None, "claimed_by": "", "last_error": "",
+        "held_reason": held_reason[:2000], "created_at": now, "sent_at": None,
     }  # fmt: skip
     tx.c.execute(INSERT_OUTBOX, values)
     if ticket_id is not None:
@@ -317,14 +361,40 @@ def raw(tx: Tx, outbox_id: int) -> bytes | None:
 
 
 def retry(tx: Tx, now: datetime, outbox_id: int | None) -> int:
-    """Put failed rows (one, or all) back in the queue; returns how many."""
-    query = update(T_OUTBOX).where(co.status == "failed")
-    if outbox_id is not None:
-        query = query.where(co.id == outbox_id)
+    """Queue mail again: one row that failed or was held, or (no id) every failed row.
+    Held mail is released only one by one.  Returns how many rows were queued."""
+    if outbox_id is None:
+        query = update(T_OUTBOX).where(co.status == "failed")
+    else:
+        query = update(T_OUTBOX).where(co.id == outbox_id, co.status.in_(("failed", "held")))
     result = tx.c.execute(
         query.values(status="pending", attempts=0, next_attempt_at=now, last_error="")
     )
     return rowcount(result)
+
+
+def held_since(tx: Tx, since: datetime) -> list[HeldOnTicket]:
+    """Mail still held that was held back at or after `since`, grouped by ticket (the
+    ticket whose mail was held first comes first), oldest mail first in each."""
+    by_ticket: dict[int | None, list[Any]] = {}
+    for row in tx.c.execute(HELD_SINCE, {"since": since}):
+        by_ticket.setdefault(row.ticket_id, []).append(row)
+    return [_held_on(rows) for rows in by_ticket.values()]
+
+
+def _held_on(rows: list[Any]) -> HeldOnTicket:
+    mails = tuple(HeldMail(r.id, r.kind, r.to_address, r.held_reason, r.created_at) for r in rows)
+    first = rows[0]
+    return HeldOnTicket(first.ticket_id, first.number or "", first.group_name or "", mails)
+
+
+HELD_SINCE = (
+    select(co.id, co.ticket_id, ct.number, ct.group_name, co.kind, co.to_address,
+           co.held_reason, co.created_at)
+    .join(T_TICKETS, ct.id == co.ticket_id, isouter=True)
+    .where(co.status == "held", co.created_at >= bindparam("since"))
+    .order_by(co.id)
+)  # fmt: skip
 
 
 def counts(tx: Tx) -> dict[str, int]:
@@ -348,4 +418,5 @@ def _outbox_row(row: Any) -> OutboxRow:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         lane=row["lane"],
+        held_reason=row["held_reason"],
     )
