@@ -17,7 +17,7 @@ import pytest
 
 from maildesk import config as config_mod
 from maildesk.cli import build_parser, main, open_store
-from maildesk.domain import Change
+from maildesk.domain import Change, OutgoingMail
 from maildesk.store import bounces, tickets
 from maildesk.store import outbox as outbox_rows
 
@@ -293,11 +293,49 @@ def test_outbox_list_accepts_every_outbox_state(
         [queued] = outbox_rows.listing(tx)
         bounces.record_bounce(tx, queued.message_id, [], "550 no such user", datetime.now(UTC))
     capsys.readouterr()
-    for state in ("pending", "sending", "sent", "failed"):
+    for state in ("pending", "sending", "sent", "failed", "held"):
         assert main([*cfg, "outbox", "list", "--status", state, "--json"]) == 0
         assert json.loads(capsys.readouterr().out) == []
     assert main([*cfg, "outbox", "list", "--status", "bounced", "--json"]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [queued.id]
+
+
+def test_held_mail_is_listed_with_its_reason_and_released_by_retry_id(
+    initialized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ["--config", str(initialized)]
+    mail = initialized.parent / "mail.eml"
+    mail.write_bytes(make_mail(1))
+    assert main([*cfg, "replay", "--quiet", str(mail)]) == 0
+    store = open_store(config_mod.load(initialized))
+    with store.transaction() as tx:
+        [ack] = outbox_rows.listing(tx)
+        held = OutgoingMail("notification", ack.mail_from, ("wang.gong@example.com",),
+                            "[IT-1] 电脑无法开机", "<held@desk.example>", b"raw")  # fmt: skip
+        outbox_rows.hold(tx, held, None, None, datetime.now(UTC), "flood: 5 per 10 minutes")
+        [held_row] = outbox_rows.listing(tx, "held")
+    capsys.readouterr()
+    assert main([*cfg, "outbox", "list", "--status", "held"]) == 0
+    out = capsys.readouterr().out
+    assert f"#{held_row.id}" in out and "[held: flood: 5 per 10 minutes]" in out
+    assert f"#{ack.id}" not in out
+    assert main([*cfg, "outbox", "list", "--status", "held", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["held_reason"] == "flood: 5 per 10 minutes" and listed["lane"] == "interactive"
+    assert main([*cfg, "outbox", "retry", "--all"]) == 1  # failed mail only
+    assert "0 failed mail(s)" in capsys.readouterr().out
+    assert main([*cfg, "outbox", "retry", str(ack.id)]) == 1  # pending: neither failed nor held
+    assert f"#{ack.id}: no failed or held mail" in capsys.readouterr().out
+    assert main([*cfg, "outbox", "retry", str(held_row.id)]) == 0
+    assert f"#{held_row.id} queued again" in capsys.readouterr().out
+    assert main([*cfg, "outbox", "list", "--status", "held", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main([*cfg, "run", "--once"]) == 0  # and it is sent
+    with store.transaction() as tx:
+        assert {r.id: r.status for r in outbox_rows.listing(tx)} == {
+            ack.id: "sent",
+            held_row.id: "sent",
+        }
 
 
 def test_times_are_in_the_configured_zone_with_its_offset(

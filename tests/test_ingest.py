@@ -252,14 +252,15 @@ def test_outbox_claim_is_exclusive(make_config: ConfigFactory) -> None:
     other = Store(db.make_engine(cfg.database_url))
     now = datetime.now(UTC)
     with service.store.transaction() as tx:
-        mine = outbox_rows.claim(tx, now, 6, "a:1", timedelta(minutes=5))
+        mine = outbox_rows.claim(tx, now, 6, "a:1", timedelta(minutes=5), per_domain=10)
     with other.transaction() as tx:
-        theirs = outbox_rows.claim(tx, now, 100, "b:1", timedelta(minutes=5))
+        theirs = outbox_rows.claim(tx, now, 100, "b:1", timedelta(minutes=5), per_domain=10)
     assert len(mine) == 6 and len(theirs) == 4
     assert not {m.id for m in mine} & {m.id for m in theirs}
     later = now + timedelta(minutes=6)  # claims expire: a dead sender's rows come back
     with other.transaction() as tx:
-        assert len(outbox_rows.claim(tx, later, 100, "b:1", timedelta(minutes=5))) == 10
+        again = outbox_rows.claim(tx, later, 100, "b:1", timedelta(minutes=5), per_domain=10)
+    assert len(again) == 10
 
 
 def test_lease_is_held_by_one_daemon_until_it_expires(make_config: ConfigFactory) -> None:

@@ -34,9 +34,9 @@ from maildesk.vocab import local_time
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # secrets masked (redact.py)
 Handler = Callable[[argparse.Namespace], int]
-# Every state an outbox row can be in: store/outbox.py writes the first four,
-# store/bounces.py the last.
-OUTBOX_STATES = ("pending", "sending", "sent", "failed", "bounced")
+# Every state an outbox row can be in: store/outbox.py writes all but bounced, which
+# store/bounces.py writes; held is mail a limit held back (outbox retry ID releases it).
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "bounced", "held")
 
 
 class CommandError(Exception):
@@ -389,7 +389,8 @@ def _person(cfg: Config, email: str) -> str:
 
 
 def _outbox_cells(r: outbox_rows.OutboxRow, zone: str) -> tuple[str, ...]:
-    subject = f"{r.subject}  [{r.last_error}]" if r.last_error else r.subject
+    note = f"held: {r.held_reason}" if r.status == "held" else r.last_error
+    subject = f"{r.subject}  [{note}]" if note else r.subject
     created = local_time(r.created_at, zone)
     to = ",".join(r.recipients)
     return (f"#{r.id}", r.status, str(r.attempts), created, r.ticket_number or "-", to, subject)
@@ -416,7 +417,10 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with open_store(cfg).transaction() as tx:
         count = outbox_rows.retry(tx, SystemClock().now(), args.id)
-    print(f"{count} failed mail(s) queued again")
+    if args.id is None:
+        print(f"{count} failed mail(s) queued again")
+    else:
+        print(f"#{args.id} queued again" if count else f"#{args.id}: no failed or held mail")
     return EX_OK if count else EX_FAIL
 
 
@@ -524,16 +528,22 @@ def _add_tickets(sub: Any) -> None:
 
 
 def _add_outbox(sub: Any) -> None:
-    outbox = sub.add_parser("outbox", help="outgoing mail: list, retry failed")
+    outbox = sub.add_parser("outbox", help="outgoing mail: list, retry failed, release held")
     osub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     lst = osub.add_parser("list", help="newest first")
     lst.add_argument("--status", choices=OUTBOX_STATES, help="only this state")
     lst.add_argument("--limit", type=int, default=50)
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_outbox_list)
-    retry = osub.add_parser("retry", help="queue failed mail again")
-    retry.add_argument("id", nargs="?", type=int)
-    retry.add_argument("--all", action="store_true", help="every failed mail")
+    retry = osub.add_parser(
+        "retry",
+        help="queue failed mail again, or send held mail",
+        description="Queue a failed mail again, or release a held one (a mail a limit held "
+        "back: `outbox list --status held` shows why) so that it is sent. --all queues "
+        "every failed mail; held mail is released one ID at a time.",
+    )
+    retry.add_argument("id", nargs="?", type=int, help="a failed or held mail (#ID in the list)")
+    retry.add_argument("--all", action="store_true", help="every failed mail (not held ones)")
     retry.set_defaults(func=cmd_outbox_retry)
 
 

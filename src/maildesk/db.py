@@ -162,6 +162,8 @@ class KnownMessageId(Base):
 
 
 class OutboxMessage(Base):
+    """Mail to send: pending → sending → sent | failed | bounced; or held, until released."""
+
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
@@ -181,8 +183,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lane: Mapped[str] = mapped_column(String(20), default="interactive")
+    to_domain: Mapped[str] = mapped_column(String(320), default="")
+    held_reason: Mapped[str] = mapped_column(Text, default="")
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # claiming (store/outbox.claim): each lane's domains, and each domain's due rows
+        # oldest first, read from the index alone
+        Index("ix_outbox_claim", "status", "lane", "to_domain", "id", "next_attempt_at"),
         Index("ix_outbox_status_id", "status", "id"),
         Index("ix_outbox_to_created", "to_address", "created_at"),
         Index("ix_outbox_message_id", "message_id"),

@@ -20,6 +20,13 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
+class Lane(StrEnum):
+    """Which queue of the outbox a mail waits in: interactive mail is sent before bulk."""
+
+    INTERACTIVE = "interactive"  # acknowledgments, notifications, relayed replies, answers
+    BULK = "bulk"  # digests, surveys, summaries: wait behind the interactive mail
+
+
 class Priority(StrEnum):
     URGENT = "urgent"
     HIGH = "high"
@@ -302,3 +309,4 @@ class OutgoingMail:
     subject: str
     message_id: str
     raw: bytes
+    lane: Lane = Lane.INTERACTIVE

@@ -161,7 +161,10 @@ class Sender:
         """
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
-            batch = outbox_rows.claim(tx, self.clock(), self.cfg.batch_size, self.holder, hold)
+            batch = outbox_rows.claim(
+                tx, self.clock(), self.cfg.batch_size, self.holder, hold,
+                per_domain=self.cfg.max_per_domain,
+            )  # fmt: skip
         sent: list[ClaimedMail] = []
         renew_at = time.monotonic() + hold.total_seconds() / 2
         first_unmarked = 0.0

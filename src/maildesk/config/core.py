@@ -153,6 +153,7 @@ class Outbox:
     backoff_seconds: float
     backoff_max_seconds: float
     batch_size: int
+    max_per_domain: int
     poll_interval: float
 
 
@@ -422,6 +423,7 @@ OUTBOX = register(
             "backoff_seconds": (30, positive_number),
             "backoff_max_seconds": (3600, positive_number),
             "batch_size": (50, whole_number(1, 10000)),
+            "max_per_domain": (10, whole_number(1, 10000)),
             "poll_interval": (1, positive_number),
         },
         lambda values, ctx: Outbox(

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from maildesk.domain import Address, Inbound, MailKind, MailPlan
+from maildesk.domain import Address, Inbound, Lane, MailKind, MailPlan
 from maildesk.pipeline import tags
 
 
@@ -40,6 +40,7 @@ class MailSpec:
     auto_submitted: str  # RFC 3834: "" for words a person wrote (relayed replies)
     reaches_requester: bool  # may go to a requester or watcher: no engineer address, no tag
     reply_to: bool = False  # Reply-To: the support address (notifications)
+    lane: Lane = Lane.INTERACTIVE  # bulk: claimed after the interactive mail a round takes
 
 
 MAIL_KINDS: dict[MailKind, MailSpec] = {

@@ -73,6 +73,7 @@ class Renderer:
             subject=subject,
             message_id=message_id,
             raw=assemble(envelope, text, html),
+            lane=mail.spec.lane,
         )
 
     def _message_id(self, mail: Addressed, number: str) -> str:

@@ -4,14 +4,25 @@ claimed and sent later by the sender (maildesk.outbox)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    bindparam,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 
-from maildesk.domain import OutgoingMail
+from maildesk.domain import Lane, OutgoingMail
 from maildesk.store import threads
 from maildesk.store.base import T_OUTBOX, T_TICKETS, Tx, co, ct, rowcount
 
@@ -31,6 +42,27 @@ class OutboxRow:
     last_error: str
     created_at: datetime
     sent_at: datetime | None
+    lane: str
+    held_reason: str  # why a limit held it back (kept after it is released)
+
+
+@dataclass(frozen=True)
+class HeldMail:
+    id: int
+    kind: str
+    to_address: str
+    reason: str
+    held_at: datetime
+
+
+@dataclass(frozen=True)
+class HeldOnTicket:
+    """The mail held back on one ticket (ticket_id None: mail about no ticket)."""
+
+    ticket_id: int | None
+    ticket_number: str
+    group: str
+    mails: tuple[HeldMail, ...]
 
 
 @dataclass(frozen=True)
@@ -53,28 +85,63 @@ MARK_SENT = (
 def enqueue(
     tx: Tx, mail: OutgoingMail, ticket_id: int | None, inbound_id: int | None, now: datetime
 ) -> None:
+    """Queue a mail to be sent, in its lane."""
+    _insert(tx, mail, ticket_id, inbound_id, now, "")
+
+
+def hold(
+    tx: Tx,
+    mail: OutgoingMail,
+    ticket_id: int | None,
+    inbound_id: int | None,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Keep a mail a limit held back: status held, never claimed, listed with its reason
+    until `retry` releases it."""
+    _insert(tx, mail, ticket_id, inbound_id, now, reason or "held")
+
+
+def _insert(
+    tx: Tx,
+    mail: OutgoingMail,
+    ticket_id: int | None,
+    inbound_id: int | None,
+    now: datetime,
+    held_reason: str,
+) -> None:
+    to_address = mail.recipients[0].lower() if mail.recipients else ""
     values = {
         "ticket_id": ticket_id, "inbound_id": inbound_id, "kind": mail.kind,
         "mail_from": mail.mail_from, "recipients": json.dumps(list(mail.recipients)),
-        "to_address": mail.recipients[0].lower() if mail.recipients else "",
-        "subject": mail.subject, "message_id": mail.message_id, "raw": mail.raw,
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "claimed_until": None,
-        "claimed_by": "", "last_error": "", "created_at": now, "sent_at": None,
+        "to_address": to_address, "to_domain": to_address.rpartition("@")[2],
+        "lane": Lane(mail.lane).value, "subject": mail.subject, "message_id": mail.message_id,
+        "raw": mail.raw, "status": "held" if held_reason else "pending", "attempts": 0,
+        "next_attempt_at": now, "claimed_until": None, "claimed_by": "", "last_error": "",
+        "held_reason": held_reason[:2000], "created_at": now, "sent_at": None,
     }  # fmt: skip
     tx.c.execute(INSERT_OUTBOX, values)
     if ticket_id is not None:
         threads.remember_message_id(tx, mail.message_id, ticket_id, "out")
 
 
-def claim(tx: Tx, now: datetime, limit: int, holder: str, hold: timedelta) -> list[ClaimedMail]:
-    """Take due rows (pending, or 'sending' whose claimant died) for this sender.
+# Claiming order: a bulk mail is claimed only when no interactive mail fills the batch.
+LANES = (Lane.INTERACTIVE, Lane.BULK)
 
-    Ids first (index on status, id; no row bodies read while choosing), then the
-    claimed rows themselves.
+
+def claim(
+    tx: Tx, now: datetime, limit: int, holder: str, hold: timedelta, *, per_domain: int
+) -> list[ClaimedMail]:
+    """Take up to `limit` due rows for this sender: interactive before bulk, at most
+    `per_domain` per destination domain, the domains in turn by their oldest due row
+    (so one domain's backlog delays nobody else's mail).  Rows whose claimant died
+    (claim expired) are queued again first.
+
+    On PostgreSQL the chosen rows are then locked with SKIP LOCKED: a row another
+    sender is claiming at this moment is left to it (this claim is smaller).
     """
-    ids = _due_ids(tx, co.status == "pending", co.next_attempt_at <= now, limit)
-    if len(ids) < limit:
-        ids += _due_ids(tx, co.status == "sending", co.claimed_until < now, limit - len(ids))
+    _requeue_expired_claims(tx, now)
+    ids = _lock_due(tx, _fair_share(tx, now, limit, per_domain), now)
     if not ids:
         return []
     tx.c.execute(
@@ -93,12 +160,155 @@ def claim(tx: Tx, now: datetime, limit: int, holder: str, hold: timedelta) -> li
     ]
 
 
-def _due_ids(tx: Tx, status: Any, due: Any, limit: int) -> list[int]:
-    query = (
-        select(co.id).where(status, due).order_by(co.id).limit(limit)
-        .with_for_update(skip_locked=True)
-    )  # fmt: skip
-    return list(tx.c.scalars(query))
+def _requeue_expired_claims(tx: Tx, now: datetime) -> None:
+    tx.c.execute(REQUEUE_EXPIRED, {"now": now})
+
+
+def _fair_share(tx: Tx, now: datetime, limit: int, per_domain: int) -> list[int]:
+    """Ids to claim, lane after lane, each domain's share capped across lanes."""
+    taken: Counter[str] = Counter()
+    chosen: list[int] = []
+    for lane in LANES:
+        room = limit - len(chosen)
+        if room <= 0:
+            break
+        candidates = _candidates(tx, lane, now, room, per_domain)
+        chosen += _in_turn(candidates, taken, per_domain, room)
+    return chosen
+
+
+def _candidates(
+    tx: Tx, lane: Lane, now: datetime, room: int, per_domain: int
+) -> list[tuple[int, str]]:
+    """(id, domain) of the lane's due rows a claim of `room` rows may take: the first
+    rows of the `room` domains whose oldest due row is oldest, as many of each as could
+    be taken in turn (one each when there are `room` such domains)."""
+    due = {"lane": lane.value, "now": now}
+    heads = tx.c.execute(OLDEST_DOMAINS, {**due, "room": room}).all()
+    each = min(per_domain, room - len(heads) + 1)
+    if each <= 1:
+        return [(h.first, h.d) for h in heads]
+    rows: list[tuple[int, str]] = []
+    for start in range(0, len(heads), DOMAINS_PER_QUERY):
+        domains = {f"d{i}": h.d for i, h in enumerate(heads[start : start + DOMAINS_PER_QUERY])}
+        query = _first_rows_of(len(domains))
+        rows += [(r.id, r.to_domain) for r in tx.c.execute(query, {**due, **domains, "each": each})]
+    return rows
+
+
+def _in_turn(
+    candidates: Sequence[tuple[int, str]], taken: Counter[str], per_domain: int, room: int
+) -> list[int]:
+    """Round-robin over domains: every domain's oldest row, then every domain's second,
+    …, each domain up to `per_domain` counting what it was `taken` already; the first
+    `room` of that order.  `taken` is updated with what is picked."""
+    rank = Counter(taken)
+    queue: list[tuple[int, int, str]] = []
+    for row_id, domain in sorted(candidates):
+        rank[domain] += 1
+        if rank[domain] <= per_domain:
+            queue.append((rank[domain], row_id, domain))
+    picked = sorted(queue)[:room]
+    taken.update(domain for _, _, domain in picked)
+    return [row_id for _, row_id, _ in picked]
+
+
+def _lock_due(tx: Tx, ids: list[int], now: datetime) -> list[int]:
+    """The ids still due and not being claimed by another sender.  On SQLite the
+    transaction holds the database's write lock (BEGIN IMMEDIATE): they are ours."""
+    if not ids or tx.c.dialect.name == "sqlite":
+        return ids
+    return list(tx.c.scalars(LOCK_DUE, {"ids": ids, "now": now}))
+
+
+LANE: BindParameter[str] = bindparam("lane")
+NOW: BindParameter[datetime] = bindparam("now")
+DOMAINS_PER_QUERY = 100  # SQLite takes at most 500 SELECTs in one UNION
+
+
+def _oldest_domains() -> Select[Any]:
+    """(d, first): the :room domains of the lane (:lane) whose oldest due row (first) is
+    oldest.  Read from the claim index alone, a few seeks per domain with pending mail,
+    never a scan of the queue."""
+    domains = _lane_domains()
+    heads = (
+        select(domains.c.d, _due(domains.c.d).limit(1).scalar_subquery().label("first"))
+        .where(domains.c.d.is_not(None))
+        .cte("heads")
+        .prefix_with("MATERIALIZED")  # each domain's `first` evaluated once
+    )
+    return (
+        select(heads.c.d, heads.c.first)
+        .where(heads.c.first.is_not(None))
+        .order_by(heads.c.first)
+        .limit(bindparam("room"))
+    )
+
+
+def _lane_domains() -> Any:
+    """The distinct to_domain of the lane's pending rows, by skipping through the index
+    (a recursive query: the least domain, then the least one after it, …)."""
+    step = T_OUTBOX.alias()
+    domains = (
+        select(func.min(co.to_domain).label("d"))
+        .where(co.status == "pending", co.lane == LANE)
+        .cte("domains", recursive=True)
+    )
+    following = select(func.min(step.c.to_domain)).where(
+        step.c.status == "pending", step.c.lane == LANE, step.c.to_domain > domains.c.d
+    )
+    return domains.union_all(select(following.scalar_subquery()).where(domains.c.d.is_not(None)))
+
+
+@cache  # one statement per number of domains, built once
+def _first_rows_of(domains: int) -> Any:
+    """The first :each due rows (id, to_domain) of each domain :d0, :d1, …"""
+    arms = []
+    for i in range(domains):
+        rows = _due(bindparam(f"d{i}"), "to_domain").limit(bindparam("each")).subquery()
+        arms.append(select(rows.c.id, rows.c.to_domain))
+    return union_all(*arms) if len(arms) > 1 else arms[0]
+
+
+def _due(domain: Any, *also: str) -> Select[Any]:
+    """The domain's due rows in the lane, oldest first: their id, and the columns named."""
+    o = T_OUTBOX.alias()
+    return (
+        select(o.c.id, *(o.c[name] for name in also))
+        .where(o.c.status == "pending", o.c.lane == LANE, _is_domain(o.c.to_domain, domain))
+        .where(o.c.next_attempt_at <= NOW)
+        .order_by(o.c.to_domain, o.c.id)
+    )
+
+
+def _is_domain(column: Any, domain: Any) -> Any:
+    """`column = domain`, written as a range of one value.  With `=` PostgreSQL drops
+    to_domain from ORDER BY to_domain, id, and when one domain fills the queue it may
+    walk the primary key in id order filtering row after row (ms per domain); the range
+    keeps it on the claim index, where the rows are already in that order."""
+    return column.between(domain, domain)
+
+
+OLDEST_DOMAINS = _oldest_domains()
+LOCK_DUE = (
+    select(co.id)
+    .where(co.id.in_(bindparam("ids", expanding=True)))
+    .where(co.status == "pending", co.next_attempt_at <= bindparam("now"))
+    .order_by(co.id)
+    .with_for_update(skip_locked=True)
+)
+REQUEUE_EXPIRED = (
+    update(T_OUTBOX)
+    .where(
+        co.id.in_(
+            select(co.id)
+            .where(co.status == "sending", co.claimed_until < bindparam("now"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(status="pending", claimed_until=None)
+)
 
 
 def renew_claims(tx: Tx, holder: str, until: datetime) -> None:
@@ -151,14 +361,40 @@ def raw(tx: Tx, outbox_id: int) -> bytes | None:
 
 
 def retry(tx: Tx, now: datetime, outbox_id: int | None) -> int:
-    """Put failed rows (one, or all) back in the queue; returns how many."""
-    query = update(T_OUTBOX).where(co.status == "failed")
-    if outbox_id is not None:
-        query = query.where(co.id == outbox_id)
+    """Queue mail again: one row that failed or was held, or (no id) every failed row.
+    Held mail is released only one by one.  Returns how many rows were queued."""
+    if outbox_id is None:
+        query = update(T_OUTBOX).where(co.status == "failed")
+    else:
+        query = update(T_OUTBOX).where(co.id == outbox_id, co.status.in_(("failed", "held")))
     result = tx.c.execute(
         query.values(status="pending", attempts=0, next_attempt_at=now, last_error="")
     )
     return rowcount(result)
+
+
+def held_since(tx: Tx, since: datetime) -> list[HeldOnTicket]:
+    """Mail still held that was held back at or after `since`, grouped by ticket (the
+    ticket whose mail was held first comes first), oldest mail first in each."""
+    by_ticket: dict[int | None, list[Any]] = {}
+    for row in tx.c.execute(HELD_SINCE, {"since": since}):
+        by_ticket.setdefault(row.ticket_id, []).append(row)
+    return [_held_on(rows) for rows in by_ticket.values()]
+
+
+def _held_on(rows: list[Any]) -> HeldOnTicket:
+    mails = tuple(HeldMail(r.id, r.kind, r.to_address, r.held_reason, r.created_at) for r in rows)
+    first = rows[0]
+    return HeldOnTicket(first.ticket_id, first.number or "", first.group_name or "", mails)
+
+
+HELD_SINCE = (
+    select(co.id, co.ticket_id, ct.number, ct.group_name, co.kind, co.to_address,
+           co.held_reason, co.created_at)
+    .join(T_TICKETS, ct.id == co.ticket_id, isouter=True)
+    .where(co.status == "held", co.created_at >= bindparam("since"))
+    .order_by(co.id)
+)  # fmt: skip
 
 
 def counts(tx: Tx) -> dict[str, int]:
@@ -181,4 +417,6 @@ def _outbox_row(row: Any) -> OutboxRow:
         last_error=row["last_error"],
         created_at=row["created_at"],
         sent_at=row["sent_at"],
+        lane=row["lane"],
+        held_reason=row["held_reason"],
     )
