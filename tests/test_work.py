@@ -3,6 +3,7 @@ commands change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,12 +153,13 @@ def test_notification_targets() -> None:
     assert emails("", "") == ["lead@example.com"]
 
 
-def test_follow_up_past_the_hourly_limit_notifies_no_one() -> None:
-    """Breaks a loop of two auto-responders talking through relay and notification."""
-    from datetime import UTC, datetime
+def test_past_the_hourly_limit_a_repeated_text_is_held_and_a_new_one_delivered() -> None:
+    """Breaks a loop of two auto-responders talking through relay and notification,
+    without silencing the person: only the same words again are held."""
+    from datetime import UTC, datetime, timedelta
 
     from maildesk import config as config_mod
-    from maildesk.domain import Address, Facts, FollowUp, Inbound
+    from maildesk.domain import Address, Facts, Inbound, LastReply
     from maildesk.pipeline import plan
 
     from .test_correlate_plan import HUMAN
@@ -170,11 +172,19 @@ def test_follow_up_past_the_hourly_limit_notifies_no_one() -> None:
     )  # fmt: skip
     ticket = TicketRef(1, "IT-20261122-0001", "in_progress", "x", "u@example.com")
     reply = Inbound("m@x", Address("", "u@example.com"), None, (), (), "Re: [IT-20261122-0001]",
-                    None, "", (), "还在吗", ())  # fmt: skip
+                    None, "", (), "我正在休假，回来后回复您。", ())  # fmt: skip
     now = datetime(2026, 11, 22, tzinfo=UTC)
-    calm = plan.decide(reply, Facts(ticket_by_number=ticket), cfg, now, HUMAN)
-    assert [m.kind for m in calm.mails] == ["notification"]
-    busy = Facts(ticket_by_number=ticket, auto_mails_last_hour=10)
+    before = LastReply("u@example.com", now - timedelta(minutes=5), "我正在休假，回来后回复您。")
+    calm = plan.decide(reply, Facts(ticket_by_number=ticket, last_reply=before), cfg, now, HUMAN)
+    assert [(m.kind, m.hold) for m in calm.mails] == [("notification", "")]
+    busy = Facts(ticket_by_number=ticket, auto_mails_last_hour=10, last_reply=before)
     looping = plan.decide(reply, busy, cfg, now, HUMAN)
-    assert isinstance(looping.action, FollowUp) and looping.mails == ()
-    assert looping.no_reply_reason and "not notified" in looping.no_reply_reason
+    assert [m.hold.split(":")[0] for m in looping.mails] == ["loop"]  # held, not dropped
+    urgent = replace(reply, text="整层楼都断网了，非常紧急！")
+    person = plan.decide(urgent, busy, cfg, now, HUMAN)
+    assert [(m.kind, m.hold) for m in person.mails] == [("notification", "")]
+    burst = Facts(
+        ticket_by_number=ticket, last_reply=replace(before, at=now - timedelta(seconds=20))
+    )
+    coalesced = plan.decide(urgent, burst, cfg, now, HUMAN)
+    assert [m.hold.split(":")[0] for m in coalesced.mails] == ["coalesced"]

@@ -51,6 +51,7 @@ class EventKind(StrEnum):
     COMMAND_REFUSED = "command_refused"
     BOUNCE = "bounce"
     WATCHER_REFUSED = "watcher_refused"
+    HELD = "held"  # a limit held a mail back (outbox status held)
 
 
 class MailKind(StrEnum):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from maildesk.config import Config
-from maildesk.domain import Address, Decision, Inbound, TicketView
+from maildesk.domain import Address, Decision, EventKind, Inbound, OutgoingMail, TicketView
 from maildesk.pipeline import mails
 from maildesk.render import Renderer
-from maildesk.store import Tx, participants, threads
+from maildesk.store import Tx, events, participants, threads
 from maildesk.store import outbox as outbox_rows
 
 
@@ -34,8 +34,26 @@ def write(
         history = threads.history(tx, ticket.id, mail.to.email)
         threading = mails.thread(mail, history, inbound)
         outgoing = renderer.ticket_mail(mail, ticket, threading, now)
-        outbox_rows.enqueue(tx, outgoing, ticket.id, inbound_id, now)
+        if mail.plan.hold:
+            _hold(tx, outgoing, mail, ticket, inbound_id, now)
+        else:
+            outbox_rows.enqueue(tx, outgoing, ticket.id, inbound_id, now)
     return len(addressed)
+
+
+def _hold(
+    tx: Tx,
+    outgoing: OutgoingMail,
+    mail: mails.Addressed,
+    ticket: TicketView,
+    inbound_id: int | None,
+    now: datetime,
+) -> None:
+    """Never silently: the mail is kept as held, and the ticket says so and why."""
+    reason = mail.plan.hold
+    outbox_rows.hold(tx, outgoing, ticket.id, inbound_id, now, reason)
+    text = f"{mail.plan.kind} to {mail.to.email} held: {reason}"
+    events.add(tx, ticket.id, now, "maildesk", EventKind.HELD, inbound_id, text=text)
 
 
 def _participants(tx: Tx, ticket: TicketView) -> list[Address]:
