@@ -114,8 +114,27 @@ def render_all(locale: str, **values: str) -> list[tuple[MailPlan, OutgoingMail]
     return out
 
 
+SUMMARY_KINDS = (MailKind.FLOOD_SUMMARY, MailKind.FLOOD_ACK, MailKind.HELD_SUMMARY)
+
+
+def render_summaries(locale: str, **values: str) -> list[tuple[MailPlan, OutgoingMail]]:
+    """The mails about several tickets (held/tick.py), with the same hostile values."""
+    renderer = Renderer(environment(REPO / "templates"), make_config(locale))
+    subject, name = values.get("subject", "VPN 连不上"), values.get("name", "张伟")
+    reason = values.get("text", "自动回复")[:200]
+    row = {"number": NUMBER, "subject": subject, "status": "新建", "kind": "受理回执",
+           "reason": reason, "to": "zhang.wei@example.com"}  # fmt: skip
+    lines = [f"{NUMBER}  {subject}", f"{NUMBER}  {row['reason']}"]
+    out = []
+    for kind in SUMMARY_KINDS:
+        mail = renderer.summary_mail(kind, Address(name, "lead@example.com"), subject,
+                                     {"rows": [row], "lines": lines}, NOW)  # fmt: skip
+        out.append((MailPlan(kind), mail))
+    return out
+
+
 def test_every_kind_is_rendered() -> None:
-    kinds = {plan.kind for plan, _ in render_all("zh-CN")}
+    kinds = {plan.kind for plan, _ in render_all("zh-CN") + render_summaries("zh-CN")}
     assert kinds == set(MailKind)
 
 
@@ -149,6 +168,8 @@ def test_hostile_input_stays_text_in_every_html_part(locale: str) -> None:
     rendered = render_all(locale, subject=HOSTILE["subject"], text=HOSTILE["body"],
                           name=HOSTILE["name"], file=HOSTILE["file"])  # fmt: skip
     rendered += render_all(locale, text=HOSTILE["engineer"])
+    rendered += render_summaries(locale, subject=HOSTILE["subject"], text=HOSTILE["body"],
+                                 name=HOSTILE["name"])  # fmt: skip
     for plan, out in rendered:
         msg = parsed(out)
         html = body(msg, "html")
@@ -177,7 +198,8 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
 def test_chinese_mail_has_no_english_words() -> None:
     allowed = {"IT", "network"}  # the ticket prefix and a configured group name
-    for plan, out in render_all("zh-CN"):
+    allowed |= {"maildesk", "tickets", "show", "outbox", "list", "status", "held", "retry"}  # CLI
+    for plan, out in render_all("zh-CN") + render_summaries("zh-CN"):
         msg = parsed(out)
         for subtype in ("plain", "html"):
             text = body(msg, subtype)

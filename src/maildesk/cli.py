@@ -36,7 +36,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # secrets masked
 Handler = Callable[[argparse.Namespace], int]
 # Every state an outbox row can be in: store/outbox.py writes all but bounced, which
 # store/bounces.py writes; held is mail a limit held back (outbox retry ID releases it).
-OUTBOX_STATES = ("pending", "sending", "sent", "failed", "bounced", "held")
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "bounced", "held", "summarised")
 
 
 class CommandError(Exception):

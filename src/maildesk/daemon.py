@@ -20,6 +20,7 @@ from types import FrameType
 from aiosmtpd.controller import Controller
 
 from maildesk.config import Config
+from maildesk.held import tick
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service
@@ -29,6 +30,7 @@ from maildesk.store import outbox as outbox_rows
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
+SUMMARY_SECONDS = 15  # how often held mail is checked for summaries that are due
 ERROR_BACKOFF_SECONDS = 2.0
 
 
@@ -65,6 +67,7 @@ class Daemon:
         listener = self._start_listener()
         threads = [self._thread("processor", self._processor_loop)]
         threads.append(self._thread("sender", self._sender_loop))
+        threads.append(self._thread("summaries", self._summaries_loop))
         for mb in self.cfg.imap:
             fetcher = Fetcher(
                 mb, self.service, self.holder, self.cfg.lease_seconds, self._processed, self.clock
@@ -180,6 +183,21 @@ class Daemon:
                 self.outbox_ready.wait(self.cfg.outbox.poll_interval)
                 self.outbox_ready.clear()
 
+    def _summaries_loop(self) -> None:
+        """Held mail (floods, bursts, loops) becomes its summaries when they are due."""
+        while not self.stop.wait(SUMMARY_SECONDS):
+            try:
+                self.summarise()
+            except Exception:
+                log.exception("summarising held mail failed; retrying")
+
+    def summarise(self) -> int:
+        queued = tick.run(self.store, self.service.renderer, self.clock())
+        if queued:
+            log.info("held mail: %s summary mail(s) queued", queued)
+            self.outbox_ready.set()
+        return queued
+
     def run_once(self) -> None:
         """Process the journal, sync every mailbox once, send everything due (for tests)."""
         from maildesk.mailbox import connect
@@ -195,5 +213,6 @@ class Daemon:
                 fetcher.sync(client)
             finally:
                 client.logout()
+        self.summarise()
         while self.sender.flush():
             pass

@@ -65,6 +65,9 @@ class MailKind(StrEnum):
     COMMAND_REFUSED = "command_refused"
     ATTACHMENT_REFUSED = "attachment_refused"
     CLAIM_NOTICE = "claim_notice"  # a mail using your address asked for something
+    FLOOD_SUMMARY = "flood_summary"  # to engineers: the tickets one sender opened at once
+    FLOOD_ACK = "flood_ack"  # to that sender: one acknowledgment listing the numbers
+    HELD_SUMMARY = "held_summary"  # to a group's lead: mail held back on their tickets
 
 
 class TicketType(StrEnum):

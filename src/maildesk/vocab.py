@@ -68,6 +68,18 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "reopen": ("重新打开已关闭的工单", "reopen the closed ticket"),
         "watchers": ("把其他人加为工单的关注人", "add other people to the ticket"),
     },
+    "held": {  # why a mail was held back (held/policy.py)
+        "flood": ("同一发件人短时间内大量来信", "many mails from one sender at once"),
+        "coalesced": ("短时间内的多次回复，已合并", "several follow-ups at once, merged"),
+        "loop": ("自动回复程序反复发送相同内容", "an auto-responder repeating itself"),
+    },
+    "mail": {  # kinds of mail, as a person reads them
+        "ack": ("受理回执", "acknowledgment"),
+        "notification": ("工程师通知", "notification"),
+        "relay": ("工程师回复", "relayed reply"),
+        "status": ("状态回复", "status reply"),
+        "claim_notice": ("冒用提醒", "claim notice"),
+    },
     "content": {  # what an attachment's bytes turned out to be
         "windows_executable": ("Windows 可执行程序", "a Windows executable"),
         "elf_executable": ("Linux/Unix 可执行程序（ELF）", "a Linux/Unix executable (ELF)"),

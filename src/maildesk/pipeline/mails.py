@@ -30,6 +30,7 @@ class Thread(StrEnum):
     ANSWER = "answer"  # under the message it answers
     REQUESTER = "requester"  # under the requester's first message and our mails to them
     ENGINEER = "engineer"  # under our earlier notifications to this engineer
+    NONE = "none"  # about several tickets: a thread of its own
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,16 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     # owner of the address has, not under the mail they may never have written
     MailKind.CLAIM_NOTICE: MailSpec(
         "claim_notice", Audience.SENDER, Thread.REQUESTER, "auto-replied", True
+    ),
+    # summaries of held mail (held/): about several tickets, so threaded under none
+    MailKind.FLOOD_SUMMARY: MailSpec(
+        "flood_summary", Audience.ENGINEERS, Thread.NONE, "auto-generated", False, lane=Lane.BULK
+    ),
+    MailKind.FLOOD_ACK: MailSpec(
+        "flood_ack", Audience.SENDER, Thread.NONE, "auto-replied", True, lane=Lane.BULK
+    ),
+    MailKind.HELD_SUMMARY: MailSpec(
+        "held_summary", Audience.ENGINEERS, Thread.NONE, "auto-generated", False, lane=Lane.BULK
     ),
 }
 

@@ -20,9 +20,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from maildesk.config import Config
-from maildesk.domain import OutgoingMail, TicketView
+from maildesk.domain import Address, MailKind, OutgoingMail, TicketView
 from maildesk.pipeline import tags
-from maildesk.pipeline.mails import Addressed, Threading
+from maildesk.pipeline.mails import MAIL_KINDS, Addressed, Threading
 from maildesk.render import context
 from maildesk.render.mime import Envelope, InlineImage, assemble
 from maildesk.resources import shipped
@@ -75,6 +75,21 @@ class Renderer:
             raw=assemble(envelope, text, html),
             lane=mail.spec.lane,
         )
+
+    def summary_mail(
+        self, kind: MailKind, to: Address, subject: str, values: Mapping[str, Any], now: datetime
+    ) -> OutgoingMail:
+        """A mail about several tickets (summaries): no ticket, no thread, no tag."""
+        cfg, spec = self.cfg, MAIL_KINDS[kind]
+        base = {"locale": cfg.locale, "greeting_name": to.name, "now": now,
+                "desk": {"name": cfg.support_name, "address": cfg.support_address}}  # fmt: skip
+        text, html = self.body(spec.template, cfg.locale, {**base, **values})
+        message_id = new_message_id("summary", cfg.message_id_domain)
+        envelope = Envelope(cfg.support_name, cfg.support_address, to.name, to.email, subject,
+                            message_id, now, cfg.tickets.timezone, cfg.message_id_domain,
+                            auto_submitted=spec.auto_submitted)  # fmt: skip
+        return OutgoingMail(kind.value, cfg.support_address, (to.email,), subject, message_id,
+                            assemble(envelope, text, html), lane=spec.lane)  # fmt: skip
 
     def _message_id(self, mail: Addressed, number: str) -> str:
         """Tagged for its one recipient and the ticket (see pipeline/tags): a reply to it

@@ -10,9 +10,14 @@ from sqlalchemy import bindparam, case, func, select, update
 
 from maildesk.store.base import T_BOUNCES, T_OUTBOX, Tx, co
 
+# Mail a limit held back was not sent: it does not count towards the limits.
 AUTO_MAILS = select(
     func.sum(case((co.created_at >= bindparam("hour"), 1), else_=0)), func.count()
-).where(co.to_address == bindparam("address"), co.created_at >= bindparam("day"))
+).where(
+    co.to_address == bindparam("address"),
+    co.created_at >= bindparam("day"),
+    co.status.not_in(("held", "summarised")),
+)
 BOUNCED_SINCE = select(T_BOUNCES.c.address).where(
     T_BOUNCES.c.address == bindparam("address"),
     T_BOUNCES.c.last_bounce_at >= bindparam("since"),

@@ -420,3 +420,20 @@ def _outbox_row(row: Any) -> OutboxRow:
         lane=row["lane"],
         held_reason=row["held_reason"],
     )
+
+
+def mark_summarised(tx: Tx, outbox_ids: list[int]) -> None:
+    """Held mail a summary replaced: kept (and listed) as `summarised`, never sent."""
+    if outbox_ids:
+        tx.c.execute(
+            update(T_OUTBOX)
+            .where(co.id.in_(outbox_ids), co.status == "held")
+            .values(status="summarised")
+        )
+
+
+def last_of_kind_to(tx: Tx, address: str, kind: str) -> datetime | None:
+    """When we last queued a mail of this kind to this address."""
+    query = select(func.max(co.created_at)).where(co.to_address == address.lower(), co.kind == kind)
+    found: datetime | None = tx.c.execute(query).scalar()
+    return found
