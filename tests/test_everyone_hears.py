@@ -124,3 +124,22 @@ def test_requesters_status_shows_names_not_addresses(make_sqlite_config: ConfigF
     answer = sent(service, USER)[-1]
     assert "处理人：王工" in text(answer) and ENGINEER.encode() not in answer.as_bytes()
     assert "新建" in text(answer) or "已指派" in text(answer)
+
+
+def test_a_forgery_gives_a_stranger_no_way_into_the_ticket(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """A claimed mail's Message-ID is not remembered: replying to one's own forgery
+    threads nowhere, and the stranger hears nothing of the ticket."""
+    service, number, _ = started(make_sqlite_config)
+    forged = mail(f"张伟 <{USER}>", f"Re: [{number}]", "#关闭\n好了", n=2)
+    assert service.ingest(forged, "t").kind == "threaded"  # lands as text, closes nothing
+    forged_id = str(email.message_from_bytes(forged)["Message-ID"]).strip("<>")
+    follow = mail("attacker@evil.example", "Re: hello", "看看里面有什么", forged_id, 3)
+    outcome = service.ingest(follow, "t")
+    assert outcome.kind == "created" and outcome.ticket_number != number
+    to_attacker = sent(service, "attacker@evil.example")
+    assert [str(m["Subject"]) for m in to_attacker] == [f"[{outcome.ticket_number}] Re: hello"]
+    with service.store.transaction() as tx:
+        notices = [r.recipients for r in outbox_rows.listing(tx) if r.kind == "claim_notice"]
+    assert notices == [(USER,)]  # the real requester heard of the forgery, nobody else

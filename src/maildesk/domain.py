@@ -213,6 +213,7 @@ class FollowUp:
     note_only: bool = False  # an auto-reply: recorded on the ticket, changes nothing
     add_watchers: tuple[Address, ...] = ()
     refused_watchers: tuple[tuple[Address, Reason], ...] = ()
+    proven: bool = False  # only a proven mail's Message-ID may thread later mail (trust.py)
 
 
 @dataclass(frozen=True)

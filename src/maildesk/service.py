@@ -304,7 +304,8 @@ class Service:
             events.add(tx, ticket.id, now, actor, EventKind.WATCHER_REFUSED, inbound_id,
                        field="watchers", new=who.email, text=say(why, "en"))  # fmt: skip
         tickets.touch(tx, ticket.id, now)
-        threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
+        if follow.proven:  # a claimed mail's id must not let a stranger's reply thread in
+            threads.remember_message_id(tx, inbound.message_id, ticket.id, "in")
         journal.finish(tx, inbound_id, now, f"threaded onto {ticket.number}", ticket.id)
         if follow.note_only:
             detail += "; automatic reply noted"

@@ -106,7 +106,7 @@ def _human_or_automatic(
     rules: routing.Rules | None,
 ) -> Decision:
     if auto.kind == "auto_reply" and not _alert(inbound, match):
-        return _automatic(inbound, match, auto.reason)
+        return _automatic(inbound, match, auto.reason, cfg)
     person = cfg.person(inbound.sender.email)
     if match and (match.trusted or person):
         work = engineer.decide(inbound, match, person, cfg, trust.of(inbound, match.ticket, cfg))
@@ -144,9 +144,8 @@ def _follow_up_decision(
     hold = held_policy.for_follow_up(facts, inbound.sender.email, follow.text, now,
                                      _limits(cfg), cfg.loops.max_auto_replies_per_hour)  # fmt: skip
     alerts = (replace(alert, hold=hold),) if alert else ()
-    notices = _refusal_notice(inbound, facts, cfg, refused) + _claim_notice(
-        inbound, facts, cfg, asked
-    )
+    notices = _refusal_notice(inbound, facts, cfg, refused)
+    notices += _claim_notice(inbound, facts, cfg, asked, ticket)
     return Decision(follow, notices + alerts)
 
 
@@ -170,10 +169,12 @@ def _asked_without_proof(
 
 
 def _claim_notice(
-    inbound: Inbound, facts: Facts, cfg: Config, asked: tuple[str, ...]
+    inbound: Inbound, facts: Facts, cfg: Config, asked: tuple[str, ...], ticket: TicketRef
 ) -> tuple[MailPlan, ...]:
-    """Tell the owner of the address, who a forger does not read, what was asked."""
-    if not asked or _reply_refusal(inbound, facts, cfg):
+    """Tell the owner of the address, who a forger does not read, what was asked —
+    only a requester or watcher: a stranger hears nothing of the ticket."""
+    known = ticket.is_participant(inbound.sender.email)
+    if not asked or not known or _reply_refusal(inbound, facts, cfg):
         return ()
     return (MailPlan(MailKind.CLAIM_NOTICE, asked=asked),)
 
@@ -209,11 +210,14 @@ def _alert(inbound: Inbound, match: correlate.Match | None) -> bool:
     return generated and match is None and not automail.is_auto_reply_subject(inbound.subject)
 
 
-def _automatic(inbound: Inbound, match: correlate.Match | None, reason: str) -> Decision:
+def _automatic(
+    inbound: Inbound, match: correlate.Match | None, reason: str, cfg: Config
+) -> Decision:
     """An auto-reply is a note on its ticket at most: no answer, no reopening."""
     if match and match.trusted:
         text = reply_text.visible_text(inbound.text)
-        note = FollowUp(match.ticket, text, match.matched_by, note_only=True)
+        proven = trust.of(inbound, match.ticket, cfg) is trust.Trust.PROVEN
+        note = FollowUp(match.ticket, text, match.matched_by, note_only=True, proven=proven)
         return Decision(note, (), no_reply_reason=f"automatic reply: {reason}")
     return Decision(Ignore(f"automatic reply to no ticket of ours: {reason}"), ())
 
@@ -245,6 +249,7 @@ def _follow_up(
         reopened=lifecycle.reopens(ticket.status, Trigger.USER_REPLY),
         add_watchers=cc.accepted if proven else (),
         refused_watchers=cc.refused if proven else (),
+        proven=proven,
     )
 
 
