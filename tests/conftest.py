@@ -71,6 +71,7 @@ sqlite_synchronous = "normal"
 [limits]
 # most tests send many mails from one address; the flood tests set their own limit
 new_tickets_per_sender = {flood_limit}
+coalesce_seconds = {coalesce}
 
 [smtp_intake]
 enabled = {intake}
@@ -119,7 +120,7 @@ class ConfigFactory:
             "locale": "zh-CN", "node": "test", "lease": 30, "db_url": self.db_url,
             "intake": "false", "intake_port": 8025, "protocol": "smtp", "transport": "file",
             "smtp_port": 25, "backoff": 0.2, "max_attempts": 3, "directory": "",
-            "flood_limit": 100000,
+            "flood_limit": 100000, "coalesce": 60,
         }  # fmt: skip
         imap = opts.pop("imap", None)
         extra = opts.pop("extra", "")

@@ -141,14 +141,14 @@ class TwoResponders:
 
 
 def test_a_responder_loop_is_held_and_a_person_still_gets_through(
-    make_sqlite_config: ConfigFactory,
+    make_config: ConfigFactory,
 ) -> None:
     intake = free_port()
     responders = TwoResponders(intake)
     responders.controller.start()
     limits = "[loops]\nmax_auto_replies_per_hour = 5\nmax_auto_replies_per_day = 20\n"
-    cfg = make_sqlite_config(intake="true", intake_port=intake, transport="smtp",
-                             smtp_port=responders.port, extra=PEOPLE + limits)  # fmt: skip
+    cfg = make_config(intake="true", intake_port=intake, transport="smtp", coalesce=5,
+                      smtp_port=responders.port, extra=PEOPLE + limits)  # fmt: skip
     try:
         with running(cfg) as daemon:
             wait_until(lambda: _listening(intake), what="intake listening")
