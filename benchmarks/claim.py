@@ -27,6 +27,7 @@ from typing import Any
 from maildesk import db
 from maildesk.domain import OutgoingMail
 from maildesk.store import Store, Tx
+from maildesk.store import claims as claims_rows
 from maildesk.store import outbox as outbox_rows
 
 
@@ -45,7 +46,7 @@ def claim_once(store: Store, now: datetime, batch: int, per_domain: int) -> tupl
     with store.engine.connect() as conn:
         conn.begin()
         started = time.perf_counter()
-        claimed = outbox_rows.claim(Tx(conn), now, batch, "bench:1", timedelta(minutes=5), **extra)
+        claimed = claims_rows.claim(Tx(conn), now, batch, "bench:1", timedelta(minutes=5), **extra)
         took = time.perf_counter() - started
         conn.rollback()
     return took * 1000, len(claimed)

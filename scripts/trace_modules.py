@@ -68,6 +68,30 @@ def traced(fn):
     return seq
 
 
+ORCHESTRATORS = ("maildesk.service", "maildesk.outgoing")
+
+
+def steps(fn):
+    """The calls the use case makes, in order: each step of the pipeline."""
+    seq: list[str] = []
+
+    def hook(frame, event, arg):
+        if event != "call" or frame.f_back is None:
+            return
+        caller = frame.f_back.f_globals.get("__name__", "")
+        mod = frame.f_globals.get("__name__", "")
+        if caller in ORCHESTRATORS and mod.startswith("maildesk") and mod != caller:
+            if not mod.startswith(SKIP):
+                seq.append(f"{mod.removeprefix('maildesk.')}.{frame.f_code.co_name}")
+
+    sys.setprofile(hook)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return seq
+
+
 def report(name, seq):
     seen, left, reentries = set(), set(), 0
     prev = None
@@ -97,6 +121,8 @@ def main():
         first = mail("张伟 <zhang.wei@example.com>", "VPN 连不上", "交换机坏了。", "", 1)
         out = {}
         report("new mail", traced(lambda: out.setdefault("n", service.ingest(first, "t"))))
+        second = mail("李娜 <li.na@example.com>", "打印机", "卡纸。", "", 3)
+        print("  steps:", " → ".join(steps(lambda: service.ingest(second, "t"))))
         number = out["n"].ticket_number
         with service.store.transaction() as tx:
             try:
@@ -114,6 +140,9 @@ def main():
             2,
         )
         report("engineer reply", traced(lambda: service.ingest(reply, "t")))
+        reply2 = mail("王工 <wang.gong@example.com>", f"Re: [{number}]", "#wait\n请重启后告诉我。",
+                      note.message_id, 4)
+        print("  steps:", " → ".join(steps(lambda: service.ingest(reply2, "t"))))
         engine.dispose()
 
 

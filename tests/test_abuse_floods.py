@@ -4,11 +4,9 @@ followed by a person's genuine follow-up.  Exact counts, printed with -s."""
 
 from __future__ import annotations
 
-import contextlib
 import smtplib
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -17,9 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from maildesk.clock import TestClock
-from maildesk.daemon import Daemon
 from maildesk.held import tick
-from maildesk.outbox import make_transport
 from maildesk.store import events, tickets
 from maildesk.store import outbox as outbox_rows
 
@@ -66,7 +62,7 @@ def test_a_500_mail_flood_reaches_engineers_as_one_summary(
     assert tick.run(service.store, service.renderer, later) == 2
     assert tick.run(service.store, service.renderer, later) == 0  # once
     after = outbox_counts(cfg)
-    with running_at(cfg, TestClock(later)):  # the daemon, 11 minutes on
+    with running(cfg, TestClock(later)):  # the daemon, 11 minutes on
         wait_until(lambda: len(smtp_sink.messages) == 12, what="the two summaries")
     to_wang = [m for m in smtp_sink.messages if WANG in m[1]]
     with service.store.transaction() as tx:
@@ -85,19 +81,6 @@ def test_a_500_mail_flood_reaches_engineers_as_one_summary(
     assert after[("flood_summary", "pending")] == 1 and after[("flood_ack", "pending")] == 1
     assert held_events == 990
     assert len(to_wang) == 6  # 5 notifications, then one summary for 495 tickets
-
-
-@contextlib.contextmanager
-def running_at(cfg: Any, clock: TestClock) -> Iterator[Daemon]:
-    daemon = Daemon(cfg, build_service(cfg, clock), make_transport(cfg.outbox))
-    thread = threading.Thread(target=daemon.run, daemon=True)
-    thread.start()
-    try:
-        yield daemon
-    finally:
-        daemon.stop.set()
-        daemon.outbox_ready.set()
-        thread.join(timeout=30)
 
 
 class TwoResponders:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.daemon import Daemon
 from maildesk.mailbox import Fetcher, connect
@@ -23,8 +24,9 @@ from .servers.dovecot import Dovecot
 
 
 @contextmanager
-def running(cfg: Config) -> Iterator[Daemon]:
-    daemon = Daemon(cfg, build_service(cfg), make_transport(cfg.outbox))
+def running(cfg: Config, clock: Clock | None = None) -> Iterator[Daemon]:
+    """The daemon in a thread; with `clock`, on time the test sets."""
+    daemon = Daemon(cfg, build_service(cfg, clock), make_transport(cfg.outbox))
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     try:

@@ -16,6 +16,7 @@ from maildesk.config import ConfigError
 from maildesk.render import Renderer, environment, make_renderer
 from maildesk.service import Service, quick_message_id
 from maildesk.store import Store, journal, leases, tickets
+from maildesk.store import claims as claims_rows
 from maildesk.store import events as ticket_events
 from maildesk.store import outbox as outbox_rows
 
@@ -252,14 +253,14 @@ def test_outbox_claim_is_exclusive(make_config: ConfigFactory) -> None:
     other = Store(db.make_engine(cfg.database_url))
     now = datetime.now(UTC)
     with service.store.transaction() as tx:
-        mine = outbox_rows.claim(tx, now, 6, "a:1", timedelta(minutes=5), per_domain=10)
+        mine = claims_rows.claim(tx, now, 6, "a:1", timedelta(minutes=5), per_domain=10)
     with other.transaction() as tx:
-        theirs = outbox_rows.claim(tx, now, 100, "b:1", timedelta(minutes=5), per_domain=10)
+        theirs = claims_rows.claim(tx, now, 100, "b:1", timedelta(minutes=5), per_domain=10)
     assert len(mine) == 6 and len(theirs) == 4
     assert not {m.id for m in mine} & {m.id for m in theirs}
     later = now + timedelta(minutes=6)  # claims expire: a dead sender's rows come back
     with other.transaction() as tx:
-        again = outbox_rows.claim(tx, later, 100, "b:1", timedelta(minutes=5), per_domain=10)
+        again = claims_rows.claim(tx, later, 100, "b:1", timedelta(minutes=5), per_domain=10)
     assert len(again) == 10
 
 

@@ -91,6 +91,14 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
             user,
             False,
         ),
+        (
+            MailPlan(
+                MailKind.WATCHERS_REFUSED,
+                not_watching=(reason("watcher_external", address=text[:80]),),
+            ),
+            user,
+            False,
+        ),
     ]
     for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
                    "requester_closed"):  # fmt: skip

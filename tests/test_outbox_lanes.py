@@ -17,6 +17,8 @@ from sqlalchemy import text
 from maildesk import db
 from maildesk.domain import Lane, OutgoingMail
 from maildesk.store import ClaimedMail, Store, Tx
+from maildesk.store import claims as claims_rows
+from maildesk.store import held as held_rows
 from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, build_service
@@ -48,7 +50,7 @@ def claim(
     store: Store, limit: int = 50, per_domain: int = 10, at: datetime = T0
 ) -> list[ClaimedMail]:
     with store.transaction() as tx:
-        return outbox_rows.claim(tx, at, limit, "node:1", HOLD, per_domain=per_domain)
+        return claims_rows.claim(tx, at, limit, "node:1", HOLD, per_domain=per_domain)
 
 
 def domains(batch: list[ClaimedMail]) -> Counter[str]:
@@ -114,11 +116,11 @@ def test_more_domains_than_room_serves_the_oldest_first(store: Store) -> None:
 def test_mail_waiting_for_a_retry_does_not_block_its_domain(store: Store) -> None:
     first, second = queue(store, [mail("a@d.example"), mail("b@d.example")])
     with store.transaction() as tx:
-        outbox_rows.mark_failed_attempt(tx, first, "451 later", T0 + timedelta(minutes=1), 1)
+        claims_rows.mark_failed_attempt(tx, first, "451 later", T0 + timedelta(minutes=1), 1)
     assert [m.id for m in claim(store)] == [second]
     with store.transaction() as tx:  # a minute later it is due again
         later = T0 + timedelta(minutes=2)
-        assert [m.id for m in outbox_rows.claim(tx, later, 50, "n:1", HOLD, per_domain=10)] == [
+        assert [m.id for m in claims_rows.claim(tx, later, 50, "n:1", HOLD, per_domain=10)] == [
             first
         ]
 
@@ -128,7 +130,7 @@ def test_expired_claims_are_claimed_again_within_the_cap(store: Store) -> None:
     assert len(claim(store, per_domain=20)) == 20  # this sender then dies
     with store.transaction() as tx:
         after = T0 + HOLD + timedelta(seconds=1)
-        again = outbox_rows.claim(tx, after, 50, "node:2", HOLD, per_domain=10)
+        again = claims_rows.claim(tx, after, 50, "node:2", HOLD, per_domain=10)
     assert [m.id for m in again] == ids[:10]
 
 
@@ -162,8 +164,8 @@ def test_concurrent_claimers_take_every_row_once(make_config: ConfigFactory) -> 
             idle = 0
             while idle < 3:
                 with store.transaction() as tx:
-                    batch = outbox_rows.claim(tx, T0, 20, holder, HOLD, per_domain=3)
-                    outbox_rows.mark_sent(tx, [m.id for m in batch], T0)
+                    batch = claims_rows.claim(tx, T0, 20, holder, HOLD, per_domain=3)
+                    claims_rows.mark_sent(tx, [m.id for m in batch], T0)
                 idle = 0 if batch else idle + 1
                 with lock:
                     claimed.extend(m.id for m in batch)
@@ -183,9 +185,9 @@ def test_postgres_claim_skips_rows_another_claim_holds(pg_url: str) -> None:
     one, two = Store(db.make_engine(pg_url)), Store(db.make_engine(pg_url))
     queue(one, [mail(f"w{i}@{d}.example") for i in range(10) for d in ("a", "b")])
     with one.transaction() as tx_one:
-        mine = outbox_rows.claim(tx_one, T0, 6, "a:1", HOLD, per_domain=10)
+        mine = claims_rows.claim(tx_one, T0, 6, "a:1", HOLD, per_domain=10)
         with two.transaction() as tx_two:  # the same choice, but those rows are locked
-            theirs = outbox_rows.claim(tx_two, T0, 6, "b:1", HOLD, per_domain=10)
+            theirs = claims_rows.claim(tx_two, T0, 6, "b:1", HOLD, per_domain=10)
     assert len(mine) == 6 and theirs == []
     assert [m.id for m in claim(two, limit=6)] == sorted(m.id + 6 for m in mine)
 
@@ -239,7 +241,7 @@ def test_held_since_groups_held_mail_by_ticket(make_config: ConfigFactory) -> No
         hold(tx, mail("e@example.com"), first, "released later", T0)
         released = max(r.id for r in outbox_rows.listing(tx, "held"))
         outbox_rows.retry(tx, T0, released)
-        groups = outbox_rows.held_since(tx, T0)
+        groups = held_rows.held_since(tx, T0)
     assert [(g.ticket_id, [m.to_address for m in g.mails]) for g in groups] == [
         (second, ["a@example.com", "c@example.com"]),
         (first, ["b@example.com"]),

@@ -24,8 +24,7 @@ from maildesk.held import tick
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service
-from maildesk.store import JournalEntry, journal
-from maildesk.store import outbox as outbox_rows
+from maildesk.store import JournalEntry, claims, journal
 
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
@@ -113,7 +112,7 @@ class Daemon:
     def _release_own_claims(self) -> None:
         node = self.holder.rsplit(":", 1)[0]
         with self.store.transaction() as tx:
-            released = outbox_rows.release_stale_claims(tx, f"{node}:", self.clock())
+            released = claims.release_stale_claims(tx, f"{node}:", self.clock())
         if released:
             log.info("outbox: %s mail(s) claimed before a restart are queued again", released)
 

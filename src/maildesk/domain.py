@@ -68,6 +68,7 @@ class MailKind(StrEnum):
     FLOOD_SUMMARY = "flood_summary"  # to engineers: the tickets one sender opened at once
     FLOOD_ACK = "flood_ack"  # to that sender: one acknowledgment listing the numbers
     HELD_SUMMARY = "held_summary"  # to a group's lead: mail held back on their tickets
+    WATCHERS_REFUSED = "watchers_refused"  # to a requester, once: whom their Cc did not add
 
 
 class TicketType(StrEnum):
@@ -181,6 +182,7 @@ class Facts:
     sender_bounced: bool = False
     recent_new_tickets: int = 0  # tickets this sender opened within [limits] window
     last_reply: LastReply | None = None  # on the ticket the mail threads onto
+    watchers_refused_before: bool = False  # that ticket's requester was told once already
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,7 @@ class Work:
     changes: tuple[Change, ...] = ()
     text: str = ""  # relayed to the requester and watchers
     note: str = ""  # internal, never sent
+    said: str = ""  # a requester's own words with their command: a reply on the ticket
     refused: str = ""  # why nothing was applied
 
 

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from maildesk.config import Outbox as OutboxConfig
-from maildesk.store import ClaimedMail, Store
-from maildesk.store import outbox as outbox_rows
+from maildesk.store import ClaimedMail, Store, claims
 
 log = logging.getLogger("maildesk.outbox")
 
@@ -161,7 +160,7 @@ class Sender:
         """
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
-            batch = outbox_rows.claim(
+            batch = claims.claim(
                 tx, self.clock(), self.cfg.batch_size, self.holder, hold,
                 per_domain=self.cfg.max_per_domain,
             )  # fmt: skip
@@ -196,8 +195,8 @@ class Sender:
     def _record_sent(self, sent: list[ClaimedMail], hold: timedelta) -> None:
         now = self.clock()
         with self.store.transaction() as tx:
-            outbox_rows.mark_sent(tx, [m.id for m in sent], now)
-            outbox_rows.renew_claims(tx, self.holder, now + hold)
+            claims.mark_sent(tx, [m.id for m in sent], now)
+            claims.renew_claims(tx, self.holder, now + hold)
         for mail in sent:
             log.info("outbox #%s: sent to %s", mail.id, ", ".join(mail.recipients))
 
@@ -207,7 +206,7 @@ class Sender:
         if retry and attempts < self.cfg.max_attempts:
             retry_at = self.clock() + backoff(self.cfg, attempts)
         with self.store.transaction() as tx:
-            outbox_rows.mark_failed_attempt(tx, mail.id, error[:2000], retry_at, attempts)
+            claims.mark_failed_attempt(tx, mail.id, error[:2000], retry_at, attempts)
         if retry_at:
             log.warning(
                 "outbox #%s: attempt %s failed (%s); retry at %s",

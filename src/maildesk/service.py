@@ -185,6 +185,7 @@ class Service:
             sender_bounced=bounces.bounced_since(tx, sender, now - cooldown),
             recent_new_tickets=tickets.opened_by_since(tx, sender, now - window),
             last_reply=events.last_reply(tx, matched.id) if matched else None,
+            watchers_refused_before=_told_of_watchers(tx, matched),
         )
 
     def _apply(
@@ -245,6 +246,8 @@ class Service:
                 tickets.first_response(tx, ticket.id, now)
         if work.note:
             events.add(tx, ticket.id, now, actor, EventKind.NOTE, inbound_id, text=work.note)
+        if work.said:
+            events.add(tx, ticket.id, now, actor, EventKind.REPLY, inbound_id, text=work.said)
         changed = ", ".join(f"{c.field} {c.old} → {c.new}" for c in work.changes)
         detail = f"by {actor}" + (f": {changed}" if changed else "")
         journal.finish(tx, inbound_id, now, f"worked on {ticket.number}", ticket.id)
@@ -310,6 +313,10 @@ class Service:
         if follow.note_only:
             detail += "; automatic reply noted"
         return Outcome("threaded", detail, inbound_id, ticket.number)
+
+
+def _told_of_watchers(tx: Tx, ticket: TicketRef | None) -> bool:
+    return ticket is not None and events.any_of(tx, ticket.id, EventKind.WATCHER_REFUSED)
 
 
 def _first(tx: Tx, numbers: list[str]) -> TicketRef | None:

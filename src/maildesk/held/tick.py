@@ -17,7 +17,7 @@ from maildesk.held.settings import LIMITS
 from maildesk.pipeline import mails, notify
 from maildesk.render import Renderer
 from maildesk.render.context import card
-from maildesk.store import Store, Tx, events, threads, tickets
+from maildesk.store import Store, Tx, events, held, threads, tickets
 from maildesk.store import outbox as outbox_rows
 
 LOOK_BACK = timedelta(days=7)  # held mail older than this was seen in earlier summaries
@@ -27,13 +27,13 @@ def run(store: Store, renderer: Renderer, now: datetime) -> int:
     """Queue the summaries that are due; returns how many."""
     cfg = renderer.cfg
     with store.transaction() as tx:
-        held = _held(tx, now)
-        leads = {r.group: _leads(r.group, cfg) for r in held}
+        waiting = _held(tx, now)
+        leads = {r.group: _leads(r.group, cfg) for r in waiting}
         told = {lead: _last_told(tx, lead) for group in leads.values() for lead in group}
-        due = summary.plan(held, now, cfg.section(LIMITS), leads.__getitem__, told)
+        due = summary.plan(waiting, now, cfg.section(LIMITS), leads.__getitem__, told)
         for item in due:
             _write(tx, renderer, item, now)
-        outbox_rows.mark_summarised(tx, [h.id for s in due if s.replaces for h in s.items])
+        held.mark_summarised(tx, [h.id for s in due if s.replaces for h in s.items])
     return len(due)
 
 
@@ -42,7 +42,7 @@ def _held(tx: Tx, now: datetime) -> list[summary.Held]:
         summary.Held(
             m.id, t.ticket_id, t.ticket_number, t.group, m.kind, m.to_address, m.reason, m.held_at
         )
-        for t in outbox_rows.held_since(tx, now - LOOK_BACK)
+        for t in held.held_since(tx, now - LOOK_BACK)
         for m in t.mails
     ]
 
@@ -52,7 +52,7 @@ def _leads(group: str, cfg: Config) -> list[str]:
 
 
 def _last_told(tx: Tx, lead: str) -> datetime:
-    found = outbox_rows.last_of_kind_to(tx, lead, MailKind.HELD_SUMMARY)
+    found = held.last_of_kind_to(tx, lead, MailKind.HELD_SUMMARY)
     return found or datetime.min.replace(tzinfo=UTC)
 
 

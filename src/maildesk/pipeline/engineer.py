@@ -84,7 +84,7 @@ def _requester(
         return _refuse(inbound, ticket, MailKind.COMMAND_REFUSED,
                        (reason("requester_commands_only"),))  # fmt: skip
     changes = _requester_close(ticket) if "close" in names else ()
-    action = Work(ticket, sender, changes, note=parsed.text)
+    action = Work(ticket, sender, changes, said=parsed.text)
     mails = [MailPlan(MailKind.STATUS)] if "status_query" in names else []
     if changes and parsed.text:  # "谢谢，四楼也好了": the engineer hears it
         readers = notify.targets(ticket.assignee, ticket.group, cfg)

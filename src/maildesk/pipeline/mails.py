@@ -65,6 +65,9 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.CLAIM_NOTICE: MailSpec(
         "claim_notice", Audience.SENDER, Thread.REQUESTER, "auto-replied", True
     ),
+    MailKind.WATCHERS_REFUSED: MailSpec(
+        "watchers_refused", Audience.SENDER, Thread.ANSWER, "auto-replied", True
+    ),
     # summaries of held mail (held/): about several tickets, so threaded under none
     MailKind.FLOOD_SUMMARY: MailSpec(
         "flood_summary", Audience.ENGINEERS, Thread.NONE, "auto-generated", False, lane=Lane.BULK

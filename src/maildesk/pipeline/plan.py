@@ -16,7 +16,6 @@ from maildesk.config import Config
 from maildesk.domain import (
     Address,
     AttachmentVerdict,
-    Change,
     Decision,
     Facts,
     FollowUp,
@@ -30,21 +29,21 @@ from maildesk.domain import (
     TicketRef,
 )
 from maildesk.held import policy as held_policy
-from maildesk.held.settings import LIMITS, Limits
 from maildesk.pipeline import (
+    answers,
     assign,
     attachment_policy,
     automail,
     commands,
     correlate,
     engineer,
+    follow_up,
     lifecycle,
     loops,
     notify,
     reply_text,
     routing,
     trust,
-    watchers,
 )
 from maildesk.pipeline.lifecycle import Trigger
 from maildesk.vocab import Reason
@@ -115,74 +114,11 @@ def _human_or_automatic(
     refused = tuple(v for v in verdicts if v.refused)
     kept = tuple(v.safe_name for v in verdicts if not v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
-        return _follow_up_decision(inbound, facts, cfg, now, match, kept, refused)
+        return follow_up.decide(inbound, facts, cfg, now, match, kept, refused)
     decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept)
     mails = tuple(replace(m, refused=refused) if m.kind is MailKind.ACK else m
                   for m in decision.mails)  # fmt: skip
     return replace(decision, mails=mails)
-
-
-def _follow_up_decision(
-    inbound: Inbound,
-    facts: Facts,
-    cfg: Config,
-    now: datetime,
-    match: correlate.Match,
-    kept: tuple[str, ...],
-    refused: tuple[AttachmentVerdict, ...],
-) -> Decision:
-    proof = trust.of(inbound, match.ticket, cfg)
-    follow = _follow_up(inbound, match, cfg, proof)
-    ticket = match.ticket
-    asked = _asked_without_proof(inbound, match, cfg, proof)
-    alert = notify.plan(notify.targets(ticket.assignee, ticket.group, cfg), "follow_up",
-                        follow.text, kept, author=_author(inbound, facts),
-                        reopened=follow.reopened,
-                        unverified=proof is trust.Trust.CLAIMED)  # fmt: skip
-    # Two auto-responders could answer each other through relay and notification for
-    # ever; a burst of follow-ups would notify once each: such notifications are held.
-    hold = held_policy.for_follow_up(facts, inbound.sender.email, follow.text, now,
-                                     _limits(cfg), cfg.loops.max_auto_replies_per_hour)  # fmt: skip
-    alerts = (replace(alert, hold=hold),) if alert else ()
-    notices = _refusal_notice(inbound, facts, cfg, refused)
-    notices += _claim_notice(inbound, facts, cfg, asked, ticket)
-    return Decision(follow, notices + alerts)
-
-
-def _asked_without_proof(
-    inbound: Inbound, match: correlate.Match, cfg: Config, proof: trust.Trust
-) -> tuple[str, ...]:
-    """What this claimed mail asked for that only a proven one may have."""
-    if proof is trust.Trust.PROVEN:
-        return ()
-    ticket, asked = match.ticket, []
-    names = {c.name for c in commands.extract(reply_text.visible_text(inbound.text)).commands}
-    if "close" in names:
-        asked.append(trust.Asked.CLOSE)
-    if "status_query" in names:
-        asked.append(trust.Asked.STATUS)
-    if trust.needs_proof_to_reopen(ticket.status):
-        asked.append(trust.Asked.REOPEN)
-    if _cc_watchers(inbound, cfg, ticket).accepted:
-        asked.append(trust.Asked.WATCHERS)
-    return tuple(a.value for a in asked)
-
-
-def _claim_notice(
-    inbound: Inbound, facts: Facts, cfg: Config, asked: tuple[str, ...], ticket: TicketRef
-) -> tuple[MailPlan, ...]:
-    """Tell the owner of the address, who a forger does not read, what was asked —
-    only a requester or watcher: a stranger hears nothing of the ticket."""
-    known = ticket.is_participant(inbound.sender.email)
-    if not asked or not known or _reply_refusal(inbound, facts, cfg):
-        return ()
-    return (MailPlan(MailKind.CLAIM_NOTICE, asked=asked),)
-
-
-def _author(inbound: Inbound, facts: Facts) -> str:
-    """Who wrote, for the engineers: their name, else the directory's, else the address."""
-    person = facts.requester
-    return inbound.sender.name or (person.name if person else "") or inbound.sender.email
 
 
 def limits(cfg: Config) -> attachment_policy.Limits:
@@ -192,15 +128,6 @@ def limits(cfg: Config) -> attachment_policy.Limits:
         max_file_bytes=int(files.max_file_mb * 1024 * 1024),
         max_message_bytes=int(files.max_message_mb * 1024 * 1024),
     )
-
-
-def _refusal_notice(
-    inbound: Inbound, facts: Facts, cfg: Config, refused: tuple[AttachmentVerdict, ...]
-) -> tuple[MailPlan, ...]:
-    """A follow-up is not answered, except to say which attachments were not kept."""
-    if not refused or _reply_refusal(inbound, facts, cfg):
-        return ()
-    return (MailPlan(MailKind.ATTACHMENT_REFUSED, refused=refused),)
 
 
 def _alert(inbound: Inbound, match: correlate.Match | None) -> bool:
@@ -230,29 +157,6 @@ def _replaced(ticket: TicketRef, cfg: Config, now: datetime) -> bool:
     return now - ticket.closed_at > limit
 
 
-def _follow_up(
-    inbound: Inbound, match: correlate.Match, cfg: Config, proof: trust.Trust
-) -> FollowUp:
-    ticket = match.ticket
-    text = reply_text.visible_text(inbound.text)  # the full original stays in the journal
-    if proof is trust.Trust.CLAIMED and trust.needs_proof_to_reopen(ticket.status):
-        return FollowUp(ticket, text, match.matched_by)  # lands as text, changes nothing
-    new = lifecycle.next_status(ticket.status, Trigger.USER_REPLY, bool(ticket.assignee))
-    moved = new is not None and new != ticket.status
-    proven = proof is trust.Trust.PROVEN
-    cc = _cc_watchers(inbound, cfg, ticket)
-    return FollowUp(
-        ticket=ticket,
-        text=text,
-        matched_by=match.matched_by,
-        status=Change("status", ticket.status, new.value) if moved and new else None,
-        reopened=lifecycle.reopens(ticket.status, Trigger.USER_REPLY),
-        add_watchers=cc.accepted if proven else (),
-        refused_watchers=cc.refused if proven else (),
-        proven=proven,
-    )
-
-
 def _new_ticket(
     inbound: Inbound,
     facts: Facts,
@@ -268,10 +172,10 @@ def _new_ticket(
         reason = "closed_ticket_replaced" if match.trusted else "untrusted_reference"
     new = _routed(_ticket_fields(inbound, facts, cfg, link, reason), inbound, facts, cfg, rules)
     alert = notify.plan(notify.targets(new.assignee, new.group, cfg), "new", new.description,
-                        kept, author=_author(inbound, facts))  # fmt: skip
-    flood = held_policy.for_new_ticket(facts, inbound.sender.email, _limits(cfg))
+                        kept, author=answers.author(inbound, facts))  # fmt: skip
+    flood = held_policy.for_new_ticket(facts, inbound.sender.email, answers.limits(cfg))
     alerts = (replace(alert, hold=flood),) if alert else ()
-    refusal = _reply_refusal(inbound, facts, cfg)
+    refusal = answers.reply_refusal(inbound, facts, cfg)
     if refusal:
         return Decision(new, alerts, no_reply_reason=refusal)
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
@@ -279,10 +183,6 @@ def _new_ticket(
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
     ack = replace(_acknowledgment(inbound, notice), not_watching=_not_watching(new), hold=flood)
     return Decision(new, (ack, *alerts))
-
-
-def _limits(cfg: Config) -> Limits:
-    return cfg.section(LIMITS)
 
 
 def _not_watching(new: NewTicket) -> tuple[Reason, ...]:
@@ -317,27 +217,12 @@ def _routed(
     )
 
 
-def _reply_refusal(inbound: Inbound, facts: Facts, cfg: Config) -> str | None:
-    limits = cfg.loops
-    checks = (
-        (facts.sender_bounced, "the sender's address bounced recently"),
-        (facts.auto_mails_last_hour >= limits.max_auto_replies_per_hour,
-         f"{facts.auto_mails_last_hour} automatic mails to this sender in the last hour"),
-        (facts.auto_mails_last_day >= limits.max_auto_replies_per_day,
-         f"{facts.auto_mails_last_day} automatic mails to this sender in the last day"),
-    )  # fmt: skip
-    for failed, reason in checks:
-        if failed:
-            return reason
-    return loops.reply_refusal(inbound, cfg.all_own_addresses)
-
-
 def _ticket_fields(
     inbound: Inbound, facts: Facts, cfg: Config, link: TicketRef | None, reason: str
 ) -> NewTicket:
     person = facts.requester
     name = inbound.sender.name or (person.name if person else "")
-    cc = _cc_watchers(inbound, cfg, None)
+    cc = answers.cc_watchers(inbound, cfg, None)
     return NewTicket(
         subject=inbound.subject or "(no subject)",
         description=inbound.text,
@@ -352,14 +237,6 @@ def _ticket_fields(
         linked_to=link,
         link_reason=reason,
     )
-
-
-def _cc_watchers(inbound: Inbound, cfg: Config, ticket: TicketRef | None) -> watchers.Verdict:
-    """Colleagues in Cc follow the ticket, within the watcher policy (watchers.py)."""
-    if ticket is None:
-        return watchers.judge(inbound.cc, cfg, {inbound.sender.email.lower()}, 0)
-    known = {ticket.requester_email.lower(), *ticket.watchers}
-    return watchers.judge(inbound.cc, cfg, known, len(ticket.watchers))
 
 
 def _acknowledgment(inbound: Inbound, notice: str) -> MailPlan:

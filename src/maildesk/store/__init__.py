@@ -3,8 +3,8 @@
 `Store.transaction()` yields a `Tx`; everything done through one Tx commits or
 rolls back together — a ticket change and the outbox rows it causes, always.
 The queries are functions in one module per concept, each taking the Tx first:
-`journal`, `tickets`, `events`, `participants`, `threads`, `outbox`, `bounces`,
-`leases` (e.g. `tickets.by_number(tx, number)`).
+`journal`, `tickets`, `events`, `participants`, `threads`, `outbox` (queueing),
+`claims` (sending), `held`, `bounces`, `leases` (e.g. `tickets.by_number(tx, number)`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from maildesk.store.base import Tx
+from maildesk.store.claims import ClaimedMail
 from maildesk.store.journal import JournalEntry, PendingMessage, QuarantineRow, dedupe_key
-from maildesk.store.outbox import ClaimedMail, OutboxRow
+from maildesk.store.outbox import OutboxRow
 
 __all__ = [
     "ClaimedMail",

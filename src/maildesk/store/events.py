@@ -62,3 +62,9 @@ def last_reply(tx: Tx, ticket_id: int) -> LastReply | None:
     """The latest reply of a requester or watcher on the ticket (for held/policy)."""
     row = tx.c.execute(LAST_REPLY, {"ticket_id": ticket_id}).first()
     return LastReply(row.actor, row.at, row.text) if row else None
+
+
+def any_of(tx: Tx, ticket_id: int, kind: str) -> bool:
+    """Has the ticket an event of this kind?"""
+    query = select(T_EVENTS.c.id).where(T_EVENTS.c.ticket_id == ticket_id, T_EVENTS.c.kind == kind)
+    return tx.c.execute(query.limit(1)).first() is not None
