@@ -80,9 +80,9 @@ def steps(fn):
             return
         caller = frame.f_back.f_globals.get("__name__", "")
         mod = frame.f_globals.get("__name__", "")
-        if caller in ORCHESTRATORS and mod.startswith("maildesk") and mod != caller:
-            if not mod.startswith(SKIP):
-                seq.append(f"{mod.removeprefix('maildesk.')}.{frame.f_code.co_name}")
+        ours = mod.startswith("maildesk") and not mod.startswith(SKIP)
+        if caller in ORCHESTRATORS and ours and mod != caller:
+            seq.append(f"{mod.removeprefix('maildesk.')}.{frame.f_code.co_name}")
 
     sys.setprofile(hook)
     try:
@@ -140,8 +140,13 @@ def main():
             2,
         )
         report("engineer reply", traced(lambda: service.ingest(reply, "t")))
-        reply2 = mail("王工 <wang.gong@example.com>", f"Re: [{number}]", "#wait\n请重启后告诉我。",
-                      note.message_id, 4)
+        reply2 = mail(
+            "王工 <wang.gong@example.com>",
+            f"Re: [{number}]",
+            "#wait\n请重启后告诉我。",
+            note.message_id,
+            4,
+        )
         print("  steps:", " → ".join(steps(lambda: service.ingest(reply2, "t"))))
         engine.dispose()
 
