@@ -218,3 +218,20 @@ def test_follow_up_from_every_client_style_lands_with_only_new_text(
             event = ticket_events.listing(tx, tickets.view(tx, number).id)[-1]  # type: ignore[union-attr]
         assert event["text"] == case["visible_text"], name
     assert len(expected) >= 25
+
+
+def test_outside_watchers_are_refused_and_the_requester_told_once(
+    make_config: ConfigFactory,
+) -> None:
+    service = build_service(make_config(extra=SECRET))
+    number = service.ingest(make_mail(1), "t").ticket_number
+    proven = {"References": f"<{ack_id(service, number)}>", "Cc": "eve@outside.example"}
+    for n in (2, 3):
+        assert service.ingest(make_mail(n, subject=f"Re: [{number}]", headers=proven), "t")
+    with service.store.transaction() as tx:
+        ticket = tickets.view(tx, number)
+        assert ticket is not None and participants.watchers(tx, ticket.id) == []
+        kinds = [e["kind"] for e in ticket_events.listing(tx, ticket.id)]
+        told = [r for r in outbox_rows.listing(tx) if r.kind == "watchers_refused"]
+    assert kinds.count("watcher_refused") == 2  # recorded each time
+    assert len(told) == 1 and told[0].recipients == ("zhang.wei@example.com",)  # told once
