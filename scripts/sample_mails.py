@@ -3,7 +3,8 @@
     .venv/bin/python scripts/sample_mails.py OUT_DIR [zh-CN|en]
 
 Runs the real pipeline on a throwaway SQLite database (no network): a user's mail,
-an engineer's reply with a command, the user's follow-up, a bad command, then writes
+an engineer's reply with a command, the user's follow-up, a bad command, a forged
+#close (a claim notice to the real user), then writes
 every outgoing mail from the outbox as OUT_DIR/<nn>-<kind>-<recipient>.eml.
 Render them with scripts/render_mail_png.py.
 """
@@ -74,6 +75,8 @@ def story(service: Service) -> None:
     service.ingest(mail(user, f"{subject} VPN 连不上了", "好的，谢谢王工。", "", 3), "sample")
     wrong = "#优先级 超高\n#frobnicate"
     service.ingest(mail(wang, subject, wrong, note.message_id, 4), "sample")
+    forged = "#关闭\n问题已经解决了。"  # not a reply to our mail: only claims to be 张伟
+    service.ingest(mail(user, subject, forged, "", 5), "sample")
 
 
 def main(argv: list[str]) -> int:
