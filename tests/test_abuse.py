@@ -210,7 +210,7 @@ def test_dkim_pass_proves_only_from_a_trusted_authserv_id(
         assert "问题解决了" in text(note) and "未验证" not in text(note)
         assert snap == {
             "tickets": 1, "status": "closed", "watchers": [],
-            "events": {"changed": 1, "created": 1, "note": 1, "routed": 1},
+            "events": {"changed": 1, "created": 1, "reply": 1, "routed": 1},
             "queued": {"ack": 1, "notification": 2},
             "queued_to": {USER: 1, WANG: 2}, "received": {USER: 1, WANG: 2},
             "attachments": [], "held": {},
@@ -237,7 +237,7 @@ def test_replying_to_the_acknowledgment_proves_the_requester(
         snap = desk.snapshot(number, "requester replies to the acknowledgment")
     assert snap == {
         "tickets": 1, "status": "closed", "watchers": [],
-        "events": {"changed": 1, "created": 1, "note": 1, "routed": 1},
+        "events": {"changed": 1, "created": 1, "reply": 1, "routed": 1},
         "queued": {"ack": 1, "notification": 2},
         "queued_to": {USER: 1, WANG: 2}, "received": {USER: 1, WANG: 2},
         "attachments": [], "held": {},
