@@ -29,6 +29,7 @@ KEPT_HEADERS = (
 )  # fmt: skip
 MAX_DEPTH = 40
 MSGID = re.compile(r"<([^<>\s]+)>")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ParseError(Exception):
@@ -87,7 +88,16 @@ def _ids(msg: email.message.Message, name: str) -> str:
     """A Message-ID header's text; some generators (Python's email package among them)
     wrap a long id in RFC 2047 encoded words, so those are decoded first."""
     value = _header_str(msg.get(name))
-    return decode_header_value(value) if "=?" in value else value
+    return _no_surrogates(decode_header_value(value) if "=?" in value else value)
+
+
+def _no_surrogates(text: str) -> str:
+    """Raw 8-bit bytes in an id (surrogate escapes) read as UTF-8, else U+FFFD: the same
+    bytes always give the same id, and nothing downstream meets a lone surrogate."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return SURROGATE.sub("\ufffd", text)
 
 
 def _first_id(value: object) -> str:

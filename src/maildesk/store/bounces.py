@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select, update
 
+from maildesk.store import values
 from maildesk.store.base import T_BOUNCES, T_OUTBOX, Tx, co
 
 # Mail a limit held back was not sent: it does not count towards the limits.
@@ -43,16 +44,17 @@ def record_bounce(
     row = None
     if message_id:
         row = tx.c.execute(
-            select(co.id, co.ticket_id, co.recipients).where(co.message_id == message_id)
+            select(co.id, co.ticket_id, co.recipients).where(
+                co.message_id == values.text(message_id)
+            )
         ).first()
     if row is not None:
         tx.c.execute(
             update(T_OUTBOX).where(co.id == row.id)
-            .values(status="bounced", last_error=reason[:2000])
+            .values(status="bounced", last_error=values.text(reason)[:2000])
         )  # fmt: skip
         recipients = list(recipients) or json.loads(row.recipients)
     for address in {r.lower() for r in recipients if "@" in r}:
-        values = {"address": address, "last_bounce_at": now, "reason": reason[:2000],
-                  "count": 1}  # fmt: skip
-        tx.c.execute(tx.d.bounce, values)
+        one = {"address": address, "last_bounce_at": now, "reason": reason[:2000], "count": 1}
+        tx.c.execute(tx.d.bounce, values.row(one))
     return (row.id, row.ticket_id) if row is not None else (None, None)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 
 from maildesk.domain import LastReply
+from maildesk.store import values
 from maildesk.store.base import T_EVENTS, Tx
 
 INSERT_EVENT = insert(T_EVENTS)
@@ -25,11 +26,11 @@ def add(
     old: str = "",
     new: str = "",
 ) -> None:
-    values = {
+    row = {
         "ticket_id": ticket_id, "at": now, "actor": actor, "kind": kind, "field": field,
         "old_value": old, "new_value": new, "text": text, "inbound_id": inbound_id,
     }  # fmt: skip
-    tx.c.execute(INSERT_EVENT, values)
+    tx.c.execute(INSERT_EVENT, values.row(row))
 
 
 def listing(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:

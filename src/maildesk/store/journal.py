@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
+from maildesk.store import values as stored
 from maildesk.store.base import T_INBOUND, Tx, ci, rowcount
 
 
@@ -62,6 +63,8 @@ QUARANTINE = (
 
 
 def add(tx: Tx, raw: bytes, message_id: str, source: str, now: datetime) -> JournalEntry:
+    """Journal the raw bytes as received; the Message-ID is kept in its stored form."""
+    message_id, source = stored.message_id(message_id), stored.text(source)
     key, digest = dedupe_key(raw, message_id)
     values = {
         "dedupe_key": key, "message_id": message_id, "sha256": digest, "source": source,
@@ -83,12 +86,17 @@ def lock_pending(tx: Tx, inbound_id: int) -> PendingMessage | None:
 
 
 def finish(tx: Tx, inbound_id: int, now: datetime, outcome: str, ticket_id: int | None) -> None:
-    params = {"b_id": inbound_id, "outcome": outcome, "now": now, "ticket_id": ticket_id}
+    params = {
+        "b_id": inbound_id,
+        "outcome": stored.text(outcome),
+        "now": now,
+        "ticket_id": ticket_id,
+    }
     tx.c.execute(FINISH_INBOUND, params)
 
 
 def quarantine(tx: Tx, inbound_id: int, now: datetime, reason: str) -> None:
-    tx.c.execute(QUARANTINE, {"b_id": inbound_id, "reason": reason[:4000], "now": now})
+    tx.c.execute(QUARANTINE, {"b_id": inbound_id, "reason": stored.text(reason)[:4000], "now": now})
 
 
 def pending_ids(tx: Tx, limit: int, received_before: datetime | None = None) -> list[int]:

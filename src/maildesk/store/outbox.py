@@ -17,6 +17,7 @@ from sqlalchemy import (
 
 from maildesk.domain import Lane, OutgoingMail
 from maildesk.store import threads
+from maildesk.store import values as stored
 from maildesk.store.base import T_OUTBOX, T_TICKETS, Tx, co, ct, rowcount
 
 
@@ -80,7 +81,7 @@ def _insert(
         "next_attempt_at": now, "claimed_until": None, "claimed_by": "", "last_error": "",
         "held_reason": held_reason[:2000], "created_at": now, "sent_at": None,
     }  # fmt: skip
-    tx.c.execute(INSERT_OUTBOX, values)
+    tx.c.execute(INSERT_OUTBOX, stored.row(values))
     if ticket_id is not None:
         threads.remember_message_id(tx, mail.message_id, ticket_id, "out")
 

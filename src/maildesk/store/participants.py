@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from maildesk.domain import Address, AttachmentVerdict
-from maildesk.store import events
+from maildesk.store import events, values
 from maildesk.store.base import T_ATTACHMENTS, T_WATCHERS, Tx, rowcount
 
 
@@ -20,11 +20,11 @@ def watchers(tx: Tx, ticket_id: int) -> list[str]:
 def add_watcher(
     tx: Tx, ticket_id: int, who: Address, now: datetime, actor: str, inbound_id: int | None
 ) -> None:
-    values = {"ticket_id": ticket_id, "email": who.email.lower(), "name": who.name,
-              "added_at": now}  # fmt: skip
-    if rowcount(tx.c.execute(tx.d.watcher, values)):
+    row = values.row({"ticket_id": ticket_id, "email": who.email.lower(), "name": who.name,
+                      "added_at": now})  # fmt: skip
+    if rowcount(tx.c.execute(tx.d.watcher, row)):
         events.add(tx, ticket_id, now, actor, "watcher_added", inbound_id,
-                   field="watchers", new=who.email.lower())  # fmt: skip
+                   field="watchers", new=row["email"])  # fmt: skip
 
 
 def attachments(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
@@ -43,10 +43,11 @@ def add_attachment(
     now: datetime,
 ) -> None:
     item = verdict.attachment
-    values = {
+    row = {
         "ticket_id": ticket_id, "inbound_id": inbound_id,
-        "filename": verdict.safe_name[:300], "content_type": item.content_type[:200],
-        "size": item.size, "sha256": sha256, "content_id": item.content_id[:300],
+        "filename": values.text(verdict.safe_name)[:300],
+        "content_type": values.text(item.content_type)[:200], "size": item.size,
+        "sha256": sha256, "content_id": values.text(item.content_id)[:300],
         "refused_reason": verdict.refused, "created_at": now,
     }  # fmt: skip
-    tx.c.execute(insert(T_ATTACHMENTS), values)
+    tx.c.execute(insert(T_ATTACHMENTS), values.row(row))

@@ -8,15 +8,16 @@ from sqlalchemy import bindparam, select
 
 from maildesk.domain import EventKind, TicketRef
 from maildesk.pipeline.mails import History
-from maildesk.store import tickets
+from maildesk.store import tickets, values
 from maildesk.store.base import T_EVENTS, T_MSGIDS, Tx, ci, co
 
 
 def remember_message_id(tx: Tx, message_id: str, ticket_id: int, direction: str) -> None:
-    if not message_id:
+    stored = values.message_id(message_id)
+    if not stored:
         return
-    values = {"message_id": message_id, "ticket_id": ticket_id, "direction": direction}
-    tx.c.execute(tx.d.message_id, values)
+    row = {"message_id": stored, "ticket_id": ticket_id, "direction": direction}
+    tx.c.execute(tx.d.message_id, row)
 
 
 def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str]) -> TicketRef | None:
@@ -24,13 +25,14 @@ def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str]) -> TicketRef | Non
         return None
     rows = tx.c.execute(
         select(T_MSGIDS.c.message_id, T_MSGIDS.c.ticket_id).where(
-            T_MSGIDS.c.message_id.in_(list(message_ids))
+            T_MSGIDS.c.message_id.in_(values.lookup_ids(list(message_ids)))
         )
     ).all()
     by_id = {r.message_id: r.ticket_id for r in rows}
     for mid in message_ids:  # first match in the caller's order of preference
-        if mid in by_id:
-            return tickets.ref_by_id(tx, by_id[mid])
+        for form in (values.message_id(mid), mid):
+            if form in by_id:
+                return tickets.ref_by_id(tx, by_id[form])
     return None
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from maildesk.domain import Change, EventKind, NewTicket, Status, TicketRef, TicketView
 from maildesk.store import events, participants
+from maildesk.store import values as stored
 from maildesk.store.base import T_TICKETS, Tx, ct
 from maildesk.vocab import say
 
@@ -44,6 +45,7 @@ def create(
         "updated_at": now, "first_response_at": None, "resolved_at": None,
         "closed_at": None, "linked_ticket_id": new.linked_to.id if new.linked_to else None,
     }  # fmt: skip
+    values = stored.row(values)
     ticket_id = tx.c.execute(INSERT_TICKET, values).scalar_one()
     _record_creation(tx, ticket_id, new, now, inbound_id)
     linked = new.linked_to.number if new.linked_to else ""
@@ -89,7 +91,7 @@ def change(
         values["closed_at"] = now
     elif status is not None:
         values.update(resolved_at=None, closed_at=None)
-    tx.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**values))
+    tx.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**stored.row(values)))
 
 
 def record_reopened(
