@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from maildesk import outgoing
 from maildesk.attachments import AttachmentStore
 from maildesk.clock import Clock, SystemClock
@@ -40,6 +38,7 @@ from maildesk.store import (
     Store,
     Tx,
     bounces,
+    errors,
     events,
     journal,
     participants,
@@ -124,7 +123,8 @@ class Service:
 
     def process_many(self, ids: Sequence[int]) -> list[Outcome]:
         """Process journal entries in one transaction, each inside its own savepoint:
-        one that fails is quarantined without undoing the others.  A database outage
+        one that fails because of its own content is quarantined without undoing the
+        others.  An outage (store/errors.py: connection lost, lock timeout, disk full)
         rolls everything back and leaves the entries pending, to be retried."""
         now = self.clock()
         with self.store.transaction() as tx:
@@ -140,11 +140,11 @@ class Service:
         try:
             with tx.savepoint():
                 return self._process_one(tx, inbound_id, pending.raw, now)
-        except (OperationalError, InterfaceError):
-            raise
         except Exception as exc:
-            log.exception("internal error on journal entry #%s", inbound_id)
-            reason = f"internal error: {type(exc).__name__}: {exc}"
+            if errors.classify(exc) == "transient":
+                raise  # the batch rolls back; the entries stay pending, retried later
+            log.exception("journal entry #%s quarantined", inbound_id)
+            reason = errors.reason(exc)
             journal.quarantine(tx, inbound_id, now, reason)
             return Outcome("quarantined", reason, inbound_id)
 
