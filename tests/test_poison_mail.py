@@ -66,6 +66,18 @@ def test_a_reply_to_a_long_encoded_id_threads_onto_its_ticket(make_config: Confi
     assert service.ingest(reply, "t:reply").kind == "threaded"
 
 
+def test_a_reply_to_a_raw_8bit_id_threads_onto_its_ticket(make_config: ConfigFactory) -> None:
+    service = build_service(make_config())
+    assert _batch(service, RAW_8BIT_ID)[1] == "created"
+    reply = (
+        HEAD + b"Message-ID: <re8@client.example>\r\nIn-Reply-To: <caf\xe9-\xff\xfe@evil.example>"
+    )
+    reply += b"\r\nSubject: Re: raw id\r\n\r\nstill gone\r\n"
+    assert service.ingest(reply, "t:reply").kind == "threaded"
+    other = reply.replace(b"\xfe@", b"\xfd@").replace(b"<re8@", b"<re9@")
+    assert service.ingest(other, "t:other").kind == "created"  # other bytes, other id
+
+
 def test_nul_bytes_are_dropped_from_the_ticket_text(make_config: ConfigFactory) -> None:
     service = build_service(make_config())
     number = service.ingest(NUL_BYTES, "t:nul").ticket_number

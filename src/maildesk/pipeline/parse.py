@@ -92,10 +92,11 @@ def _ids(msg: email.message.Message, name: str) -> str:
 
 
 def _no_surrogates(text: str) -> str:
-    """Raw 8-bit bytes in an id (surrogate escapes) read as UTF-8, else U+FFFD: the same
-    bytes always give the same id, and nothing downstream meets a lone surrogate."""
+    """Raw 8-bit bytes in an id (surrogate escapes) read as UTF-8, else as `\\xe9`:
+    the same bytes always give the same id, different bytes different ids, and
+    nothing downstream meets a lone surrogate."""
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
         return SURROGATE.sub("\ufffd", text)
 
