@@ -172,3 +172,10 @@ def test_message_ids_are_bounded_and_stable() -> None:
 def test_rows_keep_their_non_text_values() -> None:
     row: dict[str, Any] = {"n": 1, "s": "x\x00", "none": None}
     assert values.row(row) == {"n": 1, "s": "x", "none": None}
+
+
+def test_ids_stored_before_they_were_bounded_are_still_looked_up() -> None:
+    long, wide = "a" * 400, "日" * 300
+    assert values.lookup_ids([long, wide, "x\x00"]) == [
+        values.message_id(long), values.message_id(wide), values.message_id("x\x00"), long, wide
+    ]  # fmt: skip

@@ -35,8 +35,8 @@ def row(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lookup_ids(ids: list[str]) -> list[str]:
-    """The stored forms to look up for these ids, in order; a long printable id is
-    also looked up as written (stored so before ids were bounded)."""
+    """The stored forms to look up for these ids, in order; an id that was storable as
+    written is also looked up so (kept so before ids were bounded)."""
     found = [message_id(i) for i in ids]
-    legacy = [i for i in ids if _ID_SAFE.fullmatch(i) and len(i) <= 1000]
+    legacy = [i for i in ids if i and i == text(i) and len(i) <= 900]
     return list(dict.fromkeys(found + legacy))
