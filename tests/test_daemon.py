@@ -215,13 +215,22 @@ def test_permanent_refusal_fails_at_once(make_config: ConfigFactory, smtp_sink: 
 
 
 def test_unreachable_smtp_server_is_retried(make_config: ConfigFactory) -> None:
-    cfg = make_config(transport="smtp", smtp_port=free_port(), max_attempts=2, backoff=0.1)
+    """An unreachable relay is an outage, not the mail's fault: the mail waits (one attempt
+    recorded), the relay is probed with backoff, and the mail goes once it answers."""
+    relay = SmtpSink()  # its port stays closed until started
+    cfg = make_config(transport="smtp", smtp_port=relay.port, max_attempts=2, backoff=0.1)
     build_service(cfg).ingest(make_mail(1), "t")
     with running(cfg) as daemon:
-        wait_until(lambda: _outbox_status(daemon) == "failed", what="mail marked failed")
-        with daemon.store.transaction() as tx:
-            row = outbox_rows.listing(tx)[0]
-    assert row.attempts == 2 and "Connection" in row.last_error
+        wait_until(lambda: bool(_outbox_row(daemon).attempts), what="a failed attempt")
+        time.sleep(1)  # probes at 0.1, 0.3, 0.7 s: none of them fails the mail
+        row = _outbox_row(daemon)
+        assert (row.status, row.attempts) == ("pending", 1) and "Connection" in row.last_error
+        relay.controller.start()
+        try:
+            relay.wait_for(1)
+            wait_until(lambda: _outbox_status(daemon) == "sent", what="mail sent")
+        finally:
+            relay.controller.stop()
 
 
 def _accepts(port: int) -> bool:
@@ -235,6 +244,11 @@ def _accepts(port: int) -> bool:
 def _tickets(daemon: Daemon) -> int:
     with daemon.store.transaction() as tx:
         return tickets.count(tx)
+
+
+def _outbox_row(daemon: Daemon) -> outbox_rows.OutboxRow:
+    with daemon.store.transaction() as tx:
+        return outbox_rows.listing(tx)[0]
 
 
 def _outbox_status(daemon: Daemon) -> str:

@@ -1,141 +1,48 @@
 """The sending edge: claim due outbox rows, hand them to a transport, record the result.
 
-This is the only module that talks SMTP outward.  A failure is retried with
-exponential backoff; a permanent refusal (5xx) or `max_attempts` failures mark
-the row failed, visible in `maildesk outbox list` until `maildesk outbox retry`.
+The transports (SMTP, .eml files) are in maildesk.transport, the relay's health in
+maildesk.relay.  A failure is retried with exponential backoff; a permanent refusal
+(5xx) or `max_attempts` failures mark the row failed, visible in `maildesk outbox list`
+until `maildesk outbox retry`.  While the relay is unavailable nothing is claimed: it is
+probed once per backoff step, and when it is back the mail it held up goes first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import smtplib
-import ssl
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Protocol
 
 from maildesk.config import Outbox as OutboxConfig
+from maildesk.relay import RelayOutage, RelayUnavailable, backoff
 from maildesk.store import ClaimedMail, Store, claims
+from maildesk.store import outbox as outbox_rows
+from maildesk.transport import FileTransport as FileTransport
+from maildesk.transport import PermanentFailure as PermanentFailure
+from maildesk.transport import SmtpTransport as SmtpTransport
+from maildesk.transport import Transport as Transport
+from maildesk.transport import make_transport as make_transport
 
 log = logging.getLogger("maildesk.outbox")
-
-
-class PermanentFailure(Exception):
-    """The server refused the mail for good (5xx): retrying will not help."""
-
-
-class Transport(Protocol):
-    def send(self, mail: ClaimedMail) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class FileTransport:
-    """Writes each mail as an .eml file: the embedded default, no SMTP server needed."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def send(self, mail: ClaimedMail) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        final = self.folder / f"{mail.id:08d}.eml"
-        partial = self.folder / f".{mail.id:08d}.eml.tmp"
-        with partial.open("wb") as handle:
-            handle.write(mail.raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(final)
-
-    def close(self) -> None:
-        pass
-
-
-class SmtpTransport:
-    """One reused SMTP connection; STARTTLS, implicit TLS or plain; optional login."""
-
-    def __init__(self, cfg: OutboxConfig) -> None:
-        self.cfg = cfg
-        self.conn: smtplib.SMTP | None = None
-
-    def send(self, mail: ClaimedMail) -> None:
-        conn = self.connection()
-        try:
-            refused = conn.sendmail(mail.mail_from, list(mail.recipients), mail.raw)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise _classify(exc.recipients) from exc
-        except smtplib.SMTPResponseException as exc:
-            self._drop()
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-            raise
-        except (smtplib.SMTPException, OSError):
-            self._drop()
-            raise
-        if refused:
-            log.warning("outbox #%s: some recipients refused: %s", mail.id, refused)
-
-    def connection(self) -> smtplib.SMTP:
-        if self.conn is not None:
-            return self.conn
-        cfg = self.cfg
-        context = ssl.create_default_context()
-        if not cfg.verify_certificate:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        conn: smtplib.SMTP
-        if cfg.security == "tls":
-            conn = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
-        else:
-            conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
-            if cfg.security == "starttls":
-                conn.starttls(context=context)
-        if cfg.username:
-            conn.login(cfg.username, cfg.password)
-        self.conn = conn
-        return conn
-
-    def _drop(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            finally:
-                self.conn = None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                self.conn.quit()
-            self._drop()
-
-
-def _classify(recipients: dict[str, tuple[int, bytes]]) -> Exception:
-    codes = [code for code, _ in recipients.values()]
-    text = "; ".join(f"{rcpt}: {code} {msg!r}" for rcpt, (code, msg) in recipients.items())
-    if all(500 <= c < 600 for c in codes):
-        return PermanentFailure(f"all recipients refused: {text}")
-    return smtplib.SMTPException(f"recipients refused for now: {text}")
-
-
-def make_transport(cfg: OutboxConfig) -> Transport:
-    if cfg.transport == "file":
-        return FileTransport(cfg.folder)
-    return SmtpTransport(cfg)
 
 
 MARK_EVERY = 10  # sent mails recorded per commit at most...
 MARK_WINDOW_SECONDS = 0.05  # ...and never later than this after the first of them
 
 
-def backoff(cfg: OutboxConfig, attempts: int) -> timedelta:
-    seconds = cfg.backoff_seconds * (2 ** max(0, attempts - 1))
-    return timedelta(seconds=min(seconds, cfg.backoff_max_seconds))
+RELAY_ERROR = "relay unavailable: "  # how last_error starts for mail the relay held up
+# ...and how it started before (woken too, so a backlog left by an older run goes first)
+RELAY_ERRORS = (RELAY_ERROR, "ConnectionRefusedError:", "ConnectionResetError:",
+                "SMTPServerDisconnected:", "SMTPConnectError:", "TimeoutError:")  # fmt: skip
 
 
 class Sender:
+    """Sends due mail.  While the relay is down it is probed once per backoff step and no
+    mail is claimed; when a probe succeeds the mail backed off for the relay is due again
+    at once (`claims.wake`), so the backlog goes in order of creation."""
+
     def __init__(
         self,
         store: Store,
@@ -149,6 +56,8 @@ class Sender:
         self.cfg = cfg
         self.holder = holder
         self.clock = clock
+        self.relay = RelayOutage(cfg, self._waiting)
+        self.wake_due = True  # at start too: mail an earlier run backed off goes first
 
     def flush(self) -> int:
         """Send one batch of due mail; returns how many rows were handled.
@@ -158,19 +67,29 @@ class Sender:
         Sent mail is recorded at most MARK_EVERY at a time and within 50 ms: a crash
         before that commit resends at most those mails (same ones, same Message-ID).
         """
+        if not self._relay_ready():
+            return 0
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
             batch = claims.claim(
                 tx, self.clock(), self.cfg.batch_size, self.holder, hold,
                 per_domain=self.cfg.max_per_domain,
             )  # fmt: skip
+        self._send_batch(batch, hold)
+        return len(batch)
+
+    def _send_batch(self, batch: list[ClaimedMail], hold: timedelta) -> None:
         sent: list[ClaimedMail] = []
         renew_at = time.monotonic() + hold.total_seconds() / 2
         first_unmarked = 0.0
-        for mail in batch:
-            if self._send_one(mail):
-                first_unmarked = first_unmarked or time.monotonic()
-                sent.append(mail)
+        for n, mail in enumerate(batch):
+            try:
+                if self._send_one(mail):
+                    first_unmarked = first_unmarked or time.monotonic()
+                    sent.append(mail)
+            except RelayUnavailable as exc:
+                self._relay_failed(mail, exc, batch[n + 1 :])
+                break
             overdue = bool(sent) and time.monotonic() - first_unmarked > MARK_WINDOW_SECONDS
             if len(sent) >= MARK_EVERY or overdue or time.monotonic() > renew_at:
                 first_unmarked = 0.0
@@ -179,11 +98,53 @@ class Sender:
                 renew_at = time.monotonic() + hold.total_seconds() / 2
         if sent:
             self._record_sent(sent, hold)
-        return len(batch)
+
+    def _relay_ready(self) -> bool:
+        """Whether to claim mail now: the relay is up, or a probe found it back."""
+        now = self.clock()
+        if self.relay.down:
+            if not self.relay.probe_due(now):
+                return False
+            try:
+                self.transport.probe()
+            except RelayUnavailable as exc:
+                self.relay.failed(now, str(exc))
+                return False
+            self.relay.ended(now)
+            self.wake_due = True
+        if self.wake_due:
+            self._wake(now)
+        return True
+
+    def _wake(self, now: datetime) -> None:
+        with self.store.transaction() as tx:
+            woken = claims.wake(tx, now, RELAY_ERRORS)
+        self.wake_due = False
+        if woken:
+            log.info("outbox: %s mail(s) held up by the relay are due again", woken)
+
+    def _relay_failed(
+        self, mail: ClaimedMail, exc: RelayUnavailable, untried: list[ClaimedMail]
+    ) -> None:
+        """The relay is down: this mail is retried later, the rest of the batch is given
+        back untried, and nothing more is claimed until a probe finds the relay back."""
+        self._record_failure(mail, f"{RELAY_ERROR}{exc}", retry=True)
+        with self.store.transaction() as tx:
+            claims.release(tx, [m.id for m in untried])
+        self.relay.failed(self.clock(), str(exc))
+
+    def _waiting(self) -> int:
+        with self.store.transaction() as tx:
+            counts = outbox_rows.counts(tx)
+        return counts.get("pending", 0) + counts.get("sending", 0)
 
     def _send_one(self, mail: ClaimedMail) -> bool:
+        """Hand one mail to the transport: True once sent; a refusal is recorded (False);
+        RelayUnavailable is left to the caller."""
         try:
             self.transport.send(mail)
+        except RelayUnavailable:
+            raise
         except PermanentFailure as exc:
             self._record_failure(mail, f"permanent: {exc}", retry=False)
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
@@ -207,13 +168,10 @@ class Sender:
             retry_at = self.clock() + backoff(self.cfg, attempts)
         with self.store.transaction() as tx:
             claims.mark_failed_attempt(tx, mail.id, error[:2000], retry_at, attempts)
-        if retry_at:
+        if not retry_at:
+            log.error("outbox #%s: FAILED after %s attempt(s): %s", mail.id, attempts, error)
+        elif not error.startswith(RELAY_ERROR):  # the outage has its own log lines
             log.warning(
                 "outbox #%s: attempt %s failed (%s); retry at %s",
-                mail.id,
-                attempts,
-                error,
-                retry_at.isoformat(),
-            )
-        else:
-            log.error("outbox #%s: FAILED after %s attempt(s): %s", mail.id, attempts, error)
+                mail.id, attempts, error, retry_at.isoformat(),
+            )  # fmt: skip

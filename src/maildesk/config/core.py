@@ -421,7 +421,7 @@ OUTBOX = register(
             "timeout": (30, positive_number),
             "max_attempts": (8, whole_number(1, 1000)),
             "backoff_seconds": (30, positive_number),
-            "backoff_max_seconds": (3600, positive_number),
+            "backoff_max_seconds": (300, positive_number),
             "batch_size": (50, whole_number(1, 10000)),
             "max_per_domain": (10, whole_number(1, 10000)),
             "poll_interval": (1, positive_number),

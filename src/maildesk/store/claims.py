@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     func,
+    or_,
     select,
     union_all,
     update,
@@ -256,3 +257,25 @@ def mark_failed_attempt(
     if retry_at:
         values["next_attempt_at"] = retry_at
     tx.c.execute(update(T_OUTBOX).where(co.id == outbox_id).values(**values))
+
+
+def release(tx: Tx, outbox_ids: Sequence[int]) -> None:
+    """Give back claimed rows that were not tried (the relay went away): due as they were."""
+    if outbox_ids:
+        tx.c.execute(
+            update(T_OUTBOX)
+            .where(co.id.in_(outbox_ids), co.status == "sending")
+            .values(status="pending", claimed_by="", claimed_until=None)
+        )
+
+
+def wake(tx: Tx, now: datetime, error_prefixes: Sequence[str]) -> int:
+    """Make pending rows backed off for an error starting with one of `error_prefixes`
+    (the relay was unavailable) due now: once it is back they go in order of creation."""
+    result = tx.c.execute(
+        update(T_OUTBOX)
+        .where(co.status == "pending", co.next_attempt_at > now)
+        .where(or_(*(co.last_error.startswith(p, autoescape=True) for p in error_prefixes)))
+        .values(next_attempt_at=now)
+    )
+    return rowcount(result)
