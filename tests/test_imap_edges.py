@@ -79,5 +79,5 @@ def test_daemon_reconnects_after_the_server_drops_it(
         dovecot.append("support", make_mail(2))
         smtp_sink.wait_for(2, timeout=30)
     wait_until(lambda: dovecot.count("support", criteria="UNSEEN") == 0, what="all seen")
-    assert "connection problem" in caplog.text and "reconnecting" in caplog.text
+    assert "connection problem" in caplog.text and "retrying in" in caplog.text
     assert caplog.text.count("connected (IDLE)") == 2
