@@ -85,7 +85,7 @@ def test_daemon_exits_non_zero_when_a_mailbox_stays_unreachable(
 
 
 def test_a_database_error_renewing_the_lease_does_not_stop_the_fetcher(
-    make_sqlite_config: ConfigFactory,
+    make_config: ConfigFactory,
     dovecot: Dovecot,
     smtp_sink: SmtpSink,
     monkeypatch: pytest.MonkeyPatch,
@@ -101,9 +101,7 @@ def test_a_database_error_renewing_the_lease_does_not_stop_the_fetcher(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(leases, "take_lease", flaky)
-    cfg = make_sqlite_config(
-        transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port}
-    )
+    cfg = make_config(transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port})
     dovecot.append("support", make_mail(1))
     caplog.set_level(logging.INFO, logger="maildesk")
     with running(cfg) as daemon:
