@@ -7,13 +7,15 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from maildesk.cli import main
+from maildesk.store import heartbeats
 
-from .conftest import ConfigFactory, SmtpSink, require, wait_until
+from .conftest import ConfigFactory, SmtpSink, build_service, require, wait_until
 from .mails import make_mail
 from .servers.dovecot import Dovecot, dovecot_available
 from .test_daemon import running
@@ -92,3 +94,24 @@ def test_status_reads_without_the_write_lock(
         writer.execute("ROLLBACK")
         writer.close()
     assert code == 1 and report["journal_pending"] == 0
+
+
+def test_a_hung_loop_exits_3_for_the_watchdog(
+    make_sqlite_config: ConfigFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = make_sqlite_config()
+    store = build_service(cfg).store
+    now = datetime.now(UTC)
+    with store.transaction() as tx:
+        heartbeats.record_success(tx, "processor", "test", now)
+        heartbeats.record_success(tx, "summaries", "test", now)
+        heartbeats.record_error(tx, "sender", "test", now, "OSError: relay unreachable")
+    code, report = status(capsys, str(cfg.path))
+    assert code == 1 and not report["hung"]
+    assert states(report) == {"processor": "ok", "summaries": "ok", "sender": "error"}
+    with store.transaction() as tx:
+        heartbeats.record_success(tx, "processor", "test", now - timedelta(minutes=10))
+    code, report = status(capsys, str(cfg.path))
+    assert code == 3 and report["hung"] and states(report)["processor"] == "stale"
+    code, report = status(capsys, str(cfg.path), "--node", "elsewhere")
+    assert code == 1 and set(states(report).values()) == {"missing"}

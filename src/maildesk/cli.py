@@ -33,6 +33,7 @@ from maildesk.store.base import Tx, ct
 from maildesk.vocab import local_time
 
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
+EX_HUNG = 3  # `status`: a loop's heartbeat is stale
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # secrets masked (redact.py)
 Handler = Callable[[argparse.Namespace], int]
 # Every state an outbox row can be in: store/outbox.py writes all but bounced, which
@@ -477,7 +478,8 @@ def open_read_store(cfg: Config) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Exit 0 when every loop of this node is healthy, 1 when not (a health check)."""
+    """Exit 0 when every loop of this node is healthy, 1 when not, 3 when a loop is hung
+    (its heartbeat is stale): a health check, and a watchdog's signal to restart."""
     import socket
 
     from maildesk.clock import SystemClock
@@ -496,7 +498,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print_json(asdict(report), cfg.tickets.timezone)
     else:
         _print_status(report, cfg.tickets.timezone)
-    return EX_OK if report.healthy else EX_FAIL
+    return EX_OK if report.healthy else EX_HUNG if report.hung else EX_FAIL
 
 
 def _print_status(report: Any, zone: str) -> None:
@@ -550,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status = sub.add_parser(
         "status",
-        help="health of the daemon's loops, mailboxes, journal and outbox; exit 1 if unhealthy",
+        help="health of loops, mailboxes, journal, outbox; exit 1 if unhealthy, 3 if hung",
     )
     status.add_argument("--json", action="store_true", help="JSON for scripts")
     status.add_argument("--node", help="the node whose loops count (default: this one)")

@@ -2,10 +2,11 @@
 heartbeats of the supervised loops, the mailboxes' leases and positions, the journal's
 backlog, the outbox by state and quarantined mail.
 
-A loop is "ok" when its last success is newer than its last error and than
-`heartbeat_stale_seconds`; "error" when its last error is newer than its last success;
-"stale" when it has not succeeded for too long (a hung or stopped daemon); "missing"
-when it never wrote a heartbeat.  Anything but "ok" makes the report unhealthy.
+A loop is "stale" when its last heartbeat (success or error) is older than
+`heartbeat_stale_seconds`: the daemon is hung or stopped.  Otherwise it is "error" when
+its last error is newer than its last success (it is failing and retrying), else "ok";
+"missing" when it never wrote a heartbeat.  Anything but "ok" makes the report
+unhealthy; `hung` says whether a loop is stale (a restart may help).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Report:
     checked_at: datetime
     node: str
     healthy: bool
+    hung: bool
     problems: list[str]
     loops: list[LoopState]
     mailboxes: list[MailboxState]
@@ -66,10 +68,11 @@ class Report:
 
 def loop_state(row: HeartbeatRow, now: datetime, stale: timedelta) -> str:
     success, error = row.last_success_at, row.last_error_at
+    latest = max((t for t in (success, error) if t is not None), default=None)
+    if latest is None or now - latest > stale:
+        return "stale"
     if error is not None and (success is None or error >= success):
         return "error"
-    if success is None or now - success > stale:
-        return "stale"
     return "ok"
 
 
@@ -86,6 +89,7 @@ def gather(tx: Tx, cfg: Config, node: str | None, now: datetime) -> Report:
         checked_at=now,
         node=node or "*",
         healthy=not problems,
+        hung=any(s.state == "stale" for s in loops),
         problems=problems,
         loops=loops,
         mailboxes=_mailboxes(tx, cfg, loops),
@@ -118,7 +122,7 @@ def _why(state: LoopState) -> str:
         return f"failing: {state.last_error}"
     if state.state == "missing":
         return "no heartbeat: is `maildesk run` running?"
-    return "no success recently: hung or stopped?"
+    return "no heartbeat recently: hung or stopped?"
 
 
 def _mailboxes(tx: Tx, cfg: Config, loops: list[LoopState]) -> list[MailboxState]:
