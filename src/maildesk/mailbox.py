@@ -26,7 +26,8 @@ from maildesk.store import Store, leases
 from maildesk.supervise import Explained, Heartbeat
 
 log = logging.getLogger("maildesk.imap")
-IDLE_CHECK_SECONDS = 1.0  # idle_check() returning sooner with nothing means EOF
+IDLE_CHECK_SECONDS = 1.0  # idle_check() returning sooner with nothing, ...
+EOF_CHECKS = 3  # ... this often in a row, means the server closed the connection
 BODY_ATTEMPTS = 2  # a message returned without a body is fetched this often
 PROCESS_CHUNK = 25  # messages per transaction: fewer commits, yet the sender gets its turn
 
@@ -138,11 +139,13 @@ class Fetcher:
         next sync (SELECT, SEARCH) proves within the timeout that the server is there."""
         client.idle()
         deadline = time.monotonic() + self.idle_refresh
+        quick = 0  # idle_check() back at once with nothing, in a row: EOF
         while not stop.is_set() and time.monotonic() < deadline:
             asked = time.monotonic()
             if client.idle_check(timeout=IDLE_CHECK_SECONDS):
                 break
-            if time.monotonic() - asked < IDLE_CHECK_SECONDS / 2:  # readable, yet no line
+            quick = quick + 1 if time.monotonic() - asked < IDLE_CHECK_SECONDS / 2 else 0
+            if quick >= EOF_CHECKS:  # readable, yet never a whole line
                 raise ConnectionProblem(
                     f"mailbox {self.mb.name}: the server closed the connection while idling"
                 )
