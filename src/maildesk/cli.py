@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from maildesk.store.base import Tx, ct
 from maildesk.vocab import local_time
 
 EX_OK, EX_FAIL, EX_CONFIG, EX_TEMPFAIL = 0, 1, 2, 75
+EX_HUNG = 3  # `status`: a loop's heartbeat is stale
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # secrets masked (redact.py)
 Handler = Callable[[argparse.Namespace], int]
 # Every state an outbox row can be in: store/outbox.py writes all but bounced, which
@@ -463,6 +465,66 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def open_read_store(cfg: Config) -> Any:
+    """A store for commands that only read: on SQLite no write lock is ever taken."""
+    from maildesk.store import Store
+
+    path = db.sqlite_path(cfg.database_url)
+    if path is not None and not path.exists():
+        raise CommandError(f"no database at {path}: run `maildesk init`", EX_CONFIG)
+    engine = db.make_read_engine(cfg.database_url)
+    _require_schema(engine)
+    return Store(engine)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Exit 0 when every loop of this node is healthy, 1 when not, 3 when a loop is hung
+    (its heartbeat is stale): a health check, and a watchdog's signal to restart."""
+    import socket
+
+    from maildesk.clock import SystemClock
+    from maildesk.status import gather
+
+    cfg = load_config(args, secrets=False)
+    node = None if args.all_nodes else (args.node or cfg.node_name or socket.gethostname())
+    try:
+        with open_read_store(cfg).transaction() as tx:
+            report = gather(tx, cfg, node, SystemClock().now())
+    except CommandError:
+        raise
+    except Exception as exc:  # the database is away: that is unhealthy too
+        raise CommandError(f"database unreachable: {mask_urls(str(exc))}", EX_FAIL) from exc
+    if args.json:
+        print_json(asdict(report), cfg.tickets.timezone)
+    else:
+        _print_status(report, cfg.tickets.timezone)
+    return EX_OK if report.healthy else EX_HUNG if report.hung else EX_FAIL
+
+
+def _print_status(report: Any, zone: str) -> None:
+    verdict = "healthy" if report.healthy else "UNHEALTHY"
+    print(f"maildesk status (node {report.node}): {verdict}")
+    when = functools.partial(local_time, zone=zone)
+    loops = [
+        (s.name, s.node, s.state, when(s.last_success_at), when(s.last_error_at), s.last_error)
+        for s in report.loops
+    ]
+    print_table(("LOOP", "NODE", "STATE", "LAST SUCCESS", "LAST ERROR", "ERROR"), loops)
+    if report.mailboxes:
+        boxes = [
+            (m.name, m.state, str(m.last_uid), f"{m.holder} until {when(m.lease_expires_at)}")
+            for m in report.mailboxes
+        ]
+        print_table(("MAILBOX", "STATE", "LAST UID", "LEASE"), boxes)
+    lag = f"{report.lag_seconds:.0f}s" if report.journal_pending else "none"
+    print(f"journal: {report.journal_pending} unprocessed, lag {lag}")
+    backlog = ", ".join(f"{k} {v}" for k, v in sorted(report.outbox.items())) or "empty"
+    print(f"outbox: {backlog}; oldest pending mail: {when(report.oldest_pending_mail_at)}")
+    print(f"quarantined: {report.quarantined}")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+
+
 # --- the parser --------------------------------------------------------------------------
 
 
@@ -488,6 +550,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check config, database, IMAP and SMTP").set_defaults(
         func=cmd_check
     )
+    status = sub.add_parser(
+        "status",
+        help="health of loops, mailboxes, journal, outbox; exit 1 if unhealthy, 3 if hung",
+    )
+    status.add_argument("--json", action="store_true", help="JSON for scripts")
+    status.add_argument("--node", help="the node whose loops count (default: this one)")
+    status.add_argument("--all-nodes", action="store_true", help="every node's loops count")
+    status.set_defaults(func=cmd_status)
     sub.add_parser(
         "deliver", help="store one message from stdin (MTA pipe); exit 75 to make the MTA retry"
     ).set_defaults(func=cmd_deliver)

@@ -25,12 +25,12 @@ from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service
 from maildesk.store import JournalEntry, claims, journal
+from maildesk.supervise import Heartbeat, Policy, supervise
 
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
 SUMMARY_SECONDS = 15  # how often held mail is checked for summaries that are due
-ERROR_BACKOFF_SECONDS = 2.0
 
 
 def holder_name(cfg: Config) -> str:
@@ -51,6 +51,8 @@ class Daemon:
         self.store = service.store
         self.clock = clock or service.clock  # one time source for the whole daemon
         self.holder = holder_name(cfg)
+        self.node = self.holder.rsplit(":", 1)[0]
+        self.exit_code = 0
         self.stop = threading.Event()
         self.inbox_ready = threading.Event()
         self.outbox_ready = threading.Event()
@@ -61,19 +63,11 @@ class Daemon:
     # --- wiring ------------------------------------------------------------------------
 
     def run(self) -> int:
+        """Run until SIGTERM/SIGINT (0), or until a loop stays unhealthy (1)."""
         self._install_signals()
         self._release_own_claims()
         listener = self._start_listener()
-        threads = [self._thread("processor", self._processor_loop)]
-        threads.append(self._thread("sender", self._sender_loop))
-        threads.append(self._thread("summaries", self._summaries_loop))
-        for mb in self.cfg.imap:
-            fetcher = Fetcher(
-                mb, self.service, self.holder, self.cfg.lease_seconds, self._processed, self.clock
-            )
-            threads.append(
-                self._thread(f"imap-{mb.name}", functools.partial(fetcher.run, self.stop))
-            )
+        threads = [self._supervised(name, body) for name, body in self._loops()]
         log.info("maildesk running as %s; stop with SIGTERM or Ctrl-C", self.holder)
         self.stop.wait()
         log.info("stopping: finishing the message in hand")
@@ -82,8 +76,38 @@ class Daemon:
         for thread in threads:
             thread.join(timeout=60)
         self.transport.close()
-        log.info("stopped")
-        return 0
+        log.info("stopped" if not self.exit_code else "stopped: a loop was unhealthy")
+        return self.exit_code
+
+    def _loops(self) -> list[tuple[str, Callable[[Heartbeat], None]]]:
+        loops: list[tuple[str, Callable[[Heartbeat], None]]] = [
+            ("processor", self._processor_loop),
+            ("sender", self._sender_loop),
+            ("summaries", self._summaries_loop),
+        ]
+        sv = self.cfg.supervision
+        for mb in self.cfg.imap:
+            fetcher = Fetcher(
+                mb, self.service, self.holder, self.cfg.lease_seconds, self._processed,
+                self.clock, timeout=sv.imap_timeout_seconds, idle_refresh=sv.idle_refresh_seconds,
+            )  # fmt: skip
+            loops.append((f"imap-{mb.name}", functools.partial(fetcher.run, self.stop)))
+        return loops
+
+    def _supervised(self, name: str, body: Callable[[Heartbeat], None]) -> threading.Thread:
+        sv = self.cfg.supervision
+        policy = Policy(
+            max_backoff=sv.restart_backoff_max_seconds,
+            unhealthy_exit_seconds=sv.unhealthy_exit_seconds,
+        )
+        beat = Heartbeat(self.store, name, self.node, self.clock)
+        run = functools.partial(supervise, name, body, self.stop, beat, policy, self._unhealthy)
+        return self._thread(name, run)
+
+    def _unhealthy(self, name: str) -> None:
+        log.error("loop %s cannot recover: stopping, for the service manager to restart", name)
+        self.exit_code = 1
+        self._wake_all()
 
     def _thread(self, name: str, target: Callable[[], None]) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -98,6 +122,9 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
+        self._wake_all()
+
+    def _wake_all(self) -> None:
         self.stop.set()
         self.inbox_ready.set()
         self.outbox_ready.set()
@@ -128,22 +155,18 @@ class Daemon:
 
     # --- loops -------------------------------------------------------------------------
 
-    def _processor_loop(self) -> None:
+    def _processor_loop(self, beat: Heartbeat) -> None:
         """Process what the SMTP intake stored, and every so often whatever the journal
         still holds from before (a crash, a database outage): at start, all of it."""
         stale_after = timedelta(0)
         next_sweep = 0.0
         while not self.stop.is_set():
-            try:
-                handled = self._process_ids(self._drain_intake())
-                if time.monotonic() >= next_sweep:
-                    handled += self.process_journal(self.clock() - stale_after)
-                    stale_after = timedelta(seconds=STALE_SECONDS)
-                    next_sweep = time.monotonic() + SWEEP_SECONDS
-            except Exception:
-                log.exception("journal processing failed; retrying")
-                self.stop.wait(ERROR_BACKOFF_SECONDS)
-                continue
+            handled = self._process_ids(self._drain_intake())
+            if time.monotonic() >= next_sweep:
+                handled += self.process_journal(self.clock() - stale_after)
+                stale_after = timedelta(seconds=STALE_SECONDS)
+                next_sweep = time.monotonic() + SWEEP_SECONDS
+            beat.ok()
             if not handled:
                 self.inbox_ready.wait(SWEEP_SECONDS)
                 self.inbox_ready.clear()
@@ -170,25 +193,20 @@ class Daemon:
             handled += len(outcomes)
         return handled
 
-    def _sender_loop(self) -> None:
+    def _sender_loop(self, beat: Heartbeat) -> None:
         while not self.stop.is_set():
-            try:
-                sent = self.sender.flush()
-            except Exception:
-                log.exception("outbox sending failed; retrying")
-                self.stop.wait(ERROR_BACKOFF_SECONDS)
-                continue
+            sent = self.sender.flush()
+            beat.ok()
             if not sent:
                 self.outbox_ready.wait(self.cfg.outbox.poll_interval)
                 self.outbox_ready.clear()
 
-    def _summaries_loop(self) -> None:
+    def _summaries_loop(self, beat: Heartbeat) -> None:
         """Held mail (floods, bursts, loops) becomes its summaries when they are due."""
+        beat.ok()
         while not self.stop.wait(SUMMARY_SECONDS):
-            try:
-                self.summarise()
-            except Exception:
-                log.exception("summarising held mail failed; retrying")
+            self.summarise()
+            beat.ok()
 
     def summarise(self) -> int:
         queued = tick.run(self.store, self.service.renderer, self.clock())

@@ -218,6 +218,17 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Heartbeat(Base):
+    """A supervised loop's last success and last error, per node (written every few s)."""
+
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    node: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
@@ -225,6 +236,24 @@ def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:
         _configure_sqlite(engine, sqlite_synchronous)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def make_read_engine(url: str) -> Engine:
+    """For read-only commands: SQLite transactions start deferred (BEGIN), so reading
+    never takes the write lock; the database file is never created."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=1)
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -146,6 +146,28 @@ class Dovecot:
             self._tmp = None
         _running.discard(self)
 
+    def kill(self) -> None:
+        """SIGKILL the whole server, as a crash would: no BYE, the clients' sockets just
+        close.  The mail stays; restart() brings the server back on the same port."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=STOP_TIMEOUT)
+
+    def freeze(self, frozen: bool = True) -> None:
+        """SIGSTOP (or SIGCONT) the whole server: connections stay open, nothing answers,
+        as with a hung server or a firewall dropping packets."""
+        if self._proc is not None:
+            os.killpg(self._proc.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
+    def restart(self) -> None:
+        """Start again after kill(): same port, same config, same mail."""
+        if self._proc is not None:
+            raise DovecotError("Dovecot is running: kill() it first")
+        self._spawn()
+        self._wait_ready()
+
     @property
     def log_path(self) -> Path:
         return self._path("dovecot.log")

@@ -33,6 +33,7 @@ from maildesk.config.core import (
     Routing,
     Security,
     SmtpIntake,
+    Supervision,
     Threading,
     Tickets,
 )
@@ -68,6 +69,6 @@ __all__ = [
     "CATEGORIES", "CONFIG_ENV", "FEATURE_MODULES", "LOCALES", "PRIORITIES", "TICKET_TYPES",
     "Assignment", "Attachments", "Checker", "Config", "ConfigError", "Context", "Database",
     "EngineerConfig", "ImapMailbox", "Loops", "Main", "Outbox", "Routing", "Schema", "Section",
-    "Security", "SmtpIntake", "Table", "Tables", "Threading", "Tickets", "Values",
+    "Security", "SmtpIntake", "Supervision", "Table", "Tables", "Threading", "Tickets", "Values",
     "built_from_values", "find_path", "load", "parse", "register", "sections",
 ]  # fmt: skip

@@ -57,6 +57,18 @@ class Main:
     log_level: str
     node_name: str
     lease_seconds: float
+    supervision: Supervision
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """[maildesk] keys for the supervised loops, IMAP liveness checks and `status`."""
+
+    unhealthy_exit_seconds: float = 600.0
+    restart_backoff_max_seconds: float = 30.0
+    heartbeat_stale_seconds: float = 120.0
+    imap_timeout_seconds: float = 30.0
+    idle_refresh_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,13 @@ def _main(values: Values, ctx: Context) -> Main:
         log_level=values["log_level"],
         node_name=values["node_name"],
         lease_seconds=values["lease_seconds"],
+        supervision=Supervision(
+            unhealthy_exit_seconds=values["unhealthy_exit_seconds"],
+            restart_backoff_max_seconds=values["restart_backoff_max_seconds"],
+            heartbeat_stale_seconds=values["heartbeat_stale_seconds"],
+            imap_timeout_seconds=values["imap_timeout_seconds"],
+            idle_refresh_seconds=values["idle_refresh_seconds"],
+        ),
     )
 
 
@@ -210,6 +229,11 @@ MAIN = register(
             "log_level": ("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
             "node_name": ("", text),
             "lease_seconds": (30, positive_number),
+            "unhealthy_exit_seconds": (600, positive_number),
+            "restart_backoff_max_seconds": (30, positive_number),
+            "heartbeat_stale_seconds": (120, positive_number),
+            "imap_timeout_seconds": (30, positive_number),
+            "idle_refresh_seconds": (60, positive_number),
         },
         _main,
     )

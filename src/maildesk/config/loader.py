@@ -24,6 +24,7 @@ from maildesk.config.core import (
     Outbox,
     Security,
     SmtpIntake,
+    Supervision,
     Threading,
     Tickets,
 )
@@ -66,6 +67,7 @@ class Config:
     outbox: Outbox
     lease_seconds: float
     node_name: str = field(default="")
+    supervision: Supervision = field(default_factory=Supervision)
     sections: Mapping[str, object] = field(default_factory=dict, repr=False, hash=False)
 
     def section(self, section: Section[T]) -> T:
@@ -135,6 +137,7 @@ def _config(path: Path, built: Mapping[str, object]) -> Config:
         outbox=core.OUTBOX.take(built),
         lease_seconds=main.lease_seconds,
         node_name=main.node_name,
+        supervision=main.supervision,
         sections=built,
     )
 

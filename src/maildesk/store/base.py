@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import (
     Bounce,
+    Heartbeat,
     InboundMessage,
     KnownMessageId,
     Lease,
@@ -40,6 +41,7 @@ T_LEASES = cast(Table, Lease.__table__)
 T_WATCHERS = cast(Table, Watcher.__table__)
 T_BOUNCES = cast(Table, Bounce.__table__)
 T_ATTACHMENTS = cast(Table, StoredAttachment.__table__)
+T_HEARTBEATS = cast(Table, Heartbeat.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c
