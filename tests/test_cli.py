@@ -149,8 +149,9 @@ def test_tickets_outbox_quarantine_commands(
     qid = str(quarantined[0]["id"])
     code, out, _ = run_cli(*cfg, "quarantine", "show", qid)
     assert code == 0 and "no sender" in out
-    assert main([*cfg, "quarantine", "retry", qid]) == 0
-    assert "quarantined" in capsys.readouterr().out
+    assert main([*cfg, "quarantine", "retry", qid]) == 1  # quarantined again: not a success
+    retried = capsys.readouterr()
+    assert "quarantined" in retried.out and "1 message(s) quarantined again" in retried.err
 
 
 UNSET = "MAILDESK_TEST_UNSET_VAR"
@@ -404,3 +405,33 @@ def test_tickets_show_links_both_ways_and_names_the_assignee(
     assert main([*cfg, "tickets", "show", original["number"], "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["linked_from"] == [linked] and shown["assignee"] == "wang.gong@example.com"
+
+
+def test_read_only_commands_need_no_write_lock(
+    initialized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An admin looking at the desk never waits for (or blocks) the daemon's writes."""
+    import sqlite3
+
+    cfg = ["--config", str(initialized)]
+    mail = initialized.parent / "mail.eml"
+    mail.write_bytes(make_mail(1))
+    assert main([*cfg, "replay", "--quiet", str(mail)]) == 0
+    database = str(initialized.parent / "data" / "maildesk.db")
+    writer = sqlite3.connect(database, isolation_level=None, timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")  # the daemon, in the middle of a write
+    try:
+        for command in (["tickets", "list"], ["outbox", "list"], ["quarantine", "list"]):
+            capsys.readouterr()
+            assert main([*cfg, *command]) == 0, command
+        capsys.readouterr()
+        number = json.loads(_json(capsys, main([*cfg, "tickets", "list", "--json"])))[0]["number"]
+        assert main([*cfg, "tickets", "show", number]) == 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def _json(capsys: pytest.CaptureFixture[str], code: int) -> str:
+    assert code == 0
+    return capsys.readouterr().out

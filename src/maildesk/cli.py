@@ -323,7 +323,7 @@ TICKET_COLUMNS = Columns(
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
-    with open_store(cfg).transaction() as tx:
+    with open_read_store(cfg).transaction() as tx:
         rows = tickets.listing(tx, args.status, args.limit)
     nothing = _none_found("tickets", args.status)
     return print_rows(args.json, cfg.tickets.timezone, rows, TICKET_COLUMNS, nothing)
@@ -331,7 +331,7 @@ def cmd_tickets_list(args: argparse.Namespace) -> int:
 
 def cmd_tickets_show(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
-    with open_store(cfg).transaction() as tx:
+    with open_read_store(cfg).transaction() as tx:
         ticket = _ticket_numbered(tx, args.number.upper())
         extra: dict[str, Any] = {
             "linked_from": _tickets_linked_to(tx, ticket.id),
@@ -405,7 +405,7 @@ OUTBOX_COLUMNS = Columns(
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
-    with open_store(cfg).transaction() as tx:
+    with open_read_store(cfg).transaction() as tx:
         rows = outbox_rows.listing(tx, args.status, args.limit)
     nothing = _none_found("outgoing mail", args.status)
     return print_rows(args.json, cfg.tickets.timezone, rows, OUTBOX_COLUMNS, nothing)
@@ -435,7 +435,7 @@ QUARANTINE_COLUMNS = Columns(("ID", "RECEIVED", "SOURCE", "REASON"), _quarantine
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
-    with open_store(cfg).transaction() as tx:
+    with open_read_store(cfg).transaction() as tx:
         rows = journal.quarantined(tx)
     nothing = "no quarantined messages"
     return print_rows(args.json, cfg.tickets.timezone, rows, QUARANTINE_COLUMNS, nothing)
@@ -443,7 +443,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
     cfg = load_config(args, secrets=False)
-    with open_store(cfg).transaction() as tx:
+    with open_read_store(cfg).transaction() as tx:
         raw = journal.raw(tx, args.id)
     if raw is None:
         raise CommandError(f"no journal entry #{args.id}")
@@ -459,10 +459,14 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
         released = [i for i in ids if i is not None and journal.release_quarantined(tx, i)]
     if not released:
         raise CommandError("nothing to retry: name a quarantined message ID, or --all")
+    again = 0
     for inbound_id in released:
         outcome = service.process(inbound_id)
         print(f"#{inbound_id}: {outcome.kind} {outcome.ticket_number} {outcome.detail}".strip())
-    return EX_OK
+        again += outcome.kind == "quarantined"
+    if again:  # a script or an admin must see that the fix did not take
+        print(f"{again} message(s) quarantined again", file=sys.stderr)
+    return EX_FAIL if again else EX_OK
 
 
 def open_read_store(cfg: Config) -> Any:
