@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -117,6 +118,37 @@ class PostgresCluster:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         _running.discard(self)
+
+    def halt(self, fast: bool) -> None:
+        """Stop the server but keep its data: `pg_ctl stop -m fast`, or (crash) SIGKILL
+        the postmaster and wait until it and its backends are gone."""
+        if fast:
+            args = ["pg_ctl", "stop", "-m", "fast", "-w", "-t", "30", "-D", str(self.data_dir)]
+            self._run_checked(args, timeout=60)
+        else:
+            pid = self._kill_postmaster()
+            deadline = time.monotonic() + 30
+            while pid and _alive_here(pid, self.data_dir) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self._started = False
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port and data dir.  After a crash the
+        old backends may hold shared memory for a moment: retry for a bounded time."""
+        args = ["pg_ctl", "start", "-w", "-t", str(START_TIMEOUT), "-D", str(self.data_dir)]
+        deadline = time.monotonic() + 30
+        while True:
+            result = self._run([*args, "-l", str(self.log_path)], 60)
+            if result.returncode == 0:
+                self._started = True
+                return
+            if time.monotonic() > deadline:
+                raise PostgresError(f"pg_ctl start failed:\n{result.stderr}\n{self.logtail()}")
+            time.sleep(0.2)
+
+    def restart(self, fast: bool) -> None:
+        self.halt(fast)
+        self.resume()
 
     @property
     def data_dir(self) -> Path:
@@ -255,19 +287,27 @@ class PostgresCluster:
             self._run(args, timeout=60)
         self._kill_postmaster()
 
-    def _kill_postmaster(self) -> None:
-        """Safety net: SIGKILL a postmaster that pg_ctl failed to stop."""
+    def _kill_postmaster(self) -> int | None:
+        """Safety net: SIGKILL a postmaster that pg_ctl failed to stop; its pid, if killed."""
         try:
             pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
         except (OSError, ValueError):
-            return  # no pid file: the server is not running
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return  # stale pid file
-        if str(self.data_dir).encode() in cmdline:  # never kill a recycled, unrelated pid
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            return None  # no pid file: the server is not running
+        if not _alive_here(pid, self.data_dir):  # never kill a recycled, unrelated pid
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        return pid
+
+
+def _alive_here(pid: int, data_dir: Path) -> bool:
+    """Is `pid` a live process of the cluster in `data_dir` (a postmaster or a backend)?"""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return False
+    return status != "Z" and str(data_dir).encode() in cmdline
 
 
 def _stop_all(instances: Iterable[PostgresCluster] = _running) -> None:
