@@ -168,6 +168,27 @@ def test_smtp_intake_answers_250_after_storing(make_config: ConfigFactory) -> No
     assert ack["To"].endswith("<zhang.wei@example.com>")  # the <> sender got no ack
 
 
+def test_a_listener_that_stops_serving_is_started_again(make_sqlite_config: ConfigFactory) -> None:
+    """The SMTP intake is one of the supervised loops: its server closed under it (as a
+    crashed event loop would leave it), it is started again and takes mail."""
+    from maildesk.daemon import listening
+
+    port = free_port()
+    cfg = make_sqlite_config(intake="true", intake_port=port)
+    with running(cfg) as daemon:
+        wait_until(lambda: _accepts(port), what="SMTP intake listening")
+        broken = daemon.listener
+        assert broken is not None and listening(broken)
+        broken.loop.call_soon_threadsafe(broken.server.close)
+        wait_until(lambda: not listening(broken), what="the listener to stop serving")
+        wait_until(lambda: daemon.listener is not broken and listening(daemon.listener),
+                   what="the listener started again")  # fmt: skip
+        wait_until(lambda: _accepts(port), what="SMTP intake listening again")
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail("zhang.wei@example.com", ["it-support@example.com"], make_mail(1))
+        wait_until(lambda: _tickets(daemon) == 1, what="a ticket from the new listener")
+
+
 def test_lmtp_intake_answers_each_recipient(make_config: ConfigFactory) -> None:
     port = free_port()
     cfg = make_config(intake="true", intake_port=port, protocol="lmtp")

@@ -5,6 +5,7 @@ SIGTERM/SIGINT once the message in hand is finished.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -31,11 +32,20 @@ log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
 SUMMARY_SECONDS = 15  # how often held mail is checked for summaries that are due
+LISTENER_CHECK_SECONDS = 2.0  # how often the SMTP/LMTP listener is checked
 
 
 def holder_name(cfg: Config) -> str:
     """This daemon's name in leases and outbox claims: node name plus pid."""
     return f"{cfg.node_name or socket.gethostname()}:{os.getpid()}"
+
+
+def listening(controller: Controller | None) -> bool:
+    """Is the intake's event loop running and its server accepting connections?"""
+    if controller is None:
+        return False
+    server = getattr(controller, "server", None)
+    return bool(controller.loop.is_running() and server is not None and server.is_serving())
 
 
 class Daemon:
@@ -59,6 +69,7 @@ class Daemon:
         self.intake_queue: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.sender = Sender(self.store, transport, cfg.outbox, self.holder, self.clock)
         self.transport = transport
+        self.listener: Controller | None = None
 
     # --- wiring ------------------------------------------------------------------------
 
@@ -66,13 +77,13 @@ class Daemon:
         """Run until SIGTERM/SIGINT (0), or until a loop stays unhealthy (1)."""
         self._install_signals()
         self._release_own_claims()
-        listener = self._start_listener()
+        self.listener = self._start_listener()
         threads = [self._supervised(name, body) for name, body in self._loops()]
         log.info("maildesk running as %s; stop with SIGTERM or Ctrl-C", self.holder)
         self.stop.wait()
         log.info("stopping: finishing the message in hand")
-        if listener is not None:
-            listener.stop()
+        if self.listener is not None:
+            self.listener.stop()
         for thread in threads:
             thread.join(timeout=60)
         self.transport.close()
@@ -85,6 +96,8 @@ class Daemon:
             ("sender", self._sender_loop),
             ("summaries", self._summaries_loop),
         ]
+        if self.cfg.smtp_intake.enabled:
+            loops.append(("listener", self._listener_loop))
         sv = self.cfg.supervision
         for mb in self.cfg.imap:
             fetcher = Fetcher(
@@ -128,6 +141,23 @@ class Daemon:
         self.stop.set()
         self.inbox_ready.set()
         self.outbox_ready.set()
+
+    def _listener_loop(self, beat: Heartbeat) -> None:
+        """The SMTP/LMTP intake, watched: a listener that stopped serving is started
+        again (a port still taken raises, and the supervisor backs off)."""
+        while not self.stop.is_set():
+            if not listening(self.listener):
+                log.warning("smtp intake: the listener stopped serving; starting it again")
+                self._replace_listener()
+            beat.ok()
+            self.stop.wait(LISTENER_CHECK_SECONDS)
+
+    def _replace_listener(self) -> None:
+        old, self.listener = self.listener, None
+        if old is not None:
+            with contextlib.suppress(Exception):  # it is already broken: stop what is left
+                old.stop()
+        self.listener = self._start_listener()
 
     def _start_listener(self) -> Controller | None:
         if not self.cfg.smtp_intake.enabled:
