@@ -4,9 +4,10 @@ Cc may watch, the limits.  Pure."""
 from __future__ import annotations
 
 from maildesk.config import Config
-from maildesk.domain import Facts, Inbound, TicketRef
+from maildesk.domain import Address, Facts, Inbound, TicketRef
 from maildesk.held.settings import LIMITS, Limits
 from maildesk.pipeline import loops, watchers
+from maildesk.vocab import Reason
 
 
 def author(inbound: Inbound, facts: Facts) -> str:
@@ -40,3 +41,11 @@ def cc_watchers(inbound: Inbound, cfg: Config, ticket: TicketRef | None) -> watc
 
 def limits(cfg: Config) -> Limits:
     return cfg.section(LIMITS)
+
+
+MAX_LISTED = 20  # refused watchers named in one mail: 2,000 addresses in Cc make no essay
+
+
+def not_watching(refused: tuple[tuple[Address, Reason], ...]) -> tuple[Reason, ...]:
+    """Whom a Cc did not add, and why, as the requester is told it (once per ticket)."""
+    return tuple(why for _, why in refused[:MAX_LISTED])

@@ -121,9 +121,6 @@ def _follow_up(
     )
 
 
-MAX_LISTED = 20  # refused watchers named in one notice
-
-
 def _watchers_notice(
     inbound: Inbound, facts: Facts, cfg: Config, follow: FollowUp
 ) -> tuple[MailPlan, ...]:
@@ -133,5 +130,5 @@ def _watchers_notice(
         return ()
     if answers.reply_refusal(inbound, facts, cfg):
         return ()
-    reasons = tuple(why for _, why in follow.refused_watchers[:MAX_LISTED])
+    reasons = answers.not_watching(follow.refused_watchers)
     return (MailPlan(MailKind.WATCHERS_REFUSED, not_watching=reasons),)

@@ -46,10 +46,8 @@ from maildesk.pipeline import (
     trust,
 )
 from maildesk.pipeline.lifecycle import Trigger
-from maildesk.vocab import Reason
 
 FINAL = (Status.CLOSED, Status.REJECTED)
-MAX_LISTED = 20  # refused watchers named in an acknowledgment (2,000 Cc make no essay)
 
 
 class AutoVerdict(Protocol):
@@ -181,13 +179,12 @@ def _new_ticket(
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
     if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
-    ack = replace(_acknowledgment(inbound, notice), not_watching=_not_watching(new), hold=flood)
+    ack = replace(
+        _acknowledgment(inbound, notice),
+        not_watching=answers.not_watching(new.refused_watchers),
+        hold=flood,
+    )
     return Decision(new, (ack, *alerts))
-
-
-def _not_watching(new: NewTicket) -> tuple[Reason, ...]:
-    """The requester hears once, in the acknowledgment, whom their Cc did not add."""
-    return tuple(why for _, why in new.refused_watchers[:MAX_LISTED])
 
 
 def _routed(
