@@ -50,7 +50,7 @@ def run(raw: bytes) -> AutoMail:
 def strict(raw: bytes, inbound: Inbound) -> None:
     """Every rule, without classify's safety net: odd input must not make any raise."""
     for rule in automail.RULES:
-        rule(automail._Mail(raw, inbound))
+        rule(automail.Mail(raw, inbound))
 
 
 # --- the fixtures: one per real-world shape ----------------------------------------------
