@@ -341,7 +341,7 @@ def test_a_monitoring_alert_about_delivery_is_not_a_bounce() -> None:
     raw = mail("From: Zabbix <zabbix@monitor.example.com>", "To: it-support@example.com",
                "Auto-Submitted: auto-generated", "Subject: Delivery failed: mail queue on mx1",
                body="Problem: 240 messages deferred, delivery failed for 20 minutes.")  # fmt: skip
-    assert run(raw) == AutoMail(Kind.AUTO_REPLY, "Auto-Submitted: auto-generated")
+    assert run(raw) == AutoMail(Kind.ALERT, "Auto-Submitted: auto-generated")
 
 
 def test_a_person_mentioning_bounces_from_a_normal_address_is_human() -> None:

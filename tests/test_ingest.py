@@ -167,7 +167,7 @@ def test_subject_number_from_a_stranger_opens_new_ticket(make_config: ConfigFact
     [
         ({"Auto-Submitted": "auto-replied"}, "zhang.wei@example.com", "ignored"),
         ({"Auto-Submitted": "auto-generated"}, "nagios@example.com", "created"),
-        ({"Precedence": "bulk"}, "zhang.wei@example.com", "created"),
+        ({"Precedence": "bulk"}, "zhang.wei@example.com", "ignored"),  # [automatic] lists
         ({}, "MAILER-DAEMON@mx.example.com", "created"),
         ({}, "it-support@example.com", "created"),
         ({"Return-Path": "<>"}, "zhang.wei@example.com", "created"),
@@ -176,8 +176,9 @@ def test_subject_number_from_a_stranger_opens_new_ticket(make_config: ConfigFact
 def test_no_acknowledgment_to_automatic_or_own_mail(
     make_config: ConfigFactory, headers: dict[str, str], sender: str, kind: str
 ) -> None:
-    """An auto-reply to nothing of ours is journaled and dropped; an alarm or a list
-    mail is a ticket; none of them is ever answered."""
+    """An auto-reply or a list mail to nothing of ours is journaled and dropped (lists by
+    the default `[automatic] lists = "ignore"`); an alarm is a ticket; none of them is
+    ever answered."""
     service = build_service(make_config())
     outcome = service.ingest(make_mail(1, sender=sender, headers=headers), "smtp")
     assert outcome.kind == kind

@@ -37,7 +37,11 @@ CONFIG_ENV = "MAILDESK_CONFIG"
 # The modules that declare config sections of their own (with config.register), imported
 # before every parse.  A new feature with a section adds its module here: the only line it
 # adds outside its own module.
-FEATURE_MODULES = ("maildesk.sla.settings", "maildesk.held.settings")
+FEATURE_MODULES = (
+    "maildesk.sla.settings",
+    "maildesk.held.settings",
+    "maildesk.pipeline.automail.settings",
+)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from maildesk.pipeline import (
     answers,
     assign,
     attachment_policy,
-    automail,
     commands,
     correlate,
     engineer,
@@ -45,6 +44,7 @@ from maildesk.pipeline import (
     routing,
     trust,
 )
+from maildesk.pipeline.automail.settings import AUTOMATIC
 from maildesk.pipeline.lifecycle import Trigger
 
 FINAL = (Status.CLOSED, Status.REJECTED)
@@ -102,7 +102,11 @@ def _human_or_automatic(
     verdicts: tuple[AttachmentVerdict, ...],
     rules: routing.Rules | None,
 ) -> Decision:
-    if auto.kind == "auto_reply" and not _alert(inbound, match):
+    if auto.kind == "list" and not (match and match.trusted):
+        ignored = _list_policy(auto.reason, cfg)
+        if ignored is not None:
+            return ignored
+    if auto.kind == "auto_reply" or (auto.kind == "alert" and match and match.trusted):
         return _automatic(inbound, match, auto.reason, cfg)
     person = cfg.person(inbound.sender.email)
     if match and (match.trusted or person):
@@ -113,7 +117,8 @@ def _human_or_automatic(
     kept = tuple(v.safe_name for v in verdicts if not v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
         return follow_up.decide(inbound, facts, cfg, now, match, kept, refused)
-    decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept)
+    silent = f"automatic alert: {auto.reason}" if auto.kind == "alert" else ""
+    decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept, silent)
     mails = tuple(replace(m, refused=refused) if m.kind is MailKind.ACK else m
                   for m in decision.mails)  # fmt: skip
     return replace(decision, mails=mails)
@@ -128,17 +133,19 @@ def limits(cfg: Config) -> attachment_policy.Limits:
     )
 
 
-def _alert(inbound: Inbound, match: correlate.Match | None) -> bool:
-    """Auto-generated but not a reply (a monitoring alarm, a scanner's report): such
-    mail is a request in its own right, ticketed (never answered, see loops)."""
-    generated = inbound.header("auto-submitted").strip().lower().startswith("auto-generated")
-    return generated and match is None and not automail.is_auto_reply_subject(inbound.subject)
+def _list_policy(reason: str, cfg: Config) -> Decision | None:
+    """List and bulk mail answering none of our mail: ignored (journaled with the reason)
+    under `[automatic] lists = "ignore"`; None under "ticket" (a ticket, never answered)."""
+    if cfg.section(AUTOMATIC).lists == "ticket":
+        return None
+    return Decision(Ignore(f"mailing list or bulk mail: {reason}"), ())
 
 
 def _automatic(
     inbound: Inbound, match: correlate.Match | None, reason: str, cfg: Config
 ) -> Decision:
-    """An auto-reply is a note on its ticket at most: no answer, no reopening."""
+    """An auto-reply (out of office, another system's acknowledgment, system mail) is a
+    note on its ticket at most: no answer, no reopening.  So is an alert naming a ticket."""
     if match and match.trusted:
         text = reply_text.visible_text(inbound.text)
         proven = trust.of(inbound, match.ticket, cfg) is trust.Trust.PROVEN
@@ -163,7 +170,9 @@ def _new_ticket(
     match: correlate.Match | None,
     rules: routing.Rules | None,
     kept: tuple[str, ...],
+    silent: str = "",
 ) -> Decision:
+    """A new ticket; `silent` says why it gets no acknowledgment (an alert), if so."""
     link, reason = None, ""
     if match is not None:
         link = match.ticket
@@ -173,7 +182,7 @@ def _new_ticket(
                         kept, author=answers.author(inbound, facts))  # fmt: skip
     flood = held_policy.for_new_ticket(facts, inbound.sender.email, answers.limits(cfg))
     alerts = (replace(alert, hold=flood),) if alert else ()
-    refusal = answers.reply_refusal(inbound, facts, cfg)
+    refusal = silent or answers.reply_refusal(inbound, facts, cfg)
     if refusal:
         return Decision(new, alerts, no_reply_reason=refusal)
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from maildesk.domain import Inbound
 from maildesk.pipeline.automail.bounces import report, text_bounce
 from maildesk.pipeline.automail.message import Mail
+from maildesk.pipeline.automail.notices import acknowledgment, alert, out_of_office, system_mail
 from maildesk.pipeline.automail.replies import (
     auto_reply_header,
     auto_reply_text,
@@ -40,14 +41,18 @@ __all__ = ["HUMAN", "RULES", "AutoMail", "Kind", "Mail", "classify", "is_auto_re
 RULES: tuple[Callable[[Mail], AutoMail | None], ...] = (
     report,  # multipart/report: bounce, delay, read receipt, complaint
     text_bounce,  # MAILER-DAEMON/postmaster or null sender + bounce wording
+    out_of_office,  # 外出通知 / I am out of the office + absence wording, no request
+    acknowledgment,  # other ticket systems: "request received" + a ticket number or header
+    alert,  # Auto-Submitted: auto-generated answering nothing (monitoring): ALERT
     auto_reply_header,  # Auto-Submitted, X-Autoreply, …
     auto_reply_text,  # 自动回复: / Automatic reply: subjects, self-describing bodies
+    system_mail,  # noreply@ + 本邮件由系统自动发送，请勿回复 (with alarm words: ALERT)
     list_mail,  # List-Id, List-Unsubscribe, Precedence: bulk
 )
 
 
 def classify(raw: bytes, inbound: Inbound) -> AutoMail:
-    """HUMAN, AUTO_REPLY, BOUNCE, DELAY or LIST, with the rule that decided."""
+    """HUMAN, AUTO_REPLY, BOUNCE, DELAY, LIST or ALERT, with the rule that decided."""
     mail = Mail(raw, inbound)
     for rule in RULES:
         try:

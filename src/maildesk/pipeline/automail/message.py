@@ -46,6 +46,14 @@ MACHINE_HEADERS = (
     rule("x-ms-exchange-message-is-ndr", r"^()", "X-MS-Exchange-Message-Is-Ndr"),
 )
 NULL_PATH = re.compile(r"^\s*<\s*>\s*$")
+# Senders that say nobody reads answers.  Alone they prove nothing (web forms send people's
+# requests from noreply@); the rules want a machine sentence too.
+NO_REPLY_LOCALPART = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|no[-_.]?response|"
+    r"notifications?|notify|alerts?|system|automated|auto[-_.]?(?:mail|notify|sender))"
+    r"(?:[-_.+][\w.-]*)?$",
+    re.I,
+)
 DAEMON_LOCALPART = re.compile(
     r"^(?:mailer[-_]?daemon|mail[-_]?daemon|postmaster|microsoftexchange[0-9a-f]*)$", re.I
 )
@@ -128,6 +136,13 @@ class Mail:
         sender = self.inbound.sender.email.lower() or address(self.header("from"))
         local = sender.split("@", 1)[0]
         return f"sender {local}" if DAEMON_LOCALPART.match(local) else ""
+
+    @cached_property
+    def no_reply_sender(self) -> str:
+        """The local part of a no-reply sender (`noreply`, `do-not-reply`…), else ""."""
+        sender = self.inbound.sender.email.lower() or address(self.header("from"))
+        local = sender.split("@", 1)[0]
+        return local if NO_REPLY_LOCALPART.match(local) else ""
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ class Kind(StrEnum):
     BOUNCE = "bounce"
     DELAY = "delay"
     LIST = "list"
+    ALERT = "alert"  # auto-generated, answering nothing (monitoring): a ticket, never answered
 
 
 @dataclass(frozen=True)
