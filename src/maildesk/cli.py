@@ -27,7 +27,7 @@ from maildesk.domain import Status, TicketView
 from maildesk.redact import RedactingFormatter, config_secrets, mask_urls
 from maildesk.resources import shipped
 from maildesk.service import Service
-from maildesk.store import events, journal, participants, tickets
+from maildesk.store import events, ignored, journal, participants, tickets
 from maildesk.store import outbox as outbox_rows
 from maildesk.store.base import Tx, ct
 from maildesk.vocab import local_time
@@ -469,6 +469,21 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     return EX_FAIL if again else EX_OK
 
 
+def _ignored_cells(r: ignored.IgnoredRow, zone: str) -> tuple[str, ...]:
+    return (f"#{r.id}", local_time(r.received_at, zone), r.sender, r.subject, r.reason)
+
+
+IGNORED_COLUMNS = Columns(("ID", "RECEIVED", "FROM", "SUBJECT", "REASON"), _ignored_cells)
+
+
+def cmd_ignored(args: argparse.Namespace) -> int:
+    cfg = load_config(args, secrets=False)
+    with open_read_store(cfg).transaction() as tx:
+        rows = ignored.listing(tx, args.limit)
+    nothing = "no ignored messages"
+    return print_rows(args.json, cfg.tickets.timezone, rows, IGNORED_COLUMNS, nothing)
+
+
 def open_read_store(cfg: Config) -> Any:
     """A store for commands that only read: on SQLite no write lock is ever taken."""
     from maildesk.store import Store
@@ -580,6 +595,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tickets(sub)
     _add_outbox(sub)
     _add_quarantine(sub)
+    ignored_cmd = sub.add_parser(
+        "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
+    )
+    ignored_cmd.add_argument("--limit", type=int, default=100, help="newest N (default 100)")
+    ignored_cmd.add_argument("--json", action="store_true")
+    ignored_cmd.set_defaults(func=cmd_ignored)
 
     dbp = sub.add_parser("db", help="database maintenance")
     dbsub = dbp.add_subparsers(dest="db_command", required=True, metavar="ACTION")
