@@ -118,15 +118,18 @@ def test_different_mail_reusing_a_message_id_is_its_own_ticket(make_config: Conf
 
 
 def test_reply_naming_a_shared_message_id_threads(make_config: ConfigFactory) -> None:
-    """References naming an ID two tickets' messages share find the ticket of the first
-    message that used it: a later mail cannot take an existing ticket's replies."""
+    """References naming an ID two tickets' messages share: the sender's newest ticket
+    of the two; anyone else's reply goes to the first, so a later mail reusing an ID
+    cannot take an existing ticket's replies."""
     service = build_service(make_config())
     first = service.ingest(fixture("reused-id-1.eml"), "imap:INBOX")
     second = service.ingest(fixture("reused-id-2.eml"), "imap:INBOX")
     reply = service.ingest(fixture("reply-to-reused-id.eml"), "imap:INBOX")
+    colleague = service.ingest(fixture("colleague-reply-to-reused-id.eml"), "imap:INBOX")
     assert second.kind == "created"
-    assert (reply.kind, reply.ticket_number) == ("threaded", first.ticket_number)
+    assert (reply.kind, reply.ticket_number) == ("threaded", second.ticket_number)
     assert "matched by references" in reply.detail
+    assert (colleague.kind, colleague.ticket_number) == ("threaded", first.ticket_number)
 
 
 def test_reused_id_is_noted_when_processed_after_a_restart(make_config: ConfigFactory) -> None:

@@ -175,7 +175,8 @@ class Service:
         )
         open_counts, last_assigned = tickets.assignment_facts(tx) if self.cfg.people else ({}, {})
         by_number = _first(tx, correlate.numbers_in(inbound.subject, self.number_re))
-        by_reference = threads.ticket_by_message_ids(tx, correlate.referenced_ids(inbound))
+        referenced = correlate.referenced_ids(inbound)
+        by_reference = threads.ticket_by_message_ids(tx, referenced, sender)
         matched = by_number or by_reference
         window = self.cfg.section(LIMITS).window
         return Facts(
