@@ -20,6 +20,15 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def by_smtp(name: str) -> bytes:
+    """The fixture as our SMTP intake stores it: LF line endings, and the Return-Path
+    the intake adds instead of the one the IMAP copy has."""
+    raw = fixture(name).replace(b"\r\n", b"\n")
+    return with_return_path(
+        raw.partition(b"Return-Path: <li.na@example.com>\n")[2], "li.na@example.com"
+    )
+
+
 # --- the fingerprint (pure) ---------------------------------------------------------------
 
 
@@ -100,17 +109,8 @@ def test_different_mail_reusing_a_message_id_is_its_own_ticket(make_config: Conf
     assert all(
         e["kind"] != "message_id_reused" for e in ticket_events(service, first.ticket_number)
     )
-    # each delivered again, by another route: a duplicate of itself, not of the other
-    again = [
-        service.ingest(
-            with_return_path(
-                fixture(f"reused-id-{n}.eml").replace(b"Return-Path: <li.na@example.com>\r\n", b""),
-                "li.na@example.com",
-            ),
-            "smtp",
-        )
-        for n in (2, 1)
-    ]
+    # each delivered again, by SMTP: a duplicate of itself, not of the other
+    again = [service.ingest(by_smtp(f"reused-id-{n}.eml"), "smtp") for n in (2, 1)]
     assert [(o.kind, o.inbound_id) for o in again] == [
         ("duplicate", second.inbound_id),
         ("duplicate", first.inbound_id),
