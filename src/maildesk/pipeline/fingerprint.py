@@ -8,9 +8,14 @@ intake differs only in what the route added: trace headers (`Received`,
 fingerprint is the SHA-256 of the message without those: a different Date, Subject,
 sender or body gives a different fingerprint even when the Message-ID is reused.
 
-Every field of `TRACE` was added to the message on its way or in a mailbox, never by
-its author, so dropping one can never make two messages their authors wrote
-differently look the same.
+Every field of `TRACE` was added to the message on its way or in a mailbox, not by
+its author.  Leaving one too many out is cheap: two different messages still differ
+in their Date, Subject or body.  Leaving one in that a route adds is not: the same
+mail by two routes would become two tickets.
+
+The journal stores fingerprints in its keys (a message without a Message-ID, and a
+different message reusing one: store/journal.py).  A change to `TRACE` or to the
+normalising therefore needs a migration that re-keys those entries, as 0006 does.
 """
 
 from __future__ import annotations
@@ -28,9 +33,25 @@ TRACE: tuple[tuple[str, str], ...] = (
     ("x-original-to", "the envelope recipient before aliasing, added by Postfix"),
     ("envelope-to|x-envelope-to|x-envelope-from", "envelope, added by Exim and others"),
     ("x-rcpt-to|x-sender", "envelope, added by some delivery agents"),
-    ("received-spf|authentication-results", "the receiving MTA's verdicts"),
+    ("received-spf|(x-original-)?authentication-results", "the receiving MTA's verdicts"),
     ("arc-seal|arc-message-signature|arc-authentication-results", "added per hop (ARC)"),
     ("x-spam-.*|x-virus-scanned|x-amavis-.*", "filters at delivery: SpamAssassin, amavis"),
+    ("x-rspamd-.*|x-spamd-.*|x-greylist", "filters at delivery: rspamd, greylisting"),
+    (
+        "x-proofpoint-.*|x-ironport-.*|ironport-sdr|x-mimecast-.*|x-barracuda-.*",
+        "mail gateways' verdicts, added where the mail passed them",
+    ),
+    (
+        "x-ms-exchange-.*|x-microsoft-antispam.*|x-forefront-antispam-report.*"
+        "|x-eopattributedmessage|x-ms-office365-filtering-.*|x-ms-traffictypediagnostic"
+        "|x-ms-publictraffictype|x-ms-oob-tlc-oobclassifiers|x-originatororg",
+        "Exchange / Microsoft 365 transport and filter stamps, different per route "
+        "(X-MS-Has-Attach and X-MS-TNEF-Correlator are the sender's and stay)",
+    ),
+    (
+        "x-forwarded-to|x-forwarded-for|x-sieve|x-sieve-redirected-from",
+        "added when a mailbox forwards or filters the mail (Gmail forwarding, Sieve)",
+    ),
     ("status|x-status|x-keywords|x-uid|x-imapbase", "flags an mbox mail store writes"),
     ("x-.*-status[0-9]*|x-mozilla-keys", "client flags: X-Mozilla-Status, X-Mozilla-Status2, …"),
     ("content-length|lines", "sizes an mbox mail store writes (Dovecot, mutt)"),
