@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from maildesk import db
+from maildesk.intake import with_return_path
+from maildesk.service import quick_message_id
+from maildesk.store import JournalEntry
+from maildesk.store.base import T_INBOUND
+
+from .conftest import ConfigFactory, build_service
+from .servers.postgres import PostgresCluster
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
 
 
 def test_migrations_match_models(db_url: str) -> None:
@@ -18,3 +37,58 @@ def test_migrations_match_models(db_url: str) -> None:
     assert db.current_revision(engine) == head
     db.upgrade(engine)  # a second upgrade is a no-op
     assert db.current_revision(engine) == head
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema yet, to upgrade step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    cluster.create_database(name)
+    yield cluster.url(name)
+    cluster.drop_database(name)
+
+
+def upgrade_to(engine: sa.Engine, revision: str) -> None:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def journal_as_before_0006(engine: sa.Engine, raw: bytes, key: str) -> None:
+    """A journal row as the code before 0006 wrote it, processed."""
+    row = {
+        "dedupe_key": key, "message_id": quick_message_id(raw), "sha256": "0" * 64,
+        "source": "imap:INBOX", "size": len(raw), "raw": raw, "status": "processed",
+        "received_at": datetime(2026, 11, 30, tzinfo=UTC), "outcome": "created IT-1",
+        "quarantine_reason": "",
+    }  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(sa.insert(T_INBOUND), row)
+
+
+def test_mail_journaled_before_0006_is_a_duplicate_after(empty_db_url: str, tmp_path: Path) -> None:
+    """Keys written before the upgrade still match a redelivery by another route, with
+    or without a Message-ID; a different mail reusing an old entry's ID is new."""
+    engine = db.make_engine(empty_db_url)
+    upgrade_to(engine, "0005")
+    no_id = b"From: li.na@example.com\r\nSubject: no id\r\n\r\nbody\r\n"
+    with_id = (FIXTURES / "reused-id-1.eml").read_bytes()
+    journal_as_before_0006(engine, no_id, f"sha256:{hashlib.sha256(no_id).hexdigest()}")
+    journal_as_before_0006(engine, with_id, f"mid:{quick_message_id(with_id)}")
+    upgrade_to(engine, "head")
+    service = build_service(ConfigFactory(tmp_path, empty_db_url)())
+    by_smtp = [with_return_path(raw.replace(b"\r\n", b"\n"), "li.na@example.com")
+               for raw in (no_id, with_id)]  # fmt: skip
+    assert [service.receive(raw, "smtp") for raw in by_smtp] == [
+        JournalEntry(1, duplicate=True),
+        JournalEntry(2, duplicate=True),
+    ]
+    other = (FIXTURES / "reused-id-2.eml").read_bytes()
+    entry = service.receive(other, "smtp")  # PostgreSQL's ids skip the conflicting tries
+    assert (entry.id > 2, entry.duplicate, entry.reuses) == (True, False, 2)

@@ -153,11 +153,12 @@ class TicketEvent(Base):
 
 
 class KnownMessageId(Base):
-    """Every Message-ID maildesk received or sent, for threading replies."""
+    """Every Message-ID maildesk received or sent, for threading replies; one ID can
+    name several tickets when a client reused it (store/threads.py)."""
 
     __tablename__ = "message_ids"
     message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
     direction: Mapped[str] = mapped_column(String(3))
 
 

@@ -52,6 +52,7 @@ class EventKind(StrEnum):
     BOUNCE = "bounce"
     WATCHER_REFUSED = "watcher_refused"
     HELD = "held"  # a limit held a mail back (outbox status held)
+    MESSAGE_ID_REUSED = "message_id_reused"  # a different message had this Message-ID first
 
 
 class MailKind(StrEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.parser
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from maildesk import outgoing
@@ -45,7 +45,7 @@ from maildesk.store import (
     threads,
     tickets,
 )
-from maildesk.vocab import say
+from maildesk.vocab import reason, say
 
 log = logging.getLogger("maildesk.ingest")
 _HEADERS = email.parser.BytesHeaderParser()
@@ -103,6 +103,8 @@ class Service:
         for entry, (_, source) in zip(entries, items, strict=True):
             if entry.duplicate:
                 log.info("skipped as duplicate: %s is journal entry #%s", source, entry.id)
+            elif entry.reuses is not None:
+                log.info("journal entry #%s from %s: %s", entry.id, source, _reused(entry.reuses))
         return entries
 
     def ingest(self, raw: bytes, source: str) -> Outcome:
@@ -139,7 +141,10 @@ class Service:
             return Outcome("skipped", "already processed or taken by another daemon", inbound_id)
         try:
             with tx.savepoint():
-                return self._process_one(tx, inbound_id, pending.raw, now)
+                outcome = self._process_one(tx, inbound_id, pending.raw, now)
+                if pending.reuses is not None:
+                    outcome = _note_reuse(tx, outcome, pending.reuses, now)
+                return outcome
         except Exception as exc:
             if errors.classify(exc) == "transient":
                 raise  # the batch rolls back; the entries stay pending, retried later
@@ -170,7 +175,8 @@ class Service:
         )
         open_counts, last_assigned = tickets.assignment_facts(tx) if self.cfg.people else ({}, {})
         by_number = _first(tx, correlate.numbers_in(inbound.subject, self.number_re))
-        by_reference = threads.ticket_by_message_ids(tx, correlate.referenced_ids(inbound))
+        referenced = correlate.referenced_ids(inbound)
+        by_reference = threads.ticket_by_message_ids(tx, referenced, sender)
         matched = by_number or by_reference
         window = self.cfg.section(LIMITS).window
         return Facts(
@@ -313,6 +319,21 @@ class Service:
         if follow.note_only:
             detail += "; automatic reply noted"
         return Outcome("threaded", detail, inbound_id, ticket.number)
+
+
+def _reused(earlier: int) -> str:
+    return say(reason("message_id_reused", entry=f"#{earlier}"), "en")
+
+
+def _note_reuse(tx: Tx, outcome: Outcome, earlier: int, now: datetime) -> Outcome:
+    """Say on the ticket and in the outcome that this message's Message-ID was used
+    before by a different message, naming that journal entry."""
+    text = _reused(earlier)
+    ticket_id = journal.ticket_of(tx, outcome.inbound_id)
+    if ticket_id is not None:
+        events.add(tx, ticket_id, now, "maildesk", EventKind.MESSAGE_ID_REUSED,
+                   outcome.inbound_id, text=text)  # fmt: skip
+    return replace(outcome, detail=f"{outcome.detail}; {text}")
 
 
 def _told_of_watchers(tx: Tx, ticket: TicketRef | None) -> bool:

@@ -249,6 +249,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "{address} 没有加为关注人：每个工单最多 {limit} 位关注人",
         "{address} was not added: a ticket has at most {limit} watchers",
     ),
+    "message_id_reused": (
+        "这封邮件的 Message-ID 此前已被另一封内容不同的邮件使用（日志条目 {entry}），"
+        "本邮件按独立的邮件处理",
+        "its Message-ID was used before by a different message (journal entry {entry}); "
+        "processed as a message of its own",
+    ),
     "file_type": (
         "不接受 .{ext} 类型的文件（可接受：{accepted}）",
         "file type .{ext} is not accepted (accepted: {accepted})",

@@ -62,7 +62,7 @@ class _Dialect:
             index_elements=["key"], set_={"last": T_COUNTERS.c.last + 1}
         ).returning(T_COUNTERS.c.last)
         self.message_id = module.insert(T_MSGIDS).on_conflict_do_nothing(
-            index_elements=["message_id"]
+            index_elements=["message_id", "ticket_id"]
         )
         self.lease = module.insert(T_LEASES).on_conflict_do_nothing(index_elements=["name"])
         self.watcher = module.insert(T_WATCHERS).on_conflict_do_nothing(

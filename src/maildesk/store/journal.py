@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
+from maildesk.pipeline.fingerprint import fingerprint
 from maildesk.store import values as stored
 from maildesk.store.base import T_INBOUND, Tx, ci, rowcount
 
@@ -16,6 +17,7 @@ from maildesk.store.base import T_INBOUND, Tx, ci, rowcount
 class JournalEntry:
     id: int
     duplicate: bool
+    reuses: int | None = None  # the earlier entry, a different message, with this Message-ID
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class PendingMessage:
     id: int
     raw: bytes
     source: str
+    reuses: int | None = None
 
 
 @dataclass(frozen=True)
@@ -36,15 +39,28 @@ class QuarantineRow:
 
 
 def dedupe_key(raw: bytes, message_id: str) -> tuple[str, str]:
-    """(key, sha256): the Message-ID when there is one, else the content hash."""
+    """(key, sha256 of the raw bytes).  The key is the Message-ID when there is one,
+    else the content fingerprint (pipeline/fingerprint.py).  A different message that
+    reuses a Message-ID is journaled under `reuse_key` instead."""
     digest = hashlib.sha256(raw).hexdigest()
-    return (f"mid:{message_id}" if message_id else f"sha256:{digest}"), digest
+    return (f"mid:{message_id}" if message_id else f"sha256:{fingerprint(raw)}"), digest
+
+
+def reuse_key(key: str, raw: bytes) -> str:
+    """The key of a message whose Message-ID an earlier, different message holds:
+    the ID and the fingerprint (stored IDs have no spaces)."""
+    return f"{key} fp:{fingerprint(raw)}"
+
+
+def first_key(key: str) -> str:
+    """The key of the first message with this key's Message-ID."""
+    return key.partition(" fp:")[0]
 
 
 # Statements built once: executing a prepared statement skips SQLAlchemy's per-call
 # construction and cache-key work, which dominated the cost of a message.
 LOCK_PENDING = (
-    select(ci.id, ci.raw, ci.source)
+    select(ci.id, ci.raw, ci.source, ci.dedupe_key)
     .where(ci.id == bindparam("id"), ci.status == "pending")
     .with_for_update(skip_locked=True)
 )
@@ -63,7 +79,9 @@ QUARANTINE = (
 
 
 def add(tx: Tx, raw: bytes, message_id: str, source: str, now: datetime) -> JournalEntry:
-    """Journal the raw bytes as received; the Message-ID is kept in its stored form."""
+    """Journal the raw bytes as received; the Message-ID is kept in its stored form.
+    A duplicate is a message whose Message-ID *and* content match a journaled one: a
+    different message reusing a Message-ID is journaled as its own."""
     message_id, source = stored.message_id(message_id), stored.text(source)
     key, digest = dedupe_key(raw, message_id)
     values = {
@@ -74,7 +92,14 @@ def add(tx: Tx, raw: bytes, message_id: str, source: str, now: datetime) -> Jour
     new_id = tx.c.execute(tx.d.journal, values).scalar()
     if new_id is not None:
         return JournalEntry(new_id, duplicate=False)
-    existing = tx.c.scalar(select(ci.id).where(ci.dedupe_key == key))
+    first, first_raw = tx.c.execute(select(ci.id, ci.raw).where(ci.dedupe_key == key)).one()
+    if not message_id or fingerprint(first_raw) == fingerprint(raw):
+        return JournalEntry(first, duplicate=True)
+    values["dedupe_key"] = reuse_key(key, raw)  # the same ID on a different message
+    new_id = tx.c.execute(tx.d.journal, values).scalar()
+    if new_id is not None:
+        return JournalEntry(new_id, duplicate=False, reuses=first)
+    existing = tx.c.scalar(select(ci.id).where(ci.dedupe_key == values["dedupe_key"]))
     assert existing is not None
     return JournalEntry(existing, duplicate=True)
 
@@ -82,7 +107,16 @@ def add(tx: Tx, raw: bytes, message_id: str, source: str, now: datetime) -> Jour
 def lock_pending(tx: Tx, inbound_id: int) -> PendingMessage | None:
     """Take one pending message for processing; None if done or held by another daemon."""
     row = tx.c.execute(LOCK_PENDING, {"id": inbound_id}).first()
-    return PendingMessage(row.id, row.raw, row.source) if row else None
+    if row is None:
+        return None
+    return PendingMessage(row.id, row.raw, row.source, _reuses(tx, row.dedupe_key))
+
+
+def _reuses(tx: Tx, key: str) -> int | None:
+    """The first entry with this entry's Message-ID, when this one reuses it."""
+    if first_key(key) == key:
+        return None
+    return tx.c.scalar(select(ci.id).where(ci.dedupe_key == first_key(key)))
 
 
 def finish(tx: Tx, inbound_id: int, now: datetime, outcome: str, ticket_id: int | None) -> None:
@@ -113,6 +147,11 @@ def quarantined(tx: Tx) -> list[QuarantineRow]:
         .order_by(ci.id)
     )
     return [QuarantineRow(*row) for row in tx.c.execute(query)]
+
+
+def ticket_of(tx: Tx, inbound_id: int) -> int | None:
+    """The ticket this entry was processed onto, if any."""
+    return tx.c.scalar(select(ci.ticket_id).where(ci.id == inbound_id))
 
 
 def raw(tx: Tx, inbound_id: int) -> bytes | None:

@@ -1,15 +1,23 @@
-"""Message-IDs seen on a ticket's mails, in and out: how replies find their ticket."""
+"""Message-IDs seen on a ticket's mails, in and out: how replies find their ticket.
+
+A Message-ID can name several tickets: some clients, monitoring systems and list
+software reuse IDs, and a different message with a reused ID makes a ticket of its
+own (store/journal.py).  A reply naming such an ID goes to the newest of those
+tickets its sender is the requester or a watcher of, else to the first of them: a
+later mail that reuses an ID never takes replies away from the ticket that had it.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 
 from maildesk.domain import EventKind, TicketRef
 from maildesk.pipeline.mails import History
 from maildesk.store import tickets, values
-from maildesk.store.base import T_EVENTS, T_MSGIDS, Tx, ci, co
+from maildesk.store.base import T_EVENTS, T_MSGIDS, T_WATCHERS, Tx, ci, co, ct
 
 
 def remember_message_id(tx: Tx, message_id: str, ticket_id: int, direction: str) -> None:
@@ -20,7 +28,7 @@ def remember_message_id(tx: Tx, message_id: str, ticket_id: int, direction: str)
     tx.c.execute(tx.d.message_id, row)
 
 
-def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str]) -> TicketRef | None:
+def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str], sender: str = "") -> TicketRef | None:
     if not message_ids:
         return None
     rows = tx.c.execute(
@@ -28,12 +36,29 @@ def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str]) -> TicketRef | Non
             T_MSGIDS.c.message_id.in_(values.lookup_ids(list(message_ids)))
         )
     ).all()
-    by_id = {r.message_id: r.ticket_id for r in rows}
+    by_id: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        by_id[row.message_id].append(row.ticket_id)
     for mid in message_ids:  # first match in the caller's order of preference
         for form in (values.message_id(mid), mid):
             if form in by_id:
-                return tickets.ref_by_id(tx, by_id[form])
+                return tickets.ref_by_id(tx, _one_of(tx, sorted(by_id[form]), sender))
     return None
+
+
+def _one_of(tx: Tx, ticket_ids: list[int], sender: str) -> int:
+    """Of the tickets sharing a Message-ID (oldest first), the one a reply from
+    `sender` goes to: the newest the sender takes part in, else the first."""
+    if len(ticket_ids) == 1:
+        return ticket_ids[0]
+    watching = select(T_WATCHERS.c.ticket_id).where(T_WATCHERS.c.email == sender.lower())
+    theirs = tx.c.scalars(
+        select(ct.id).where(
+            ct.id.in_(ticket_ids),
+            or_(func.lower(ct.requester_email) == sender.lower(), ct.id.in_(watching)),
+        )
+    ).all()
+    return max(theirs) if theirs else ticket_ids[0]
 
 
 ORIGIN = (
