@@ -103,7 +103,7 @@ def _human_or_automatic(
     rules: routing.Rules | None,
 ) -> Decision:
     if auto.kind == "auto_reply" and not _alert(inbound, match):
-        return _automatic(inbound, match, auto.reason, cfg)
+        return _automatic(inbound, facts, match, auto.reason, cfg)
     person = cfg.person(inbound.sender.email)
     if match and (match.trusted or person):
         work = engineer.decide(inbound, match, person, cfg, trust.of(inbound, match.ticket, cfg))
@@ -136,11 +136,11 @@ def _alert(inbound: Inbound, match: correlate.Match | None) -> bool:
 
 
 def _automatic(
-    inbound: Inbound, match: correlate.Match | None, reason: str, cfg: Config
+    inbound: Inbound, facts: Facts, match: correlate.Match | None, reason: str, cfg: Config
 ) -> Decision:
     """An auto-reply is a note on its ticket at most: no answer, no reopening."""
     if match and match.trusted:
-        text = reply_text.visible_text(inbound.text)
+        text = reply_text.written(inbound, facts)
         proven = trust.of(inbound, match.ticket, cfg) is trust.Trust.PROVEN
         note = FollowUp(match.ticket, text, match.matched_by, note_only=True, proven=proven)
         return Decision(note, (), no_reply_reason=f"automatic reply: {reason}")
@@ -180,7 +180,7 @@ def _new_ticket(
     if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
     ack = replace(
-        _acknowledgment(inbound, notice),
+        _acknowledgment(inbound, facts, notice),
         not_watching=answers.not_watching(new.refused_watchers),
         hold=flood,
     )
@@ -236,5 +236,5 @@ def _ticket_fields(
     )
 
 
-def _acknowledgment(inbound: Inbound, notice: str) -> MailPlan:
-    return MailPlan(MailKind.ACK, notice=notice, text=reply_text.visible_text(inbound.text))
+def _acknowledgment(inbound: Inbound, facts: Facts, notice: str) -> MailPlan:
+    return MailPlan(MailKind.ACK, notice=notice, text=reply_text.written(inbound, facts))

@@ -85,6 +85,12 @@ def _cut_list_footer(lines: Sequence[str], i: int) -> Cut | None:
 # decide; when the check says no, the line may still be an attribution line.
 _START_RULES: tuple[tuple[str, str, Callable[[Sequence[str], int], Cut | None]], ...] = (
     ("signature", r"--$", _cut_signature),
+    # Foxmail 6: "======= 2026-11-22 09:20:11 您在来信中写道：=======" above the quote
+    (
+        "legacy_separator",
+        r"={4,}+[^=]{1,160}?(?:写道|寫道|wrote|writes)\s*[:：]?\s*={4,}$",
+        _cut_separator,
+    ),
     (
         "separator",
         r"(?=[-_=]{2})[-_=*~ ]++(?:"
@@ -130,8 +136,58 @@ _LOOSE_ATTRIBUTION = re.compile(
 _ATTRIBUTION_SPAN = 3  # lines
 _ATTRIBUTION_CHARS = 320
 _QUOTE_LOOKAHEAD = 12  # blank lines allowed between an attribution and its quote
+# Where a reply may end and an attribution begin on the same line ("Sounds good. On …
+# wrote:", "好的，谢谢。在 … 写道："): after a sentence end.
+_SENTENCE_END = re.compile(r"[.!?…](?:\s+|(?=[A-Z]))|[。！？]\s*")  # "Yes.On …" (HTML flattened)
+_SPLITS_PER_LINE = 8  # sentence ends tried per line, from the last one
 
 # --- reading the body ----------------------------------------------------------------------
+
+
+def split_attributions(lines: Sequence[str]) -> list[str]:
+    """Phase 0: a reply written on the line of its attribution becomes a line of its own,
+    so the attribution goes and the reply stays."""
+    splits: dict[int, int] = {}  # line -> where its attribution starts
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and stripped[-1] in ":：" and len(stripped) <= _ATTRIBUTION_CHARS:
+            found = _attribution_split(lines, i)
+            if found is not None:
+                splits.setdefault(*found)
+    if not splits:
+        return list(lines)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        at = splits.get(i)
+        out.extend([line] if at is None else [line[:at].rstrip(), line[at:]])
+    return out
+
+
+def _attribution_split(lines: Sequence[str], i: int) -> tuple[int, int] | None:
+    """(line, offset) where an attribution ending at line `i` starts after a sentence the
+    person wrote on the same line, if it does (the shortest attribution that matches)."""
+    quoted = _quote_follows(lines, i)
+    for start in range(i, max(-1, i - _ATTRIBUTION_SPAN), -1):
+        line = lines[start]
+        first = line.strip()
+        if not first or first[0] == ">":
+            return None
+        indent = len(line) - len(line.lstrip())
+        rest = " ".join(part.strip() for part in lines[start + 1 : i + 1])
+        ends = [m.end() for m in _SENTENCE_END.finditer(first)][-_SPLITS_PER_LINE:]
+        for end in reversed(ends):
+            joined = f"{first[end:]} {rest}".strip()
+            if end < len(first) and _is_attribution(joined, quoted, start == i):
+                return start, indent + end
+    return None
+
+
+def _is_attribution(text: str, quoted: bool, loose: bool) -> bool:
+    """After a sentence, an attribution needs a quote below it or an address in it: "It
+    failed. On Monday at 09:20 I wrote:" is the person's own text."""
+    if (quoted or "@" in text) and _STRICT_ATTRIBUTIONS.fullmatch(text):
+        return True
+    return quoted and loose and _LOOSE_ATTRIBUTION.fullmatch(text) is not None
 
 
 def without_quotes(lines: Sequence[str]) -> list[str]:

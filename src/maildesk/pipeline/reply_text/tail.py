@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
+
+from maildesk.pipeline.reply_text.signature import NOTHING, Known, known_signature
 
 # --- rule tables: the end of the reply -----------------------------------------------------
 
@@ -29,6 +32,7 @@ _SIGN_OFFS = (
     r"(?:many thanks|thanks|thank you|thx)(?: (?:and|&) (?:best )?regards)?,",
     r"此致(?:\s*敬礼)?[!！。]?",
     r"敬礼[!！。]?",
+    r"致(?:\s*礼[!！。]?)?",  # Foxmail 6: "致" and "礼！" on two lines
     r"祝好[!！。,，]?",
     r"(?:顺|順|敬)(?:祝|颂|頌)\s*\S{2,4}[!！。]?",
     r"(?:谨上|敬上|拜上)[!！。]?",
@@ -47,16 +51,20 @@ _SIGNATURE_WIDTH = 80
 # --- the end of the reply ------------------------------------------------------------------
 
 
-def finish(lines: list[str]) -> str:
-    return "\n".join(_trim_tail(lines)).strip("\n")
+def finish(lines: list[str], known: Known = NOTHING) -> str:
+    return "\n".join(_trim_tail(lines, known)).strip("\n")
 
 
-def _trim_tail(lines: list[str]) -> list[str]:
-    """Phase 3: device footers, sign-offs, -Name lines and rules at the end."""
+def _trim_tail(lines: list[str], known: Known) -> list[str]:
+    """Phase 3: device footers, sign-offs, -Name lines, rules and (when the sender is
+    known) their signature block at the end."""
+    rules = _TAIL_RULES
+    if known != NOTHING:
+        rules = (*_TAIL_RULES, partial(known_signature, known=known))
     while True:
         while lines and not lines[-1].strip():
             lines.pop()
-        for rule in _TAIL_RULES:
+        for rule in rules:
             start = rule(lines)
             if start is not None:
                 del lines[start:]
@@ -70,7 +78,14 @@ def _device_footer(lines: list[str]) -> int | None:
 
 
 def _rule_line(lines: list[str]) -> int | None:
-    return len(lines) - 1 if lines and _RULE_LINE.fullmatch(lines[-1].strip()) else None
+    return len(lines) - 1 if lines and _is_rule(lines[-1].strip()) else None
+
+
+def _is_rule(line: str) -> bool:
+    """``-----``, ``_____``, and Foxmail 6's spaced ``= = = = =``."""
+    if _RULE_LINE.fullmatch(line):
+        return True
+    return " " in line and "  " not in line and bool(_RULE_LINE.fullmatch(line.replace(" ", "")))
 
 
 def _sign_off(lines: list[str]) -> int | None:
@@ -79,6 +94,8 @@ def _sign_off(lines: list[str]) -> int | None:
     for k in range(len(lines) - 1, 0, -1):
         line = lines[k].strip()
         if _SIGN_OFF.fullmatch(line):
+            while k > 1 and _SIGN_OFF.fullmatch(lines[k - 1].strip()):
+                k -= 1  # "此致" above "敬礼！", "致" above "礼！": one sign-off
             return k if _has_text(lines, k) else None
         if len(line) > _SIGNATURE_WIDTH:
             return None

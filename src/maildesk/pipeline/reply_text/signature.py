@@ -1,0 +1,158 @@
+"""Signature blocks without a sign-off word, recognised by what maildesk knows of the
+sender.  Pure: no IO.
+
+A block at the end of the reply is a signature when it starts with an *anchor* line —
+the sender's name (display name, directory name, the name in their address: ``罗斌``,
+``Luo Bin``, ``luobin``, a lone ``Tony`` of ``Tony Chen``), alone or with their
+department (``彭亮 仓储物流部``, ``刘洋 | 市场部``), their own address (Foxmail's default
+signature), or a line that also ended their earlier mails on the ticket — and everything
+below it is signature-shaped: short, no sentence, no question (a title, a department, a
+phone number).  When unsure, the text stays:
+
+* nothing is cut when nothing is known, nor when no text would remain above the block;
+* a block right below a line ending in ``:``/``：`` is content (``新的邮箱地址请用：``);
+* a block glued to the line above (no blank line between) is cut only when that line is a
+  sentence or a thank-you: a list of people (``张三 市场部`` / ``刘洋 市场部``) stays;
+* a block anchored by earlier endings alone needs two such lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = ["NOTHING", "Known", "known_signature"]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What maildesk knows of a reply's sender, as comparison keys (see `key`)."""
+
+    names: frozenset[str] = frozenset()  # full names and name forms, and given names
+    departments: frozenset[str] = frozenset()
+    addresses: frozenset[str] = frozenset()
+    endings: frozenset[str] = frozenset()  # lines that ended the sender's earlier mails
+
+
+NOTHING = Known()
+
+_BLOCK_LINES = 6  # nonblank lines a signature block may have
+_SHORT = 40  # characters of a signature-shaped line
+_WORDS = 8
+_SENTENCE = re.compile(r"[。！？!?；;]|[.](?:\s|$)|[:：]$")
+_ABBREVIATION = re.compile(
+    r"\b(?:Ltd|Inc|Co|Corp|Jr|Sr|Dr|Mr|Ms|Mrs|Prof|Ph\.D|St|Ext|Tel|No|Dept|Dep)\.", re.I
+)
+_CLAUSE = re.compile(r"[，。！？；,.!?;]")
+_THANKS = re.compile(r"(?:many thanks|thanks|thank you|thx|cheers|谢谢|多谢|感谢|辛苦了)\W*", re.I)
+_GIVEN_NAME = re.compile(r"[A-Z][a-z]{1,11}")
+_CHUNKS = re.compile(r"\s*[|｜/,，·•]\s*|\s{2,}|\t")
+_SPACES = re.compile(r"[\s._\-]+")
+_CONTACT = re.compile(
+    r"(?:(?:tel|phone|mobile|mob|cell|fax|t|m|f|e|ext|email|e-mail|web|wechat|qq|skype"
+    r"|电话|手机|座机|传真|分机|邮箱|微信|地址)\.?\s*[:：]?\s*)?"
+    r"[+(]?\d[\d\s()+\-./]{4,30}(?:\s*(?:ext|x|分机|转)\.?\s*\d{1,6})?",
+    re.I,
+)
+
+
+def key(text: str) -> str:
+    """A name, department or line as compared: case, spaces, dots, dashes ignored."""
+    return _SPACES.sub("", text).casefold()
+
+
+class _Kind(Enum):
+    ANCHOR = "anchor"  # name (with department), own address
+    ENDING = "ending"  # ended an earlier mail
+    SHAPED = "shaped"  # short, no sentence: may follow an anchor
+    TEXT = "text"
+
+
+def known_signature(lines: list[str], known: Known) -> int | None:
+    """Where a signature block of this sender starts at the end of `lines`, if there is one."""
+    if known == NOTHING:
+        return None
+    kinds: list[tuple[int, _Kind]] = []
+    for k in range(len(lines) - 1, -1, -1):
+        stripped = lines[k].strip()
+        if not stripped:
+            continue
+        kind = _kind(stripped, known)
+        if kind is _Kind.TEXT or len(kinds) == _BLOCK_LINES:
+            break
+        kinds.append((k, kind))
+    start = _block_start(kinds)
+    return start if start is not None and _stands_apart(lines, start) else None
+
+
+def _block_start(kinds: Sequence[tuple[int, _Kind]]) -> int | None:
+    """The topmost anchor (or ending) line of the trailing block, when the block has an
+    anchor or two endings below and at that line."""
+    anchors = endings = 0
+    start = None
+    for k, kind in kinds:  # bottom to top
+        anchors += kind is _Kind.ANCHOR
+        endings += kind is _Kind.ENDING
+        if kind is not _Kind.SHAPED and (anchors or endings >= 2):
+            start = k
+    return start
+
+
+def _stands_apart(lines: Sequence[str], start: int) -> bool:
+    above = next((j for j in range(start - 1, -1, -1) if lines[j].strip()), None)
+    if above is None:
+        return False  # nothing would remain
+    line = lines[above].strip()
+    if line[-1] in ":：":
+        return False
+    glued = above == start - 1
+    return not glued or bool(_CLAUSE.search(line)) or bool(_THANKS.fullmatch(line))
+
+
+def _kind(line: str, known: Known) -> _Kind:
+    if _is_anchor(line, known):
+        return _Kind.ANCHOR
+    shaped = _shaped(line)
+    if shaped and key(line) in known.endings:
+        return _Kind.ENDING
+    return _Kind.SHAPED if shaped or _CONTACT.fullmatch(line) else _Kind.TEXT
+
+
+def _shaped(line: str) -> bool:
+    if len(line) > _SHORT or len(line.split()) > _WORDS:
+        return False
+    return not _SENTENCE.search(_ABBREVIATION.sub("", line))
+
+
+def _is_anchor(line: str, known: Known) -> bool:
+    """The sender's name (alone or with their department) or their own address."""
+    whole = key(line)
+    if whole in known.names or whole.removeprefix("mailto:") in known.addresses:
+        return True
+    chunks = [c for c in _CHUNKS.split(line) if c]
+    if len(chunks) == 1:
+        chunks = line.split()
+    if len(chunks) < 2 or len(line) > _SHORT:
+        return False
+    keys = [key(c) for c in chunks]
+    if not any(k in known.names for k in keys):
+        return False
+    others = [c for c, k in zip(chunks, keys, strict=True) if k not in known.names]
+    if len(others) == 1 and _GIVEN_NAME.fullmatch(others[0]) and len(chunks) == 2:
+        return True  # "Lily 王丽": an English given name beside the Chinese name
+    return all(k in known.names or k in known.departments for k in keys)
+
+
+def lines_ending(text: str) -> list[str]:
+    """The signature-shaped lines that end a text (up to a block's length)."""
+    found: list[str] = []
+    for line in reversed(text.split("\n")):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not _shaped(stripped) or len(found) == _BLOCK_LINES:
+            break
+        found.append(stripped)
+    return found
