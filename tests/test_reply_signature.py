@@ -193,6 +193,8 @@ def test_signature_blocks_are_cut(body: str, known: Known, expected: str) -> Non
         "Please ask Tony.\nTony is on leave until Monday.",
         "Tony Chen, ext. 4410, will pick it up.",
         "Who is it for?\n\nTony asked for it yesterday, please check with him.",
+        "Done.\n\nTony\nwill pick it up tomorrow",  # the name begins a sentence
+        "好的。\n\nTony Chen\nis on leave until Monday",
     ],
 )
 def test_text_that_mentions_the_sender_is_never_cut(own: str) -> None:
@@ -208,11 +210,17 @@ def test_own_texts_stay_whole_when_the_sender_is_known(own: str) -> None:
         assert visible_text(own, known) == own
 
 
-def test_a_block_from_earlier_endings_alone_needs_two_lines() -> None:
-    known = known_sender(Address("", "x@example.com"), None, ("a\n\nPlease advise\n",))
-    assert visible_text("b\n\nPlease advise", known) == "b\n\nPlease advise"
-    two = known_sender(Address("", "x@example.com"), None, ("a\n\nSales Team\nACME Ltd.\n",))
-    assert visible_text("b, thanks.\n\nSales Team\nACME Ltd.", two) == "b, thanks."
+def test_a_block_from_earlier_endings_alone_needs_two_lines_and_contact_data() -> None:
+    def known(earlier: str) -> Known:
+        return known_sender(Address("", "x@example.com"), None, (earlier,))
+
+    kept = ("b\n\nPlease advise", "b\n\nPlease advise\nThank you", "b\n\nSales Team\nACME Ltd.")
+    for body in kept:
+        assert visible_text(body, known("a\n\n" + body.partition("\n\n")[2])) == body
+    team = known("a\n\nSales Team\nacme.example | +86 21 5555 0101\n")
+    assert visible_text("b, thanks.\n\nSales Team\nacme.example | +86 21 5555 0101", team) == (
+        "b, thanks."
+    )
 
 
 # --- hostile bodies: the work grows with the body, never faster ----------------------------

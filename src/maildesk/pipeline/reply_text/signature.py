@@ -47,6 +47,7 @@ _ABBREVIATION = re.compile(
 )
 _CLAUSE = re.compile(r"[，。！？；,.!?;]")
 _THANKS = re.compile(r"(?:many thanks|thanks|thank you|thx|cheers|谢谢|多谢|感谢|辛苦了)\W*", re.I)
+_CONTACTISH = re.compile(r"@|\d|www\.|https?://|\w\.[a-z]{2,}\b|[|｜]")
 _GIVEN_NAME = re.compile(r"[A-Z][a-z]{1,11}")
 _CHUNKS = re.compile(r"\s*[|｜/,，·•]\s*|\s{2,}|\t")
 _SPACES = re.compile(r"[\s._\-]+")
@@ -83,19 +84,22 @@ def known_signature(lines: list[str], known: Known) -> int | None:
         if kind is _Kind.TEXT or len(kinds) == _BLOCK_LINES:
             break
         kinds.append((k, kind))
-    start = _block_start(kinds)
+    start = _block_start(kinds, lines)
     return start if start is not None and _stands_apart(lines, start) else None
 
 
-def _block_start(kinds: Sequence[tuple[int, _Kind]]) -> int | None:
+def _block_start(kinds: Sequence[tuple[int, _Kind]], lines: Sequence[str]) -> int | None:
     """The topmost anchor (or ending) line of the trailing block, when the block has an
-    anchor or two endings below and at that line."""
-    anchors = endings = 0
+    anchor, or two endings one of which is contact data (``acme.example``, a phone), below
+    and at that line: "Please advise" / "Thank you" ending every mail is still text."""
+    anchors = endings = contacts = 0
     start = None
     for k, kind in kinds:  # bottom to top
         anchors += kind is _Kind.ANCHOR
-        endings += kind is _Kind.ENDING
-        if kind is not _Kind.SHAPED and (anchors or endings >= 2):
+        if kind is _Kind.ENDING:
+            endings += 1
+            contacts += bool(_CONTACTISH.search(lines[k]))
+        if kind is not _Kind.SHAPED and (anchors or (endings >= 2 and contacts)):
             start = k
     return start
 
@@ -114,10 +118,11 @@ def _stands_apart(lines: Sequence[str], start: int) -> bool:
 def _kind(line: str, known: Known) -> _Kind:
     if _is_anchor(line, known):
         return _Kind.ANCHOR
-    shaped = _shaped(line)
-    if shaped and key(line) in known.endings:
-        return _Kind.ENDING
-    return _Kind.SHAPED if shaped or _CONTACT.fullmatch(line) else _Kind.TEXT
+    if _CONTACT.fullmatch(line):
+        return _Kind.SHAPED
+    if not _shaped(line) or (line[0].islower() and not _CONTACTISH.search(line)):
+        return _Kind.TEXT  # a sentence, or one going on from the line above ("is on leave")
+    return _Kind.ENDING if key(line) in known.endings else _Kind.SHAPED
 
 
 def _shaped(line: str) -> bool:
