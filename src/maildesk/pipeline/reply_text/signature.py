@@ -46,15 +46,23 @@ _ABBREVIATION = re.compile(
     r"\b(?:Ltd|Inc|Co|Corp|Jr|Sr|Dr|Mr|Ms|Mrs|Prof|Ph\.D|St|Ext|Tel|No|Dept|Dep)\.", re.I
 )
 _CLAUSE = re.compile(r"[，。！？；,.!?;]")
-_THANKS = re.compile(r"(?:many thanks|thanks|thank you|thx|cheers|谢谢|多谢|感谢|辛苦了)\W*", re.I)
+_ACKNOWLEDGMENT = re.compile(  # one or a few: "好的，谢谢", "OK, thanks!"
+    r"(?:(?:many thanks|thanks|thank you|thx|cheers|ok|okay|got it|noted|sure|yes|done|great"
+    r"|perfect|谢谢|多谢|感谢|辛苦了|好的|好|收到|可以|明白了?|知道了|行)(?:\W+|$))+",
+    re.I,
+)
+# a sentence end, or a Chinese sentence-final particle ("投影仪已经可以用了")
+_ENDS_SENTENCE = re.compile(r"[。！？.!?…~)）\"”'」]$|[\u4e00-\u9fff]{3}[了吧呢啊吗哈啦呀哦嘛]$")
+_CLAUSE_LINE = 6  # characters: a shorter line with a comma may be a list item
+_RULE = re.compile(r"[-_=*~—–]{3,}")
 _CONTACTISH = re.compile(r"@|\d|www\.|https?://|\w\.[a-z]{2,}\b|[|｜]")
 _GIVEN_NAME = re.compile(r"[A-Z][a-z]{1,11}")
-_CHUNKS = re.compile(r"\s*[|｜/,，·•]\s*|\s{2,}|\t")
+_CHUNKS = re.compile(r"\s*[|｜/·•\t]\s*|\s{2,}")
 _SPACES = re.compile(r"[\s._\-]+")
 _CONTACT = re.compile(
     r"(?:(?:tel|phone|mobile|mob|cell|fax|t|m|f|e|ext|email|e-mail|web|wechat|qq|skype"
     r"|电话|手机|座机|传真|分机|邮箱|微信|地址)\.?\s*[:：]?\s*)?"
-    r"[+(]?\d[\d\s()+\-./]{4,30}(?:\s*(?:ext|x|分机|转)\.?\s*\d{1,6})?",
+    r"[+(]?\d[\d\s()+\-./]{3,30}(?:\s*(?:ext|x|分机|转)\.?\s*\d{1,6})?",
     re.I,
 )
 
@@ -85,7 +93,7 @@ def known_signature(lines: list[str], known: Known) -> int | None:
             break
         kinds.append((k, kind))
     start = _block_start(kinds, lines)
-    return start if start is not None and _stands_apart(lines, start) else None
+    return None if start is None else _closes_text(lines, start)
 
 
 def _block_start(kinds: Sequence[tuple[int, _Kind]], lines: Sequence[str]) -> int | None:
@@ -104,15 +112,26 @@ def _block_start(kinds: Sequence[tuple[int, _Kind]], lines: Sequence[str]) -> in
     return start
 
 
-def _stands_apart(lines: Sequence[str], start: int) -> bool:
-    above = next((j for j in range(start - 1, -1, -1) if lines[j].strip()), None)
+def _closes_text(lines: Sequence[str], start: int) -> int | None:
+    """Where to cut for a block at `start`: there, or at a rule line right above it — when
+    what stays ends like a finished message ("好的", "Thanks.", "已经可以了，谢谢。").  Text
+    that leads into the block ("发票请寄到这个邮箱", "Responsible:", a list item) keeps it."""
+    above = _nonblank_above(lines, start)
+    if above is not None and _RULE.fullmatch(lines[above].strip()):
+        start, above = above, _nonblank_above(lines, above)
     if above is None:
-        return False  # nothing would remain
-    line = lines[above].strip()
-    if line[-1] in ":：":
-        return False
-    glued = above == start - 1
-    return not glued or bool(_CLAUSE.search(line)) or bool(_THANKS.fullmatch(line))
+        return None  # nothing would remain
+    return start if _finished(lines[above].strip()) else None
+
+
+def _nonblank_above(lines: Sequence[str], k: int) -> int | None:
+    return next((j for j in range(k - 1, -1, -1) if lines[j].strip()), None)
+
+
+def _finished(line: str) -> bool:
+    if _ENDS_SENTENCE.search(line) or _ACKNOWLEDGMENT.fullmatch(line):
+        return True
+    return len(line) >= _CLAUSE_LINE and bool(_CLAUSE.search(line)) and line[-1] not in ":："
 
 
 def _kind(line: str, known: Known) -> _Kind:
@@ -132,22 +151,28 @@ def _shaped(line: str) -> bool:
 
 
 def _is_anchor(line: str, known: Known) -> bool:
-    """The sender's name (alone or with their department) or their own address."""
+    """The sender's name (alone, with their department, title or phone) or their own
+    address: "罗斌", "彭亮 仓储物流部", "罗斌 13800001111", "Tony Chen | IT Coordinator"."""
     whole = key(line)
     if whole in known.names or whole.removeprefix("mailto:") in known.addresses:
         return True
+    if len(line) > _SHORT:
+        return False
     chunks = [c for c in _CHUNKS.split(line) if c]
-    if len(chunks) == 1:
-        chunks = line.split()
-    if len(chunks) < 2 or len(line) > _SHORT:
+    if len(chunks) >= 2 and key(chunks[0]) in known.names:
+        return all(_shaped(c) or _CONTACT.fullmatch(c) for c in chunks[1:])  # name | title
+    words = line.split()
+    keys = [key(w) for w in words]
+    if len(words) < 2 or not any(k in known.names for k in keys):
         return False
-    keys = [key(c) for c in chunks]
-    if not any(k in known.names for k in keys):
-        return False
-    others = [c for c, k in zip(chunks, keys, strict=True) if k not in known.names]
-    if len(others) == 1 and _GIVEN_NAME.fullmatch(others[0]) and len(chunks) == 2:
+    others = [w for w, k in zip(words, keys, strict=True) if k not in known.names]
+    if len(others) == 1 and _GIVEN_NAME.fullmatch(others[0]) and len(words) == 2:
         return True  # "Lily 王丽": an English given name beside the Chinese name
-    return all(k in known.names or k in known.departments for k in keys)
+    return all(
+        k in known.departments or _CONTACT.fullmatch(w)
+        for w, k in zip(words, keys, strict=True)
+        if k not in known.names
+    )
 
 
 def lines_ending(text: str) -> list[str]:
