@@ -184,6 +184,7 @@ class Facts:
     recent_new_tickets: int = 0  # tickets this sender opened within [limits] window
     last_reply: LastReply | None = None  # on the ticket the mail threads onto
     watchers_refused_before: bool = False  # that ticket's requester was told once already
+    earlier_texts: tuple[str, ...] = ()  # what the sender wrote on that ticket before
 
 
 @dataclass(frozen=True)

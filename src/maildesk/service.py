@@ -192,6 +192,7 @@ class Service:
             recent_new_tickets=tickets.opened_by_since(tx, sender, now - window),
             last_reply=events.last_reply(tx, matched.id) if matched else None,
             watchers_refused_before=_told_of_watchers(tx, matched),
+            earlier_texts=_earlier_texts(tx, matched, sender),
         )
 
     def _apply(
@@ -338,6 +339,11 @@ def _note_reuse(tx: Tx, outcome: Outcome, earlier: int, now: datetime) -> Outcom
 
 def _told_of_watchers(tx: Tx, ticket: TicketRef | None) -> bool:
     return ticket is not None and events.any_of(tx, ticket.id, EventKind.WATCHER_REFUSED)
+
+
+def _earlier_texts(tx: Tx, matched: TicketRef | None, sender: str) -> tuple[str, ...]:
+    """What the sender wrote on the ticket before: a block that ends it is their signature."""
+    return tuple(events.earlier_texts(tx, matched.id, sender)) if matched else ()
 
 
 def _first(tx: Tx, numbers: list[str]) -> TicketRef | None:

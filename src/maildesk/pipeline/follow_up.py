@@ -39,7 +39,7 @@ def decide(
     refused: tuple[AttachmentVerdict, ...],
 ) -> Decision:
     proof = trust.of(inbound, match.ticket, cfg)
-    follow = _follow_up(inbound, match, cfg, proof)
+    follow = _follow_up(inbound, facts, match, cfg, proof)
     ticket = match.ticket
     asked = _asked_without_proof(inbound, match, cfg, proof)
     alert = notify.plan(notify.targets(ticket.assignee, ticket.group, cfg), "follow_up",
@@ -99,10 +99,10 @@ def _refusal_notice(
 
 
 def _follow_up(
-    inbound: Inbound, match: correlate.Match, cfg: Config, proof: trust.Trust
+    inbound: Inbound, facts: Facts, match: correlate.Match, cfg: Config, proof: trust.Trust
 ) -> FollowUp:
     ticket = match.ticket
-    text = reply_text.visible_text(inbound.text)  # the full original stays in the journal
+    text = reply_text.written(inbound, facts)  # the full original stays in the journal
     if proof is trust.Trust.CLAIMED and trust.needs_proof_to_reopen(ticket.status):
         return FollowUp(ticket, text, match.matched_by)  # lands as text, changes nothing
     new = lifecycle.next_status(ticket.status, Trigger.USER_REPLY, bool(ticket.assignee))

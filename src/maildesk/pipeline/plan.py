@@ -107,7 +107,7 @@ def _human_or_automatic(
         if ignored is not None:
             return ignored
     if auto.kind == "auto_reply" or (auto.kind == "alert" and match and match.trusted):
-        return _automatic(inbound, match, auto.reason, cfg)
+        return _automatic(inbound, facts, match, auto.reason, cfg)
     person = cfg.person(inbound.sender.email)
     if match and (match.trusted or person):
         work = engineer.decide(inbound, match, person, cfg, trust.of(inbound, match.ticket, cfg))
@@ -142,12 +142,12 @@ def _list_policy(reason: str, cfg: Config) -> Decision | None:
 
 
 def _automatic(
-    inbound: Inbound, match: correlate.Match | None, reason: str, cfg: Config
+    inbound: Inbound, facts: Facts, match: correlate.Match | None, reason: str, cfg: Config
 ) -> Decision:
     """An auto-reply (out of office, another system's acknowledgment, system mail) is a
     note on its ticket at most: no answer, no reopening.  So is an alert naming a ticket."""
     if match and match.trusted:
-        text = reply_text.visible_text(inbound.text)
+        text = reply_text.written(inbound, facts)
         proven = trust.of(inbound, match.ticket, cfg) is trust.Trust.PROVEN
         note = FollowUp(match.ticket, text, match.matched_by, note_only=True, proven=proven)
         return Decision(note, (), no_reply_reason=f"automatic reply: {reason}")
@@ -189,7 +189,7 @@ def _new_ticket(
     if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
     ack = replace(
-        _acknowledgment(inbound, notice),
+        _acknowledgment(inbound, facts, notice),
         not_watching=answers.not_watching(new.refused_watchers),
         hold=flood,
     )
@@ -245,5 +245,5 @@ def _ticket_fields(
     )
 
 
-def _acknowledgment(inbound: Inbound, notice: str) -> MailPlan:
-    return MailPlan(MailKind.ACK, notice=notice, text=reply_text.visible_text(inbound.text))
+def _acknowledgment(inbound: Inbound, facts: Facts, notice: str) -> MailPlan:
+    return MailPlan(MailKind.ACK, notice=notice, text=reply_text.written(inbound, facts))

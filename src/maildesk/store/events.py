@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
-from maildesk.domain import LastReply
+from maildesk.domain import EventKind, LastReply
 from maildesk.store import values
-from maildesk.store.base import T_EVENTS, Tx
+from maildesk.store.base import T_EVENTS, T_TICKETS, Tx
 
 INSERT_EVENT = insert(T_EVENTS)
 
@@ -63,6 +63,33 @@ def last_reply(tx: Tx, ticket_id: int) -> LastReply | None:
     """The latest reply of a requester or watcher on the ticket (for held/policy)."""
     row = tx.c.execute(LAST_REPLY, {"ticket_id": ticket_id}).first()
     return LastReply(row.actor, row.at, row.text) if row else None
+
+
+EARLIER_REPLIES = (
+    select(T_EVENTS.c.text)
+    .where(
+        T_EVENTS.c.ticket_id == bindparam("ticket_id"),
+        func.lower(T_EVENTS.c.actor) == bindparam("sender"),
+        T_EVENTS.c.kind == EventKind.REPLY,
+    )
+    .order_by(T_EVENTS.c.id.desc())
+    .limit(bindparam("limit"))
+)
+FIRST_MAIL = select(T_TICKETS.c.description).where(
+    T_TICKETS.c.id == bindparam("ticket_id"),
+    func.lower(T_TICKETS.c.requester_email) == bindparam("sender"),
+)
+EARLIER_CHARS = 20_000  # of each text: a signature ends what the person wrote, near the top
+
+
+def earlier_texts(tx: Tx, ticket_id: int, sender: str, limit: int = 3) -> list[str]:
+    """What the sender wrote on the ticket before: their latest replies (as shown), newest
+    first, then the first mail whole when they opened the ticket.  Read from the database
+    as stored: nothing is parsed again."""
+    values = {"ticket_id": ticket_id, "sender": sender.lower(), "limit": limit}
+    texts = [row.text for row in tx.c.execute(EARLIER_REPLIES, values)]
+    texts.extend(row.description for row in tx.c.execute(FIRST_MAIL, values))
+    return [text[:EARLIER_CHARS] for text in texts if text]
 
 
 def any_of(tx: Tx, ticket_id: int, kind: str) -> bool:

@@ -1,60 +1,11 @@
-"""The part of a reply that its author wrote: no quoted history, no signature.  Pure: no IO.
-
-maildesk keeps every inbound message whole; `visible_text` is what a ticket shows of a
-follow-up.  It errs on the safe side: when a rule is unsure, the text stays.
-
-A body is read top to bottom, one line at a time, with the rule tables below:
-
-* ``>``-quoted lines are dropped wherever they are; text between and below them (inline
-  answers, bottom posting) stays.  The attribution line above a quote (``On … wrote:``,
-  ``… 写道：``, wrapped over up to three lines) goes with the quote.
-* History that is not ``>``-quoted ends the reply: a separator line
-  (``-----Original Message-----``, ``------------------ 原始邮件 ------------------``,
-  ``-----邮件原件-----``), a header block (``From:``/``Sent:``, ``发件人：``/``发送时间：``,
-  ``寄件者:``/``寄件日期:`` …: a sender and a date at least, no blank line inside), an
-  attribution line with a time in it, a mailing-list footer.  So does a ``-- `` signature delimiter.
-* From the end of what is left: device footers (``Sent from my iPhone``,
-  ``发自我的华为手机``), a sign-off followed by nothing but a few short lines
-  (``Best regards,`` and a name, ``此致`` / ``敬礼！``), a ``-Name`` line, rule lines.
-* When nothing is left but the history has a body of its own (a forward with no
-  comment), that body is read the same way instead, so a ticket never shows nothing.
-
-Before that, `normalize` unifies line ends and removes what mail clients leave in text
-parts: U+FEFF and other invisible marks, U+00A0/U+202F spaces, and (QQ Mail) literal
-``&nbsp;``/``&gt;`` entities.  The result is a cut of the normalized body: its lines appear
-in it, in order, with trailing blanks removed.
-"""
+"""Where the history starts: >-quoted lines, attribution lines, separators and header
+blocks.  Pure: no IO."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
-
-__all__ = ["normalize", "visible_text"]
-
-# --- normalization ------------------------------------------------------------------------
-
-_CHAR_FIXES = (
-    ("\r\n", "\n"), ("\r", "\n"),
-    ("\ufeff", ""), ("\u200b", ""), ("\u200e", ""), ("\u200f", ""), ("\u2060", ""),
-    ("\u00a0", " "), ("\u202f", " "), ("\u2007", " "),
-)  # fmt: skip
-# Entities are decoded only in bodies that show HTML leftovers; never &amp; (keeps it idempotent).
-_HTML_LEFTOVERS = re.compile(r"&nbsp;|&#160;|^[ \t]*&gt;", re.MULTILINE)
-_ENTITIES = {"&nbsp;": " ", "&#160;": " ", "&gt;": ">", "&lt;": "<", "&quot;": '"', "&#39;": "'"}
-_ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
-
-
-def normalize(body: str) -> str:
-    """Unify line ends; drop invisible marks; plain spaces; decode QQ Mail's literal entities."""
-    for old, new in _CHAR_FIXES:
-        if old in body:
-            body = body.replace(old, new)
-    if "&" in body and _HTML_LEFTOVERS.search(body):
-        body = _ENTITY.sub(lambda m: _ENTITIES[m.group()], body)
-    return body
-
 
 # --- rule tables: lines that start the history ---------------------------------------------
 
@@ -103,37 +54,43 @@ def _header_kind(stripped: str) -> str | None:
     return None if match is None else _HEADER_KIND.get(match["key"].casefold())
 
 
-class _Cut(NamedTuple):
+class Cut(NamedTuple):
     at: int  # first line of the history (or of the signature)
     body: int | None  # where the history's own text starts (fallback), None: no fallback
 
 
-def _cut_signature(lines: Sequence[str], i: int) -> _Cut:
-    return _Cut(i, None)
+def _cut_signature(lines: Sequence[str], i: int) -> Cut:
+    return Cut(i, None)
 
 
-def _cut_separator(lines: Sequence[str], i: int) -> _Cut:
-    return _Cut(i, i + 1)
+def _cut_separator(lines: Sequence[str], i: int) -> Cut:
+    return Cut(i, i + 1)
 
 
-def _cut_header_block(lines: Sequence[str], i: int) -> _Cut | None:
+def _cut_header_block(lines: Sequence[str], i: int) -> Cut | None:
     if not _header_kind(lines[i].strip()) or _inside_header_run(lines, i):
         return None
     end = _header_block_end(lines, i)
-    return None if end is None else _Cut(i, end)
+    return None if end is None else Cut(i, end)
 
 
-def _cut_list_footer(lines: Sequence[str], i: int) -> _Cut | None:
+def _cut_list_footer(lines: Sequence[str], i: int) -> Cut | None:
     following = _next_nonblank(lines, i)
     if following is not None and _LIST_FOOTER.fullmatch(lines[following].strip()):
-        return _Cut(i, None)
+        return Cut(i, None)
     return None
 
 
 # Tried in this order on each line (stripped); the first pattern that matches has its check
 # decide; when the check says no, the line may still be an attribution line.
-_START_RULES: tuple[tuple[str, str, Callable[[Sequence[str], int], _Cut | None]], ...] = (
+_START_RULES: tuple[tuple[str, str, Callable[[Sequence[str], int], Cut | None]], ...] = (
     ("signature", r"--$", _cut_signature),
+    # Foxmail 6: "======= 2026-11-22 09:20:11 您在来信中写道：=======" above the quote
+    (
+        "legacy_separator",
+        r"={4,}+[^=]{1,160}?(?:写道|寫道|wrote|writes)\s*[:：]?\s*={4,}$",
+        _cut_separator,
+    ),
     (
         "separator",
         r"(?=[-_=]{2})[-_=*~ ]++(?:"
@@ -179,65 +136,61 @@ _LOOSE_ATTRIBUTION = re.compile(
 _ATTRIBUTION_SPAN = 3  # lines
 _ATTRIBUTION_CHARS = 320
 _QUOTE_LOOKAHEAD = 12  # blank lines allowed between an attribution and its quote
-
-
-# --- rule tables: the end of the reply -----------------------------------------------------
-
-_DEVICE_FOOTERS = (
-    r"sent from (?:my|a|an) [\w-]+(?: [\w-]+){0,4}[.!]?",
-    r"sent from (?:outlook|mail|gmail|yahoo mail|aol mail|proton ?mail|samsung (?:mobile|email))"
-    r"(?: (?:for|on) [\w ]{1,24})?[.!]?(?:\s*<[^<>\s]+>)?",
-    r"get outlook for (?:ios|android)(?:\s*<[^<>\s]+>)?",
-    r"sent with proton ?mail secure email\.?",
-    r"envoyé de mon [\w ]{1,20}",
-    r"von meinem [\w ]{1,20} gesendet",
-    r"(?:发自|来自|發自|寄自)我的\s?[\w ]{1,20}",
-    r"(?:发自|来自)\s?(?:网易邮箱大师|网易邮箱|手机QQ邮箱|QQ邮箱|139邮箱|Foxmail|WPS邮箱|钉钉|企业微信|飞书)",
-    r"从我的\s?[\w ]{1,20}?\s?发送",
-    r"從我的\s?[\w ]{1,20}?\s?傳送",
-    r"[\w ]{1,20}から送信",
-)
-_NAME_AFTER = r"(?:[,.!](?: ?[^\s.!?。！？]{1,20}){0,3})?"  # "Best regards, Zhang Wei"
-_SIGN_OFFS = (
-    r"(?:(?:best|kind|warm|warmest|kindest|with (?:best|kind|warm)) )?regards" + _NAME_AFTER,
-    r"(?:best(?: wishes)?|cheers|sincerely|yours (?:sincerely|truly|faithfully)|respectfully"
-    r"|br|rgds)" + _NAME_AFTER,
-    r"(?:many thanks|thanks|thank you|thx)(?: (?:and|&) (?:best )?regards)?,",
-    r"此致(?:\s*敬礼)?[!！。]?",
-    r"敬礼[!！。]?",
-    r"祝好[!！。,，]?",
-    r"(?:顺|順|敬)(?:祝|颂|頌)\s*\S{2,4}[!！。]?",
-    r"(?:谨上|敬上|拜上)[!！。]?",
-)
-_DASH_NAME = re.compile(
-    r"(?:-(?=\w)|--\s?|[—–]{1,2}\s?)"
-    r"(?:[A-Z][\w.'’]*(?:[ .-][A-Z][\w.'’]*){0,3}|[\u4e00-\u9fff·]{2,6})"
-)
-_DEVICE_FOOTER = re.compile("|".join(_DEVICE_FOOTERS), re.IGNORECASE)
-_SIGN_OFF = re.compile("|".join(_SIGN_OFFS), re.IGNORECASE)
-_RULE_LINE = re.compile(r"[-_=*~—–]{3,}")
-_SIGNATURE_LINES = 6  # at most this many short lines may follow a sign-off
-_SIGNATURE_WIDTH = 80
-
+# Where a reply may end and an attribution begin on the same line ("Sounds good. On …
+# wrote:", "好的，谢谢。在 … 写道："): after a sentence end.
+_SENTENCE_END = re.compile(r"[.!?…](?:\s+|(?=[A-Z]))|[。！？]\s*")  # "Yes.On …" (HTML flattened)
+_SPLITS_PER_LINE = 8  # sentence ends tried per line, from the last one
 
 # --- reading the body ----------------------------------------------------------------------
 
 
-def visible_text(body: str) -> str:
-    """What the person wrote in this reply: no quoted history, attribution, header block
-    or signature.  Keeps the text when unsure."""
-    lines = _without_quotes(normalize(body).split("\n"))
-    while True:
-        cut = _history_start(lines)
-        if cut is None:
-            return _finish(lines)
-        text = _finish(lines[: cut.at])
-        if text or cut.body is None:
-            return text
-        lines = lines[cut.body :]  # nothing written above the history: read its body
+def split_attributions(lines: Sequence[str]) -> list[str]:
+    """Phase 0: a reply written on the line of its attribution becomes a line of its own,
+    so the attribution goes and the reply stays."""
+    splits: dict[int, int] = {}  # line -> where its attribution starts
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and stripped[-1] in ":：" and len(stripped) <= _ATTRIBUTION_CHARS:
+            found = _attribution_split(lines, i)
+            if found is not None:
+                splits.setdefault(*found)
+    if not splits:
+        return list(lines)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        at = splits.get(i)
+        out.extend([line] if at is None else [line[:at].rstrip(), line[at:]])
+    return out
 
 
-def _without_quotes(lines: Sequence[str]) -> list[str]:
+def _attribution_split(lines: Sequence[str], i: int) -> tuple[int, int] | None:
+    """(line, offset) where an attribution ending at line `i` starts after a sentence the
+    person wrote on the same line, if it does (the shortest attribution that matches)."""
+    quoted = _quote_follows(lines, i)
+    for start in range(i, max(-1, i - _ATTRIBUTION_SPAN), -1):
+        line = lines[start]
+        first = line.strip()
+        if not first or first[0] == ">":
+            return None
+        indent = len(line) - len(line.lstrip())
+        rest = " ".join(part.strip() for part in lines[start + 1 : i + 1])
+        ends = [m.end() for m in _SENTENCE_END.finditer(first)][-_SPLITS_PER_LINE:]
+        for end in reversed(ends):
+            joined = f"{first[end:]} {rest}".strip()
+            if end < len(first) and _is_attribution(joined, quoted, start == i):
+                return start, indent + end
+    return None
+
+
+def _is_attribution(text: str, quoted: bool, loose: bool) -> bool:
+    """After a sentence, an attribution needs a quote below it or an address in it: "It
+    failed. On Monday at 09:20 I wrote:" is the person's own text."""
+    if (quoted or "@" in text) and _STRICT_ATTRIBUTIONS.fullmatch(text):
+        return True
+    return quoted and loose and _LOOSE_ATTRIBUTION.fullmatch(text) is not None
+
+
+def without_quotes(lines: Sequence[str]) -> list[str]:
     """Phase 1: drop >-quoted lines and the attribution above each quote; the pieces of
     text around them become paragraphs one blank line apart."""
     pieces: list[list[str]] = [[]]
@@ -279,7 +232,7 @@ def _paragraphs(pieces: list[list[str]]) -> list[str]:
     return out
 
 
-def _history_start(lines: Sequence[str]) -> _Cut | None:
+def history_start(lines: Sequence[str]) -> Cut | None:
     """Phase 2: the first line of history that is not >-quoted (or of a signature)."""
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -290,7 +243,7 @@ def _history_start(lines: Sequence[str]) -> _Cut | None:
     return None
 
 
-def _classify(lines: Sequence[str], i: int, stripped: str) -> _Cut | None:
+def _classify(lines: Sequence[str], i: int, stripped: str) -> Cut | None:
     match = _START.match(stripped)
     if match is not None and match.lastgroup is not None:
         cut = _START_CHECKS[match.lastgroup](lines, i)
@@ -299,7 +252,7 @@ def _classify(lines: Sequence[str], i: int, stripped: str) -> _Cut | None:
     if stripped[-1] not in ":：" or len(stripped) > _ATTRIBUTION_CHARS:
         return None
     start = _strict_attribution_start(lines, i)
-    return None if start is None else _Cut(start, i + 1)
+    return None if start is None else Cut(start, i + 1)
 
 
 def _header_block_end(lines: Sequence[str], i: int) -> int | None:
@@ -358,66 +311,3 @@ def _next_nonblank(lines: Sequence[str], i: int) -> int | None:
         if lines[j].strip():
             return j
     return None
-
-
-# --- the end of the reply ------------------------------------------------------------------
-
-
-def _finish(lines: list[str]) -> str:
-    return "\n".join(_trim_tail(lines)).strip("\n")
-
-
-def _trim_tail(lines: list[str]) -> list[str]:
-    """Phase 3: device footers, sign-offs, -Name lines and rules at the end."""
-    while True:
-        while lines and not lines[-1].strip():
-            lines.pop()
-        for rule in _TAIL_RULES:
-            start = rule(lines)
-            if start is not None:
-                del lines[start:]
-                break
-        else:
-            return lines
-
-
-def _device_footer(lines: list[str]) -> int | None:
-    return len(lines) - 1 if lines and _DEVICE_FOOTER.fullmatch(lines[-1].strip()) else None
-
-
-def _rule_line(lines: list[str]) -> int | None:
-    return len(lines) - 1 if lines and _RULE_LINE.fullmatch(lines[-1].strip()) else None
-
-
-def _sign_off(lines: list[str]) -> int | None:
-    """A sign-off followed only by a few short lines (name, title, phone)."""
-    after = 0
-    for k in range(len(lines) - 1, 0, -1):
-        line = lines[k].strip()
-        if _SIGN_OFF.fullmatch(line):
-            return k if _has_text(lines, k) else None
-        if len(line) > _SIGNATURE_WIDTH:
-            return None
-        after += bool(line)
-        if after > _SIGNATURE_LINES:
-            return None
-    return None
-
-
-def _dash_name(lines: list[str]) -> int | None:
-    k = len(lines) - 1
-    if k < 2 or lines[k - 1].strip() or not _DASH_NAME.fullmatch(lines[k].strip()):
-        return None
-    return k if _has_text(lines, k) else None
-
-
-def _has_text(lines: list[str], k: int) -> bool:
-    return any(lines[j].strip() for j in range(k))
-
-
-_TAIL_RULES: tuple[Callable[[list[str]], int | None], ...] = (
-    _device_footer,
-    _rule_line,
-    _sign_off,
-    _dash_name,
-)
