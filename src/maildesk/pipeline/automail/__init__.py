@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from maildesk.domain import Inbound
-from maildesk.pipeline.automail.bounces import report, text_bounce
+from maildesk.pipeline.automail.bounces import report, second_opinion, text_bounce
 from maildesk.pipeline.automail.message import Mail
 from maildesk.pipeline.automail.replies import (
     auto_reply_header,
@@ -40,6 +40,7 @@ __all__ = ["HUMAN", "RULES", "AutoMail", "Kind", "Mail", "classify", "is_auto_re
 RULES: tuple[Callable[[Mail], AutoMail | None], ...] = (
     report,  # multipart/report: bounce, delay, read receipt, complaint
     text_bounce,  # MAILER-DAEMON/postmaster or null sender + bounce wording
+    second_opinion,  # looks like machine mail + flufl.bounce names the failed address
     auto_reply_header,  # Auto-Submitted, X-Autoreply, …
     auto_reply_text,  # 自动回复: / Automatic reply: subjects, self-describing bodies
     list_mail,  # List-Id, List-Unsubscribe, Precedence: bulk

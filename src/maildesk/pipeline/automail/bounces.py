@@ -7,6 +7,7 @@ import email
 import email.message
 import re
 
+from maildesk.pipeline.automail.library import failures, machine_hint
 from maildesk.pipeline.automail.message import (
     _ADDR,
     ANY_ADDRESS,
@@ -35,7 +36,8 @@ BOUNCE_SUBJECTS = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^\s*(?P<m>failure\s+notice)\b",
     r"^\s*(?P<m>delivery\s+(?:failure|failed|has\s+failed))\b",
     r"^\s*(?P<m>non[-\s]?delivery\s+(?:report|notification))",
-    r"^\s*(?P<m>message\s+not\s+delivered)\b",
+    r"^\s*(?P<m>(?:mail|message|e-?mail)\s+(?:could\s+not|couldn't|cannot|can't|was\s+not|"
+    r"wasn't|not)\s+(?:be\s+)?delivered)\b",
     r"^\s*(?P<m>mail\s+system\s+error)\b",
     r"^\s*[\[【(（]?\s*(?P<m>系统退信|退信|無法投遞|无法投递|投递失败|投遞失敗|邮件发送失败|郵件傳送失敗)",
     r"^\s*(?P<m>无法送达|無法送達|無法傳遞)\s*[:：]",  # Exchange zh "Undeliverable:"
@@ -54,8 +56,8 @@ BOUNCE_BODIES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"(?P<m>this\s+is\s+the\s+mail\s+system\s+at\s+host)",
     r"(?P<m>following\s+addresses\s+had\s+permanent\s+fatal\s+errors)",
     r"(?P<m>delivery\s+has\s+failed\s+to\s+these\s+recipients)",
-    r"(?P<m>your\s+message\s+(?:to\s+\S+\s+)?(?:couldn't|could\s+not|wasn't|was\s+not)\s+be\s+"
-    r"delivered)",
+    r"(?P<m>(?:your|the\s+following)\s+(?:message|mail|e-?mail)\s+(?:to\s+\S+\s+)?"
+    r"(?:couldn't|could\s+not|can't|cannot|wasn't|was\s+not)\s+(?:be\s+)?delivered)",
     r"(?P<m>created\s+automatically\s+by\s+mail\s+delivery\s+software)",
     r"(?P<m>wasn't\s+able\s+to\s+deliver\s+your\s+message)",
     r"(?P<m>this\s+is\s+the\s+qmail-send\s+program)",
@@ -82,6 +84,8 @@ BOUNCE_WORDS = re.compile(
 # Where bounces name the recipient that failed, most specific first.
 FAILED_RECIPIENT_TEXTS = tuple(re.compile(p, re.IGNORECASE) for p in (
     rf"(?:failed\s+permanently|has\s+been\s+delayed):\s*<?(?P<a>{_ADDR})",  # Gmail
+    rf"\bSMTP=(?P<a>{_ADDR})",  # Exchange 5.5 X.400 recipient: c=US;…;dda:SMTP=x@y
+    rf"delivery\s+to\s+the\s+following\s+recipients?\s+failed\.?\s+<?(?P<a>{_ADDR})",  # Exchange
     rf"(?m)^\s*<(?P<a>{_ADDR})>\s*:",  # Postfix, qmail
     rf"(?m)^\s*(?P<a>{_ADDR})\s*\r?\n\s+(?:SMTP\s+error|unrouteable|all\s+relevant|retry)",  # Exim
     rf"permanent\s+fatal\s+errors\s*-+\s*<?(?P<a>{_ADDR})",  # Sendmail
@@ -109,6 +113,8 @@ OTHER_REPORTS = (
     ("message/feedback-report", "multipart/report feedback-report"),
 )
 FAILED_ACTIONS = ("failed",)
+RFC_ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
+ACTION_ALIASES = {"failure": "failed", "error": "failed", "expired": "failed"}
 DELAYED_ACTIONS = ("delayed",)
 
 
@@ -116,12 +122,11 @@ def report(mail: Mail) -> AutoMail | None:
     """RFC 3464 delivery status (and RFC 3798 / 5965 reports): read the fields."""
     ctype = mail.content_type
     carries_dsn = ctype == "multipart/report" or ctype in DSN_TYPES
-    if not carries_dsn:
-        # a report nested in multipart/mixed (some gateways wrap it) counts only when the
-        # sender is a machine: a person may forward a bounce's parts inline
-        nested = any(a.content_type in DSN_TYPES for a in mail.inbound.attachments)
-        if not (nested and (mail.machine_origin or mail.daemon_sender)):
-            return None
+    # a report nested in multipart/mixed (some gateways wrap it) counts only when the
+    # sender is a machine: a person may forward a bounce's parts inline
+    machine = mail.machine_origin or mail.daemon_sender
+    if not carries_dsn and not (machine and _nested_dsn(mail)):
+        return None
     msg = mail.message
     if msg is None:
         return None
@@ -136,8 +141,16 @@ def report(mail: Mail) -> AutoMail | None:
     for part_type, reason in OTHER_REPORTS:
         if any(p.get_content_type() == part_type for p in found_parts):
             return AutoMail(Kind.AUTO_REPLY, reason)
-    prose = text_bounce(mail)
+    prose = text_bounce(mail) or second_opinion(mail)
     return prose or AutoMail(Kind.AUTO_REPLY, "multipart/report")
+
+
+def _nested_dsn(mail: Mail) -> bool:
+    """A delivery-status part below the top (parse reads its field blocks as text)."""
+    if any(a.content_type in DSN_TYPES for a in mail.inbound.attachments):
+        return True
+    msg = mail.message
+    return msg is not None and any(p.get_content_type() in DSN_TYPES for p in parts(msg))
 
 
 def _from_dsn(
@@ -176,8 +189,10 @@ def _from_dsn(
 def text_bounce(mail: Mail) -> AutoMail | None:
     """A bounce written as prose by MAILER-DAEMON/postmaster or a null sender."""
     origin = mail.machine_origin or mail.daemon_sender
-    if not origin or mail.human_prefixed or auto_reply_subject(mail.subject) is not None:
+    if mail.human_prefixed or auto_reply_subject(mail.subject) is not None:
         return None
+    if not origin:
+        return _returned_with_wording(mail)
     checks = (
         (Kind.BOUNCE, "subject", BOUNCE_SUBJECTS, mail.subject),
         (Kind.DELAY, "subject", DELAY_SUBJECTS, mail.subject),
@@ -185,14 +200,49 @@ def text_bounce(mail: Mail) -> AutoMail | None:
         (Kind.BOUNCE, "body", BOUNCE_BODIES, mail.notification),
     )
     for kind, where, patterns, text in checks:
-        for pattern in patterns:
-            found = pattern.search(text)
-            if found:
-                return _text_details(mail, kind, f"{origin} + {where} {quote(found['m'])}")
+        found = _first_search(patterns, text)
+        if found:
+            return _text_details(mail, kind, f"{origin} + {where} {quote(found['m'])}")
     if mail.machine_origin:  # a sure machine may use plain words
         found = BOUNCE_WORDS.search(mail.subject) or BOUNCE_WORDS.search(mail.notification)
         if found:
             return _text_details(mail, Kind.BOUNCE, f"{mail.machine_origin} + {quote(found['m'])}")
+    return None
+
+
+def _returned_with_wording(mail: Mail) -> AutoMail | None:
+    """No machine sender, but a bounce's subject, a bounce's sentence and the returned
+    message attached (InterScan and other gateways sending from a plain address)."""
+    returned = any(a.content_type in RETURNED_TYPES for a in mail.inbound.attachments)
+    subject = _first_search(BOUNCE_SUBJECTS, mail.subject)
+    body = _first_search(BOUNCE_BODIES, mail.notification)
+    if not (returned and subject and body):
+        return None
+    reason = f"subject {quote(subject['m'])} + body {quote(body['m'])} + returned message"
+    return _text_details(mail, Kind.BOUNCE, reason)
+
+
+def _first_search(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return found
+    return None
+
+
+def second_opinion(mail: Mail) -> AutoMail | None:
+    """flufl.bounce's detectors, asked when the message looks like machine mail: a bounce
+    only when they name the failed address (library.py)."""
+    hint = machine_hint(mail)
+    if not hint or mail.human_prefixed or auto_reply_subject(mail.subject) is not None:
+        return None
+    temporary, permanent = failures(mail)
+    if permanent:
+        reason = f"{hint} + flufl.bounce permanent failure"
+        return _text_details(mail, Kind.BOUNCE, reason, permanent)
+    if temporary:
+        reason = f"{hint} + flufl.bounce temporary failure"
+        return _text_details(mail, Kind.DELAY, reason, temporary)
     return None
 
 
@@ -244,11 +294,14 @@ def _field(block: dict[str, str], name: str) -> str:
 
 
 def _action(block: dict[str, str]) -> str:
+    """The RFC 3464 action; a missing or home-made one (`failure`, `error`, `expired`)
+    is read from the status class, else from the word."""
     action = _field(block, "action").lower().split(" ")[0]
-    if action:
+    if action in RFC_ACTIONS:
         return action
-    status = _field(block, "status")  # no Action: the status class says it
-    return {"5": "failed", "4": "delayed", "2": "delivered"}.get(status[:1], "")
+    status = _field(block, "status")
+    by_status = {"5": "failed", "4": "delayed", "2": "delivered"}.get(status[:1], "")
+    return by_status or ACTION_ALIASES.get(action, action)
 
 
 def _dsn_recipient(block: dict[str, str]) -> str:
@@ -290,8 +343,10 @@ def _embedded_message_id(mail: Mail) -> str:
     return found["id"] if found else mail.inbound.in_reply_to
 
 
-def _text_details(mail: Mail, kind: Kind, reason: str) -> AutoMail:
-    recipients = _text_recipients(mail)
+def _text_details(
+    mail: Mail, kind: Kind, reason: str, recipients: tuple[str, ...] = ()
+) -> AutoMail:
+    recipients = recipients or _text_recipients(mail)
     status_found = STATUS_CODE.search(mail.notification)
     diagnostic = ""
     for pattern in DIAGNOSTIC_TEXTS:

@@ -47,8 +47,12 @@ MACHINE_HEADERS = (
 )
 NULL_PATH = re.compile(r"^\s*<\s*>\s*$")
 DAEMON_LOCALPART = re.compile(
-    r"^(?:mailer[-_]?daemon|mail[-_]?daemon|postmaster|microsoftexchange[0-9a-f]*)$", re.I
+    r"^(?:mailer[-_ ]?daemon|mail[-_]?daemon|m?daemon|postmaster|microsoftexchange[0-9a-f]*|"
+    r"ndr|mail[-_.]?delivery[-_.]?(?:system|subsystem)?)$",
+    re.I,
 )
+# A From whose address is empty: `"Mail Delivery System" <>`, as null as a null path.
+NULL_FROM = re.compile(r"<\s*>\s*$")
 
 BODY_WINDOW = 6000
 
@@ -116,6 +120,8 @@ class Mail:
     def null_sender(self) -> bool:
         if self.inbound.return_path == "":
             return True
+        if NULL_FROM.search(self.header("from")):
+            return True
         return any(NULL_PATH.match(self.header(h)) for h in ("return-path", "x-envelope-from"))
 
     @cached_property
@@ -125,7 +131,12 @@ class Mail:
 
     @cached_property
     def daemon_sender(self) -> str:
+        """A sender named like a mail system (MAILER-DAEMON@, postmaster@, a bare
+        `MAILER-DAEMON`), or none at all: bounce wording then makes a bounce."""
         sender = self.inbound.sender.email.lower() or address(self.header("from"))
+        if not sender and self.inbound.sender_missing:
+            bare = self.inbound.sender.name.strip(' "<>').lower()
+            return f"sender {bare}" if DAEMON_LOCALPART.match(bare) else "no sender address"
         local = sender.split("@", 1)[0]
         return f"sender {local}" if DAEMON_LOCALPART.match(local) else ""
 
