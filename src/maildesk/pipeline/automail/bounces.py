@@ -39,6 +39,7 @@ BOUNCE_SUBJECTS = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^\s*(?P<m>(?:mail|message|e-?mail)\s+(?:could\s+not|couldn't|cannot|can't|was\s+not|"
     r"wasn't|not)\s+(?:be\s+)?delivered)\b",
     r"^\s*(?P<m>mail\s+system\s+error)\b",
+    r"^\s*(?P<m>message\s+status\s*-\s*undeliverable)",  # GroupWise
     r"^\s*[\[【(（]?\s*(?P<m>系统退信|退信|無法投遞|无法投递|投递失败|投遞失敗|邮件发送失败|郵件傳送失敗)",
     r"^\s*(?P<m>无法送达|無法送達|無法傳遞)\s*[:：]",  # Exchange zh "Undeliverable:"
 ))  # fmt: skip
@@ -61,6 +62,9 @@ BOUNCE_BODIES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"(?P<m>created\s+automatically\s+by\s+mail\s+delivery\s+software)",
     r"(?P<m>wasn't\s+able\s+to\s+deliver\s+your\s+message)",
     r"(?P<m>this\s+is\s+the\s+qmail-send\s+program)",
+    r"(?P<m>the\s+message\s+that\s+you\s+sent\s+was\s+undeliverable)",  # GroupWise
+    r"(?P<m>did\s+not\s+reach\s+the\s+following\s+recipient)",  # Exchange
+    r"(?P<m>unable\s+to\s+deliver\s+(?:your\s+)?message\s+to\s+the\s+following)",  # Yahoo
     r"(?P<m>(?:很抱歉)?您(?:发送|投递)?的邮件(?:已)?被退回)",
     r"(?P<m>您(?:发送|发给|寄给).{0,80}?的邮件(?:无法(?:送达|投递|发送)|投递失败|发送失败))",
     r"(?P<m>很抱歉您的郵件被退回|您寄送的郵件無法投遞)",
@@ -86,6 +90,8 @@ FAILED_RECIPIENT_TEXTS = tuple(re.compile(p, re.IGNORECASE) for p in (
     rf"(?:failed\s+permanently|has\s+been\s+delayed):\s*<?(?P<a>{_ADDR})",  # Gmail
     rf"\bSMTP=(?P<a>{_ADDR})",  # Exchange 5.5 X.400 recipient: c=US;…;dda:SMTP=x@y
     rf"delivery\s+to\s+the\s+following\s+recipients?\s+failed\.?\s+<?(?P<a>{_ADDR})",  # Exchange
+    rf"was\s+not\s+delivered\s+to:\s*<?(?P<a>{_ADDR})",  # Lotus Domino
+    rf"undeliverable\s+to\s+the\s+following:\s*<?(?P<a>{_ADDR})",  # GroupWise
     rf"(?m)^\s*<(?P<a>{_ADDR})>\s*:",  # Postfix, qmail
     rf"(?m)^\s*(?P<a>{_ADDR})\s*\r?\n\s+(?:SMTP\s+error|unrouteable|all\s+relevant|retry)",  # Exim
     rf"permanent\s+fatal\s+errors\s*-+\s*<?(?P<a>{_ADDR})",  # Sendmail
