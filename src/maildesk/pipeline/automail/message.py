@@ -61,7 +61,8 @@ _ADDR = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
 ANY_ADDRESS = re.compile(rf"<?(?P<a>{_ADDR})>?")
 # Where the notification ends and the returned message begins.
 RETURNED_MESSAGE_START = re.compile(
-    r"(?im)^[ \t>]*(?:[-=*_]{2,}[ \t]*)?(?:(?:this\s+is\s+a\s+)?copy\s+of\s+the\s+message|"
+    r"(?im)^[ \t>]*(?:[-=*_]{2,}[ \t]*)?(?:(?:this\s+is\s+a\s+|below\s+is\s+a\s+)?copy\s+of\s+"
+    r"the\s+(?:original\s+)?message|"
     r"original\s+message|returned\s+message|undelivered\s+message|message\s+follows|"
     r"以下(?:为|是)?原(?:始)?邮件|原(?:始)?邮件|原(?:始)?郵件)[^\n]{0,60}$"
 )
