@@ -141,10 +141,11 @@ def text_bounce(mail: Mail) -> AutoMail | None:
 def _returned_with_wording(mail: Mail) -> AutoMail | None:
     """No machine sender, but a bounce's subject, a bounce's sentence and the returned
     message attached (InterScan and other gateways sending from a plain address)."""
-    returned = any(a.content_type in RETURNED_TYPES for a in mail.inbound.attachments)
+    if not any(a.content_type in RETURNED_TYPES for a in mail.inbound.attachments):
+        return None
     subject = _first_search(BOUNCE_SUBJECTS, mail.subject)
-    body = _first_search(BOUNCE_BODIES, mail.notification)
-    if not (returned and subject and body):
+    body = _first_search(BOUNCE_BODIES, mail.notification) if subject else None
+    if not (subject and body):
         return None
     reason = f"subject {quote(subject['m'])} + body {quote(body['m'])} + returned message"
     return _text_details(mail, Kind.BOUNCE, reason)
