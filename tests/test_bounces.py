@@ -53,6 +53,7 @@ CASES = {
     "interscan_gateway.eml": (Kind.BOUNCE, ("deng.chao@partner.example.com",)),
     "dsn_action_error.eml": (Kind.BOUNCE, ("wu.di@provider.example.net",)),
     "opensmtpd.eml": (Kind.BOUNCE, ("qian.yu@branch.example.net",)),
+    "interscan_mss_transcript.eml": (Kind.BOUNCE, ("sato.k@supplier.example.co.jp",)),
     "mimecast.eml": (Kind.BOUNCE, ("r.hughes@lawfirm.example.co.uk",)),
     # the alias we wrote to as well as the mailbox it expanded to
     "sendmail_alias_expanded.eml": (

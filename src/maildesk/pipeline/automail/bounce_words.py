@@ -54,6 +54,8 @@ BOUNCE_BODIES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"(?P<m>(?:e-?mail|message)\s+that\s+you\s+(?:attempted\s+to\s+)?sen[dt]\b.{0,80}?"
     r"could\s+not\s+be\s+delivered)",  # Mimecast
     r"(?P<m>we\s+had\s+trouble\s+delivering\s+your\s+message)",
+    # an SMTP transcript: RCPT TO refused with 5xx (InterScan MSS, sendmail transcripts)
+    r"(?P<m>RCPT\s+TO:\s*<[^>\n]+>\s*\n[^\n]{0,40}?\b5\d\d\b)",
     r"(?P<m>unable\s+to\s+deliver\s+(?:your\s+)?message\s+to\s+the\s+following)",  # Yahoo
     r"(?P<m>(?:很抱歉)?您(?:发送|投递)?的邮件(?:已)?被退回)",
     r"(?P<m>您(?:发送|发给|寄给).{0,80}?的邮件(?:无法(?:送达|投递|发送)|投递失败|发送失败))",
@@ -85,6 +87,7 @@ FAILED_RECIPIENT_TEXTS = tuple(re.compile(p, re.IGNORECASE) for p in (
     rf"was\s+not\s+delivered\s+to:\s*<?(?P<a>{_ADDR})",  # Lotus Domino
     rf"undeliverable\s+to\s+the\s+following:\s*<?(?P<a>{_ADDR})",  # GroupWise
     rf"(?m)^\s*<(?P<a>{_ADDR})>\s*:",  # Postfix, qmail
+    rf"RCPT\s+TO:\s*<(?P<a>{_ADDR})>\s*\n[^\n]{{0,40}}?\b5\d\d\b",  # refused in a transcript
     rf"(?m)^(?P<a>{_ADDR}):\s*[45]\d\d\b",  # OpenSMTPD: "x@y: 550 5.1.1 …"
     rf"(?m)^\s*(?P<a>{_ADDR})\s*\r?\n\s+(?:SMTP\s+error|unrouteable|all\s+relevant|retry)",  # Exim
     rf"permanent\s+fatal\s+errors\s*-+\s*<?(?P<a>{_ADDR})",  # Sendmail
