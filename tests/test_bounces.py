@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from benchmarks.bounce_recall import measure_flufl
+from benchmarks.bounce_recall import FLUFL_NOT_BOUNCES, measure_flufl
+from benchmarks.bounce_recall import verdict as bench_verdict
 from flufl.bounce import all_failures
 
 from maildesk.pipeline.automail import Kind, Mail, classify
@@ -172,3 +173,10 @@ def test_recall_on_flufl_bounce_collection() -> None:
         tally.line(),
         tally.wrong_address,
     )
+
+
+def test_the_non_bounces_of_flufl_bounce_collection_stay_so() -> None:
+    data = flufl_sdist() / "tests" / "data"
+    for name, what in FLUFL_NOT_BOUNCES.items():
+        found = bench_verdict((data / name).read_bytes())
+        assert found is not None and found.kind not in (Kind.BOUNCE, Kind.DELAY), (name, what)
