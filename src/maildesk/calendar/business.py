@@ -32,6 +32,8 @@ from maildesk.calendar.model import Calendar
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAIVE_EPOCH = datetime(1970, 1, 1)
+EPOCH_DAY = date(1970, 1, 1)
+DAY_US = 86_400_000_000
 US = timedelta(microseconds=1)
 MINUTE_US = 60_000_000
 MAX_YEARS = 400  # a search that crosses this many years without working time gives up
@@ -183,8 +185,10 @@ def _build(cal: Calendar, year: int) -> YearTable:
     ends: list[int] = []
     day = date(year, 1, 1)
     while day.year == year:
-        for span in cal.hours_on(day):
-            s, e = _wall(cal, day, span.start), _wall(cal, day, span.end)
+        hours = cal.hours_on(day)
+        offset = _steady_offset(cal, day) if hours else None
+        for span in hours:
+            s, e = _boundary(cal, day, span.start, offset), _boundary(cal, day, span.end, offset)
             if starts and s <= ends[-1]:  # touching spans (or a DST fold): one interval
                 s, e = starts.pop(), max(e, ends.pop())
             if e > s:
@@ -197,6 +201,26 @@ def _build(cal: Calendar, year: int) -> YearTable:
         total += e - s
         upto.append(total)
     return YearTable(starts, ends, before, upto, total)
+
+
+def _steady_offset(cal: Calendar, day: date) -> int | None:
+    """The day's UTC offset in µs when it has one all day (no DST change), else None."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=cal.zone)
+    offsets = {
+        midnight.utcoffset(),
+        midnight.replace(fold=1).utcoffset(),
+        (midnight + timedelta(days=1)).utcoffset(),
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return None if offset is None else offset // US
+
+
+def _boundary(cal: Calendar, day: date, minute: int, offset: int | None) -> int:
+    if offset is None:
+        return _wall(cal, day, minute)
+    return (day - EPOCH_DAY).days * DAY_US + minute * MINUTE_US - offset
 
 
 def _wall(cal: Calendar, day: date, minute: int) -> int:
