@@ -108,6 +108,10 @@ def test_next_working_instant() -> None:
 def test_a_year_without_official_data_is_provisional_and_worked_on_weekdays() -> None:
     assert not is_provisional(CN, at(2026, 12, 31, 10))
     assert is_provisional(CN, at(2027, 1, 1, 10))
+    assert not is_provisional(CN, at(2026, 6, 1), since=at(2025, 12, 31))
+    assert is_provisional(CN, at(2027, 1, 2), since=at(2026, 12, 31))
+    later = make_calendar(SH, official_years={2026, 2028})
+    assert is_provisional(later, at(2028, 6, 1), since=at(2026, 12, 31))  # 2027 between
     assert is_working_time(CN, at(2027, 2, 8, 10))  # a Monday: maybe 春节, nobody knows yet
     assert add_business(CN, at(2027, 2, 5, 17), 120) == at(2027, 2, 8, 10)
 

@@ -122,9 +122,12 @@ def next_working_instant(cal: Calendar, t: datetime) -> datetime:
     raise ValueError(f"no working time within {MAX_YEARS} years")
 
 
-def is_provisional(cal: Calendar, t: datetime) -> bool:
-    """True when t's local year has no official schedule: its deadlines are estimates."""
-    return not cal.is_official(t.astimezone(cal.zone).year)
+def is_provisional(cal: Calendar, t: datetime, since: datetime | None = None) -> bool:
+    """True when t's local year has no official schedule: a deadline there is an
+    estimate.  With `since` (the deadline's start), any year from since to t counts."""
+    last = t.astimezone(cal.zone).year
+    first = last if since is None else min(since.astimezone(cal.zone).year, last)
+    return not all(cal.is_official(year) for year in range(first, last + 1))
 
 
 def year_hours(cal: Calendar, year: int) -> float:
