@@ -11,7 +11,10 @@ deadline window (from its start to its due time, in the new or the old calendar)
 touches one of those ranges, or whose due time lies in a replaced year, must have its
 deadlines recomputed with the new Calendar.  The SLA module plugs that in here: call
 its recomputation with the returned CalendarChange in the same transaction (the CLI
-calls `import_schedule` and prints the change).
+calls `import_schedule` and prints the change).  Seeding changes the calendar too: when
+`ensure_seeded` returns years (a newer chinese-calendar), deadlines in them are due
+for recomputation the same way.  A Calendar caches its year tables: keep one per load
+and build a new one after a change.
 """
 
 from __future__ import annotations
