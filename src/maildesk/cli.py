@@ -595,6 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tickets(sub)
     _add_outbox(sub)
     _add_quarantine(sub)
+    from maildesk.cli_calendar import add_calendar  # imports this module: after it loaded
+
+    add_calendar(sub)
     ignored_cmd = sub.add_parser(
         "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
     )

@@ -41,6 +41,7 @@ FEATURE_MODULES = (
     "maildesk.sla.settings",
     "maildesk.held.settings",
     "maildesk.pipeline.automail.settings",
+    "maildesk.calendar.settings",
 )
 
 
