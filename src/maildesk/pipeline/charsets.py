@@ -4,6 +4,11 @@ Chinese clients label GBK text as gb2312 and send 8-bit headers; Big5 mail
 uses HKSCS characters.  Each declared charset is widened to its superset, and
 when it still fails we try UTF-8, GB18030 and Big5-HKSCS before Latin-1
 (which never fails, so nothing is ever lost, only possibly mis-shown).
+
+Headers are held to more than "does not raise": raw 8-bit header bytes and encoded
+words whose label is unknown or wrong are decoded as the first *plausible* candidate
+(plausible.py), so a GB2312 subject in a message that declares iso-8859-1 is Chinese,
+and a Latin-1 `Réunion` stays French.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import base64
 import binascii
 import codecs
 import re
+
+from maildesk.pipeline.plausible import guess_header_bytes, implausible
 
 SUPERSETS = {
     "gb2312": "gb18030",
@@ -37,6 +44,12 @@ SUPERSETS = {
 }
 
 FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+MULTI_BYTE = frozenset(
+    codecs.lookup(c).name
+    for c in ("utf-8", "utf-16", "utf-16-be", "utf-16-le", "utf-32", "gb18030", "gbk",
+              "gb2312", "big5", "big5hkscs", "cp932", "shift_jis", "euc_jp", "iso2022_jp",
+              "cp949", "euc_kr", "cp950", "hz", "utf-7")
+)  # fmt: skip
 
 
 def normalize(charset: str | None) -> str | None:
@@ -64,30 +77,69 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     return data.decode("latin-1")
 
 
-ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-FOLD = re.compile(r"\r?\n(?=[ \t])")
+# An encoded word as mail clients accept it: RFC 2047 forbids white space inside one,
+# but real mail has it (`=?utf-8?Q?hello world?=`, a folder breaking a word across lines).
+ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+FOLD = re.compile(r"\r?\n[ \t]+")
+LINE_BREAK = re.compile(r"[\t\r\n\v\f]")
 
 
-def _unescape_raw(value: str, hint: str | None = None) -> str:
-    """Headers with raw 8-bit bytes arrive as surrogate escapes: decode them properly."""
+def unfold(value: str) -> str:
+    """One line: a fold inside an encoded word disappears (a broken folder put it there),
+    any other fold (line break and the white space after it) becomes one space."""
+    value = ENCODED_WORD.sub(lambda m: FOLD.sub("", m.group(0)), value)
+    return FOLD.sub(" ", value)
+
+
+def declared_charsets(hint: str | None) -> tuple[str, ...]:
+    """The codecs of a hint: the message's declared charsets, comma-separated, in order
+    (a charset name never contains a comma, RFC 2978)."""
+    codecs_ = (normalize(name) for name in (hint or "").split(","))
+    return tuple(dict.fromkeys(c for c in codecs_ if c))
+
+
+def _unescape_raw(value: str, declared: tuple[str, ...]) -> str:
+    """Headers with raw 8-bit bytes arrive as surrogate escapes: decode them as the first
+    plausible candidate (UTF-8, the declared charsets, the usual ones), see plausible.py."""
     try:
         value.encode("utf-8")
         return value
     except UnicodeEncodeError:
-        return decode_bytes(value.encode("utf-8", "surrogateescape"), hint)
+        return guess_header_bytes(value.encode("utf-8", "surrogateescape"), declared)
 
 
 def _word_bytes(match: re.Match[str]) -> bytes | None:
     encoding, text = match.group(2).upper(), match.group(3)
     try:
         if encoding == "B":
+            text = "".join(text.split())  # white space inside a word: not part of the data
             return base64.b64decode(text + "=" * (-len(text) % 4))
         return binascii.a2b_qp(text.replace("_", " ").encode("ascii"), header=True)
     except (ValueError, binascii.Error, UnicodeEncodeError):
         return None  # malformed: kept as written rather than guessed
 
 
-def decode_words(text: str) -> str:
+def _decode_labelled(data: bytes, charset: str, declared: tuple[str, ...]) -> str:
+    """An encoded word's bytes in its labelled charset when they decode (a single-byte
+    label only if that reads as plausible text: any bytes decode in one); else the first
+    plausible candidate (a mislabel, an unknown label); else the label's chain."""
+    codec = normalize(charset)
+    if codec:
+        try:
+            text = data.decode(codec)
+            if not (_single_byte(codec) and implausible(text)):
+                return text
+        except UnicodeDecodeError:
+            pass
+    first = (codec,) if codec else ()
+    return guess_header_bytes(data, first + declared, otherwise=decode_bytes(data, charset))
+
+
+def _single_byte(codec: str) -> bool:
+    return codecs.lookup(codec).name not in MULTI_BYTE
+
+
+def decode_words(text: str, declared: tuple[str, ...] = ()) -> str:
     """Decode RFC 2047 encoded words.  White space between adjacent words disappears,
     and adjacent words in one charset are joined as bytes before decoding, so a
     character split across two words survives."""
@@ -97,7 +149,7 @@ def decode_words(text: str) -> str:
 
     def flush() -> None:
         if run:
-            out.append(decode_bytes(b"".join(run), run_charset))
+            out.append(_decode_labelled(b"".join(run), run_charset, declared))
             run.clear()
 
     position = 0
@@ -124,14 +176,16 @@ def decode_words(text: str) -> str:
 
 
 def decode_header_value(value: object, hint: str | None = None) -> str:
-    """RFC 2047 words in any charset, raw 8-bit bytes, folded lines → one clean line.
+    """RFC 2047 words in any charset, raw 8-bit bytes, folded lines → one line, white
+    space inside kept as written (runs of spaces, U+3000), only the ends trimmed.
 
-    `hint` is the message's declared body charset: the best guess for raw 8-bit
-    header bytes (undeclared Big5 would otherwise decode, wrongly, as GB18030).
+    `hint` is the message's declared charsets, comma-separated, in order: candidates for
+    raw 8-bit header bytes, each accepted only if it reads as plausible text.
     """
     if value is None:
         return ""
-    text = _unescape_raw(FOLD.sub("", str(value)), hint)
+    declared = declared_charsets(hint)
+    text = _unescape_raw(unfold(str(value)), declared)
     if "=?" in text:
-        text = decode_words(text)
-    return " ".join(text.split())
+        text = decode_words(text, declared)
+    return LINE_BREAK.sub(" ", text).strip()

@@ -19,15 +19,16 @@ from email.policy import Compat32
 import mailparser
 
 from maildesk.domain import Address, AttachmentInfo, Inbound
-from maildesk.pipeline.charsets import decode_bytes, decode_header_value
+from maildesk.pipeline.charsets import decode_bytes, decode_header_value, unfold
 from maildesk.pipeline.html_text import html_to_text
+from maildesk.pipeline.mime_caps import DEPTH, HTML_CHARS, PARTS, TEXT_CHARS, cut, over_cap
 
 KEPT_HEADERS = (
     "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
     "list-id", "list-unsubscribe", "x-maildesk-loop", "x-loop", "content-type", "return-path",
     "delivered-to", "authentication-results",
 )  # fmt: skip
-MAX_DEPTH = 40
+MAX_DEPTH = DEPTH.limit
 MSGID = re.compile(r"<([^<>\s]+)>")
 SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -50,10 +51,13 @@ RAW_HEADERS = _RawHeaders()
 def parse(raw: bytes) -> Inbound:
     if not raw.strip():
         raise ParseError("empty message")
+    too_much = over_cap(raw)
+    if too_much:
+        raise ParseError(too_much)
     try:
         msg = email.message_from_bytes(raw, policy=RAW_HEADERS)
     except RecursionError as exc:
-        raise ParseError("MIME structure nested too deeply to parse") from exc
+        raise ParseError(f"{DEPTH.reason(DEPTH.limit + 1)} (too deep to parse)") from exc
     if not msg.keys():
         raise ParseError("no headers: this is not an email message")
     hint = _charset_hint(msg)
@@ -62,7 +66,7 @@ def parse(raw: bytes) -> Inbound:
     defects = _defects(msg)
     if defects and msg.is_multipart():
         attachments = _recover_attachments(msg, attachments)
-    text = "\n\n".join(t for t in texts if t.strip()) or "\n\n".join(html_to_text(h) for h in htmls)
+    text = "\n\n".join(t for t in texts if t.strip()) or "\n\n".join(map(_html_text, htmls))
     return Inbound(
         message_id=_first_id(_ids(msg, "Message-ID")),
         sender=sender,
@@ -73,7 +77,7 @@ def parse(raw: bytes) -> Inbound:
         date=_date(msg.get("Date")),
         in_reply_to=_first_id(_ids(msg, "In-Reply-To")),
         references=tuple(r[:900] for r in MSGID.findall(_ids(msg, "References"))),
-        text=_clean_text(text),
+        text=cut(_clean_text(text), TEXT_CHARS),
         attachments=tuple(attachments),
         headers={h: decode_header_value(msg.get(h), hint) for h in KEPT_HEADERS if h in msg},
         defects=tuple(defects),
@@ -109,16 +113,21 @@ def _first_id(value: object) -> str:
 
 
 def _charset_hint(msg: email.message.Message) -> str | None:
-    """The first declared charset in the message: the best guess for raw 8-bit headers."""
-    for part in msg.walk():
+    """Every charset the message declares (Content-Type of each part, in order, at most
+    one per part within the part cap), comma-separated: the candidates for raw 8-bit
+    headers, each taken only if it reads as plausible text (charsets.decode_header_value)."""
+    found: dict[str, None] = {}
+    for count, part in enumerate(msg.walk()):
         charset = part.get_content_charset()
-        if charset:
-            return charset
-    return None
+        if charset and "," not in charset:
+            found[charset] = None
+        if count >= PARTS.limit:
+            break
+    return ",".join(found) or None
 
 
 def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple[Address, ...]:
-    values = [decode_header_value(v, hint) if "=?" not in str(v) else _header_str(v)
+    values = [decode_header_value(v, hint) if "=?" not in str(v) else unfold(_header_str(v))
               for v in msg.get_all(name, [])]  # fmt: skip
     pairs = email.utils.getaddresses(values)
     return tuple(
@@ -160,7 +169,7 @@ def _walk(
 ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
     """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment."""
     if depth > MAX_DEPTH:
-        raise ParseError(f"MIME structure nested more than {MAX_DEPTH} levels")
+        raise ParseError(f"{DEPTH.reason(depth)} (message/rfc822 included)")
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[AttachmentInfo] = []
@@ -233,6 +242,13 @@ def _filename(part: email.message.Message) -> str:
         if value:
             return decode_header_value(email.utils.collapse_rfc2231_value(value))
     return ""
+
+
+def _html_text(html: str) -> str:
+    """HTML as text; HTML over its cap is cut first (html.parser is pure Python)."""
+    if len(html) <= HTML_CHARS.limit:
+        return html_to_text(html)
+    return html_to_text(html[: HTML_CHARS.limit]) + "\n\n" + HTML_CHARS.note(len(html))
 
 
 def _part_text(part: email.message.Message) -> str:
