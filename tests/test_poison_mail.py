@@ -99,3 +99,18 @@ def test_mail_quarantined_before_is_fixed_by_quarantine_retry(
     assert main(["--config", str(path), "quarantine", "retry", "--all"]) == 0
     with service.store.transaction() as tx:
         assert not journal.quarantined(tx) and tickets.count(tx) == 1
+
+
+def test_mail_over_a_mime_cap_is_quarantined_with_the_cap_and_the_batch_proceeds(
+    make_config: ConfigFactory,
+) -> None:
+    parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\npart\r\n" for _ in range(600))
+    endless = (
+        HEAD + b"Message-ID: <endless@evil.example>\r\nSubject: endless\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + parts + b"--b--\r\n"
+    )
+    service = build_service(make_config())
+    assert _batch(service, endless) == ["created", "quarantined", "created"]
+    with service.store.transaction() as tx:
+        (row,) = journal.quarantined(tx)
+    assert row.reason == "over the MIME part cap: more than 500 MIME parts"

@@ -33,6 +33,10 @@ class Cap:
     def reason(self, found: int) -> str:
         return f"over the {self.name} cap: {found:,} {self.unit}, at most {self.limit:,}"
 
+    def beyond(self) -> str:
+        """The reason when counting stopped at the cap (the true number is larger)."""
+        return f"over the {self.name} cap: more than {self.limit:,} {self.unit}"
+
     def note(self, found: int) -> str:
         return (
             f"[maildesk: {self.unit} cut at {self.limit:,} of {found:,} ({self.name} cap);"
@@ -100,9 +104,9 @@ def _structure_over_cap(raw: bytes) -> str:
         parts += 1
         deepest = max(deepest, len(stack))
         if parts > PARTS.limit:
-            return PARTS.reason(parts)
+            return PARTS.beyond()
         if deepest > DEPTH.limit:
-            return DEPTH.reason(deepest)
+            return DEPTH.beyond()
     return ""
 
 

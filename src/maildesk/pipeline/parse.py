@@ -57,9 +57,11 @@ def parse(raw: bytes) -> Inbound:
     try:
         msg = email.message_from_bytes(raw, policy=RAW_HEADERS)
     except RecursionError as exc:
-        raise ParseError(f"{DEPTH.reason(DEPTH.limit + 1)} (too deep to parse)") from exc
+        raise ParseError(f"{DEPTH.beyond()} (too deep to parse)") from exc
     if not msg.keys():
         raise ParseError("no headers: this is not an email message")
+    if _deepest(msg) > MAX_DEPTH:
+        raise ParseError(DEPTH.beyond())
     hint = _charset_hint(msg)
     sender = _sender(msg, hint)
     texts, htmls, attachments = _walk(msg, depth=0)
@@ -164,12 +166,27 @@ def _date(value: object) -> datetime | None:
         return None
 
 
+def _deepest(msg: email.message.Message) -> int:
+    """How deep the parsed tree goes, enclosed messages (message/rfc822) included,
+    counted without recursion and only up to one past the cap (the raw-byte check saw
+    only multipart boundaries; flattening an enclosed message recurses per level)."""
+    deepest = 0
+    stack = [(msg, 0)]
+    while stack and deepest <= MAX_DEPTH:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = part.get_payload() if part.is_multipart() else None
+        if isinstance(children, list):
+            stack += [(c, depth + 1) for c in children if isinstance(c, email.message.Message)]
+    return deepest
+
+
 def _walk(
     part: email.message.Message, depth: int
 ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
     """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment."""
     if depth > MAX_DEPTH:
-        raise ParseError(f"{DEPTH.reason(depth)} (message/rfc822 included)")
+        raise ParseError(DEPTH.beyond())
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[AttachmentInfo] = []
