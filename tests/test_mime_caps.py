@@ -4,10 +4,12 @@ Timing lives in benchmarks/parse_worst_case.py."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from maildesk.pipeline import html_text
 from maildesk.pipeline.mime_caps import (
     ADDRESSES,
     CAPS,
@@ -115,3 +117,35 @@ def test_flanker_endless_enclosures_are_quarantined_with_the_cap(corpus: Path) -
     raw = (corpus / "flanker" / "enclosed-endless.eml").read_bytes()
     with pytest.raises(ParseError, match="MIME part cap"):
         parse(raw)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<a " * 20_000, '<a x="' * 20_000, "<!--" * 20_000, "</" * 20_000, "<p>" * 20_000],
+    ids=["unclosed-tags", "unclosed-quotes", "unclosed-comments", "end-tag-starts", "blocks"],
+)
+def test_hostile_html_is_one_pass(markup: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """html.parser rescanned unclosed constructs (20 KB of `<a ` took 5 s); the
+    converter now makes at most one regex match per construct: counted, not timed."""
+    calls = 0
+    real = html_text.MARKUP
+
+    class Counting:
+        def search(self, text: str, pos: int) -> re.Match[str] | None:
+            nonlocal calls
+            calls += 1
+            return real.search(text, pos)
+
+    monkeypatch.setattr(html_text, "MARKUP", Counting())
+    html_text.html_to_text(markup)
+    assert calls <= markup.count("<") + 1
+
+
+def test_html_conversion_keeps_text_blocks_entities_and_skips_scripts() -> None:
+    markup = (
+        "<html><head><title>t</title><style>p {color: red}</style></head><body>"
+        "<p class='x' title=\"a > b\">打印机 &amp; 扫描仪</p><ul><li>一</li><li>二</li></ul>"
+        "<script>if (a < b) document.write('<p>no</p>')</script>陶喆<br />镕基"
+        "<meta http-equiv='Content-Type' charset=iso-8859-1'>尾</body></html>"
+    )
+    assert html_text.html_to_text(markup) == "打印机 & 扫描仪\n\n- 一\n\n- 二\n\n陶喆\n镕基尾"

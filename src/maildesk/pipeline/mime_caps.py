@@ -52,7 +52,6 @@ TEXT_CHARS = Cap("body text", 1_000_000, "characters of body text", refuse=False
 HTML_CHARS = Cap("HTML", 300_000, "characters of HTML", refuse=False)
 CAPS = (HEADER_BYTES, ADDRESSES, PARTS, DEPTH, TEXT_CHARS, HTML_CHARS)
 
-HEADER_END = re.compile(rb"\r?\n\r?\n")
 RECIPIENT_FIELDS = re.compile(rb"^(?:to|cc)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
 BOUNDARY_PARAM = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"']{1,200}))""", re.I)
 DELIMITER_TAIL = rb"(--)?[ \t]*\r?$"
@@ -62,7 +61,7 @@ def over_cap(raw: bytes) -> str:
     """Why the message is over a refusing cap ("" when it is within all of them)."""
     header = _header_block(raw)
     if len(header) > HEADER_BYTES.limit:
-        return HEADER_BYTES.reason(len(header))
+        return HEADER_BYTES.beyond()
     addresses = sum(m.group(1).count(b"@") for m in RECIPIENT_FIELDS.finditer(header))
     if addresses > ADDRESSES.limit:
         return ADDRESSES.reason(addresses)
@@ -70,8 +69,13 @@ def over_cap(raw: bytes) -> str:
 
 
 def _header_block(raw: bytes) -> bytes:
-    end = HEADER_END.search(raw)
-    return raw[: end.start()] if end else raw
+    """The top-level headers, looked for only just past the cap (a blank line is
+    LF LF or LF CR LF; without one the whole message is headers)."""
+    window = raw[: HEADER_BYTES.limit + 4]
+    ends = [i for i in (window.find(b"\n\n"), window.find(b"\n\r\n")) if i >= 0]
+    if ends:
+        return raw[: min(ends)]
+    return raw if len(raw) <= HEADER_BYTES.limit else raw[: HEADER_BYTES.limit + 1]
 
 
 def _boundaries(raw: bytes) -> list[bytes]:

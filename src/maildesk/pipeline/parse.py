@@ -48,6 +48,23 @@ class _RawHeaders(Compat32):
 RAW_HEADERS = _RawHeaders()
 
 
+class _VerbatimHeaders(_RawHeaders):
+    """For writing a forwarded message back out: each header as it was read, not
+    re-folded (compat32's folding was most of the time spent on nested enclosures)
+    and not re-encoded (raw 8-bit bytes stay the bytes they were)."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        text = f"{name}: {value}"
+        try:
+            data = text.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogateescape")
+        return data + self.linesep.encode("ascii")
+
+
+VERBATIM_HEADERS = _VerbatimHeaders(linesep="\r\n")
+
+
 def parse(raw: bytes) -> Inbound:
     if not raw.strip():
         raise ParseError("empty message")
@@ -244,7 +261,9 @@ def _as_bytes(part: email.message.Message) -> bytes:
     inner = part.get_payload()
     target = inner[0] if isinstance(inner, list) and inner else part
     try:
-        return target.as_bytes() if isinstance(target, email.message.Message) else b""
+        if not isinstance(target, email.message.Message):
+            return b""
+        return target.as_bytes(policy=VERBATIM_HEADERS)
     except (UnicodeEncodeError, LookupError, ValueError):
         return str(target).encode("utf-8", "surrogateescape")
 
