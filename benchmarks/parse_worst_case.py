@@ -84,15 +84,27 @@ def _quoted_lines(n: int) -> bytes:
     return HEAD + b"Content-Type: text/plain\r\n\r\nnew text\r\n\r\n" + lines
 
 
+def _html_unclosed(n: int) -> bytes:
+    return HEAD + b"Content-Type: text/html; charset=utf-8\r\n\r\n" + b"<a " * n
+
+
+def _separators(n: int) -> bytes:
+    lines = b"-----Original Message-----\r\n" * n
+    return HEAD + b"Content-Type: text/plain\r\n\r\n" + lines
+
+
 def pathological() -> Iterator[tuple[str, Callable[[], bytes]]]:
     yield "generated: 10,000 parts", lambda: _many_parts(10_000)
     yield "generated: multipart depth 1,000", lambda: _deep_multipart(1_000)
     yield "generated: message/rfc822 depth 1,000", lambda: _deep_rfc822(1_000)
+    yield "generated: message/rfc822 depth 300", lambda: _deep_rfc822(300)
     yield "generated: 50 MB base64 part", lambda: _huge_base64(50)
     yield "generated: 1 MB subject", lambda: _huge_header(1024 * 1024)
     yield "generated: 100,000 addresses", lambda: _huge_address_list(100_000)
     yield "generated: 200,000 HTML tags", lambda: _html_tags(50_000)
     yield "generated: 100,000 quoted lines", lambda: _quoted_lines(100_000)
+    yield "generated: 20 KB of unclosed <a tags", lambda: _html_unclosed(7_000)
+    yield "generated: 36,000 'Original Message' lines", lambda: _separators(36_000)
 
 
 def files() -> Iterator[tuple[str, Callable[[], bytes]]]:
@@ -111,6 +123,8 @@ def pure_path(raw: bytes) -> str:
         inbound = parse(raw)
     except ParseError as exc:
         return f"quarantined: {exc}"
+    except Exception as exc:  # the service would quarantine it as an internal error
+        return f"crashed: {type(exc).__name__}"
     automail.classify(raw, inbound)
     visible_text(inbound.text)
     return "ok"

@@ -149,3 +149,13 @@ def test_html_conversion_keeps_text_blocks_entities_and_skips_scripts() -> None:
         "<meta http-equiv='Content-Type' charset=iso-8859-1'>尾</body></html>"
     )
     assert html_text.html_to_text(markup) == "打印机 & 扫描仪\n\n- 一\n\n- 二\n\n陶喆\n镕基尾"
+
+
+def test_parts_are_counted_whatever_the_case_of_the_parameter_and_the_boundary() -> None:
+    raw = (
+        many_parts(PARTS.limit + 1)
+        .replace(b'boundary="b"', b"BOUNDARY=Ab_C")
+        .replace(b"--b", b"--Ab_C")
+    )
+    assert over_cap(raw) == PARTS.beyond()
+    assert over_cap(raw.replace(b"BOUNDARY=Ab_C", b"boundary=ab_c")) == ""  # not its boundary

@@ -53,8 +53,10 @@ HTML_CHARS = Cap("HTML", 300_000, "characters of HTML", refuse=False)
 CAPS = (HEADER_BYTES, ADDRESSES, PARTS, DEPTH, TEXT_CHARS, HTML_CHARS)
 
 RECIPIENT_FIELDS = re.compile(rb"^(?:to|cc)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
-BOUNDARY_PARAM = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"']{1,200}))""", re.I)
-DELIMITER_TAIL = rb"(--)?[ \t]*\r?$"
+# Searched in a lower-cased copy (a literal prefix lets the engine skip ahead; with
+# re.I it tries every position); the values are then read from the original bytes.
+BOUNDARY_PARAM = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"']{1,200}))""")
+DELIMITER_TAIL = rb"(--)?[ \t]*(?=\r?\n|\Z)"  # after "\n--boundary"
 
 
 def over_cap(raw: bytes) -> str:
@@ -79,8 +81,10 @@ def _header_block(raw: bytes) -> bytes:
 
 
 def _boundaries(raw: bytes) -> list[bytes]:
-    found = (m.group(1) or m.group(2) for m in BOUNDARY_PARAM.finditer(raw))
-    return list(dict.fromkeys(b for b in found if b))
+    spans = (
+        m.span(1) if m.start(1) >= 0 else m.span(2) for m in BOUNDARY_PARAM.finditer(raw.lower())
+    )
+    return list(dict.fromkeys(raw[a:b] for a, b in spans if b > a))
 
 
 def _structure_over_cap(raw: bytes) -> str:
@@ -93,7 +97,7 @@ def _structure_over_cap(raw: bytes) -> str:
     if not boundaries:
         return ""
     alternatives = b"|".join(re.escape(b) for b in boundaries)
-    delimiter = re.compile(rb"^--(" + alternatives + rb")" + DELIMITER_TAIL, re.M)
+    delimiter = re.compile(rb"\n--(" + alternatives + rb")" + DELIMITER_TAIL)
     parts, deepest = 0, 0
     stack: list[bytes] = []
     for match in delimiter.finditer(raw):
