@@ -17,7 +17,7 @@ Headers are decoded the way parse() does (its `_charset_hint` and `_addresses`),
 the headers alone, so quarantined messages are measured too.  Run it on another tree
 to measure before/after:
 
-    .venv/bin/python -m benchmarks.header_mojibake
+    .venv/bin/python -m benchmarks.header_mojibake [--all-fixtures]
     PYTHONPATH=/work/main/src .venv/bin/python -m benchmarks.header_mojibake   # main
 """
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import email
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +67,7 @@ def signs(value: str) -> list[str]:
     return [name for name, pattern in SIGNS if pattern.search(value)]
 
 
-def files() -> Iterator[tuple[str, Path]]:
+def files(everything: bool) -> Iterator[tuple[str, Path]]:
     if CORPUS.is_dir():
         for path in sorted(CORPUS.rglob("*")):
             if path.is_file() and path.suffix.lower() not in (".json", ".md"):
@@ -75,13 +76,18 @@ def files() -> Iterator[tuple[str, Path]]:
         print(f"(skipping {CORPUS}: absent)")
     for path in sorted(FIXTURES.glob("*.eml")):
         yield "fixtures", path
+    if everything:  # the other test fixtures (written by hand, no truth to compare)
+        for path in sorted((ROOT / "tests" / "fixtures").rglob("*.eml")):
+            if path.parent != FIXTURES:
+                yield "other fixtures", path
 
 
 def main() -> None:
+    everything = "--all-fixtures" in sys.argv
     expected = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
     totals: Counter[str] = Counter()
     bad: Counter[str] = Counter()
-    for source, path in files():
+    for source, path in files(everything):
         try:
             values = headers(path.read_bytes())
         except Exception as exc:  # measured, not judged: report and go on
@@ -97,7 +103,7 @@ def main() -> None:
             if found:
                 bad[source] += 1
                 print(f"  {','.join(found):28} {source}/{path.name} {field}: {value[:70]!r}")
-    for source in ("corpus", "fixtures"):
+    for source in ("corpus", "fixtures", *(("other fixtures",) if everything else ())):
         print(f"{source}: {bad[source]} mojibake of {totals[source]} decoded headers")
 
 
