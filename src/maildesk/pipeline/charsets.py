@@ -81,13 +81,16 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 # but real mail has it (`=?utf-8?Q?hello world?=`, a folder breaking a word across lines).
 ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 FOLD = re.compile(r"\r?\n[ \t]+")
+FOLDED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\n]*\n[^?]*\?=")  # a fold inside
 LINE_BREAK = re.compile(r"[\t\r\n\v\f]")
 
 
 def unfold(value: str) -> str:
     """One line: a fold inside an encoded word disappears (a broken folder put it there),
     any other fold (line break and the white space after it) becomes one space."""
-    value = ENCODED_WORD.sub(lambda m: FOLD.sub("", m.group(0)), value)
+    if "\n" not in value:
+        return value
+    value = FOLDED_WORD.sub(lambda m: FOLD.sub("", m.group(0)), value)
     return FOLD.sub(" ", value)
 
 
