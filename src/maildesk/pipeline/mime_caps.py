@@ -48,7 +48,7 @@ HEADER_BYTES = Cap("header size", 256 * 1024, "bytes of top-level headers", refu
 ADDRESSES = Cap("address", 1_000, "addresses in To and Cc", refuse=True)
 PARTS = Cap("MIME part", 500, "MIME parts", refuse=True)
 DEPTH = Cap("MIME depth", 30, "levels of MIME nesting", refuse=True)
-TEXT_CHARS = Cap("body text", 1_000_000, "characters of body text", refuse=False)
+TEXT_CHARS = Cap("body text", 200_000, "characters of body text", refuse=False)
 HTML_CHARS = Cap("HTML", 300_000, "characters of HTML", refuse=False)
 CAPS = (HEADER_BYTES, ADDRESSES, PARTS, DEPTH, TEXT_CHARS, HTML_CHARS)
 
