@@ -117,3 +117,21 @@ def test_routing_and_ticket_numbers_do_not_need_collapsed_spaces() -> None:
     assert phrase.search(fold("printer not\u3000working"))
     number = re.compile(r"\b(IT-\d{8}-\d{4})\b", re.IGNORECASE)
     assert numbers_in(decode_header_value(subjects[1]), number) == ["IT-20261202-0001"]
+
+
+@pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        (b"To: Zhang  Wei <z@example.cn>", ["Zhang  Wei"]),  # unquoted: getaddresses collapses
+        ("To: 张  伟 <z@example.cn>".encode(), ["张  伟"]),
+        (b'To: "Li  Na" <l@example.cn>, Wang Wu <w@example.cn>', ["Li  Na", "Wang Wu"]),
+        (
+            b"To: A  B <a@example.cn>, A B <b@example.cn>, C\t\tD <c@example.cn>",
+            ["A  B", "A B", "C\t\tD"],
+        ),
+        ("To: 张　　伟 <z@example.cn>".encode(), ["张　　伟"]),
+    ],
+)
+def test_display_names_keep_their_white_space(header: bytes, names: list[str]) -> None:
+    raw = b"From: it@example.cn\r\n" + header + b"\r\nSubject: x\r\n\r\nbody\r\n"
+    assert [a.name for a in parse(raw).to] == [n.replace("\t", " ") for n in names]

@@ -29,6 +29,7 @@ KEPT_HEADERS = (
     "delivered-to", "authentication-results",
 )  # fmt: skip
 MAX_DEPTH = DEPTH.limit
+NAME_WINDOW = 300  # how far after the previous address a display name is looked for
 MSGID = re.compile(r"<([^<>\s]+)>")
 SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -149,11 +150,47 @@ def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple
     values = [decode_header_value(v, hint) if "=?" not in str(v) else unfold(_header_str(v))
               for v in msg.get_all(name, [])]  # fmt: skip
     pairs = email.utils.getaddresses(values)
+    names = _as_written(pairs, "\n".join(values))
     return tuple(
         Address(decode_header_value(n, hint), decode_header_value(a, hint).lower())
-        for n, a in pairs
+        for n, (_, a) in zip(names, pairs, strict=True)
         if "@" in a
     )
+
+
+def _as_written(pairs: list[tuple[str, str]], header: str) -> list[str]:
+    """Display names with the white space they were written with: getaddresses joins
+    the words of an unquoted name with one space (`Zhang  Wei <…>` → `Zhang Wei`).
+    Each name is looked for just after the address before it (bounded work)."""
+    written, position = [], 0
+    for name, address in pairs:
+        collapsed = " " in name and "  " not in name  # a quoted name kept its spaces
+        span = _spaced(header, name.split(), position) if collapsed else None
+        written.append(header[span[0] : span[1]] if span else name)
+        position = span[1] if span else position
+        found = header.find(address, position, position + NAME_WINDOW) if address else -1
+        position = found + len(address) if found >= 0 else position
+    return written
+
+
+def _spaced(header: str, words: list[str], position: int) -> tuple[int, int] | None:
+    """Where `words` occur in `header` soon after `position`, separated by runs of
+    spaces and tabs (no regex: one compile per name cost more than the parse)."""
+    limit = position + NAME_WINDOW + len(words[0])
+    start = header.find(words[0], position, limit)
+    while start >= 0:
+        end = start + len(words[0])
+        for word in words[1:]:
+            gap = end
+            while gap < len(header) and header[gap] in " \t":
+                gap += 1
+            if gap == end or not header.startswith(word, gap):
+                break
+            end = gap + len(word)
+        else:
+            return start, end
+        start = header.find(words[0], start + 1, limit)
+    return None
 
 
 def _sender(msg: email.message.Message, hint: str | None) -> Address:
