@@ -45,7 +45,7 @@ class Cap:
 
 
 HEADER_BYTES = Cap("header size", 256 * 1024, "bytes of top-level headers", refuse=True)
-ADDRESSES = Cap("address", 1_000, "addresses in To and Cc", refuse=True)
+ADDRESSES = Cap("address", 5_000, "addresses in To and Cc", refuse=True)
 PARTS = Cap("MIME part", 500, "MIME parts", refuse=True)
 DEPTH = Cap("MIME depth", 30, "levels of MIME nesting", refuse=True)
 TEXT_CHARS = Cap("body text", 200_000, "characters of body text", refuse=False)
