@@ -93,7 +93,7 @@ def _structure_over_cap(raw: bytes) -> str:
     (`--b--`) ends that level and every level opened inside it."""
     boundaries = _boundaries(raw)
     if len(boundaries) > PARTS.limit:  # each multipart has at least one part
-        return PARTS.reason(len(boundaries))
+        return PARTS.beyond()
     if not boundaries:
         return ""
     alternatives = b"|".join(re.escape(b) for b in boundaries)
