@@ -125,6 +125,10 @@ def mail(
         (mail("密码过期", "本邮件由系统自动发出，请勿回复。", sender="postmaster@example.com"),
          Kind.AUTO_REPLY),
         (mail("密码过期", "提醒邮件没有发出来。", sender="postmaster@example.com"), Kind.HUMAN),
+        # a mail system's own notice is no alarm, whatever its subject says
+        (mail("Delivery status notification: warning", "This is the MAILER-DAEMON, please "
+              "do not reply to this e-mail.", sender="MAILER-DAEMON@mx.example.com"),
+         Kind.AUTO_REPLY),
         # auto-generated answering a mail: not an alert
         (mail("Automatic reply: 打印机", "I am away.",
               **{"Auto-Submitted": "auto-generated"}), Kind.AUTO_REPLY),

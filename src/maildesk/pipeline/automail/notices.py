@@ -216,14 +216,16 @@ def system_mail(mail: Mail) -> AutoMail | None:
     said = first(MACHINE_SENTENCES, mail.inbound.text[:SYSTEM_TEXT_WINDOW])
     if not said:
         return None
-    if ALARM_WORDS.search(mail.subject):
+    if ALARM_WORDS.search(mail.subject) and not mail.daemon_sender:
         return AutoMail(Kind.ALERT, f"system mail: {sender} + {said} + alarm subject")
     return AutoMail(Kind.AUTO_REPLY, f"system mail: {sender} + {said}")
 
 
 def _system_sender(mail: Mail) -> str:
     """`noreply@`, `postmaster@`, or a system mailer header: a sender that is a machine
-    when the mail also says so (postmaster@ is often a person, who never writes that)."""
+    when the mail also says so (postmaster@ is often a person, who never writes that).
+    A mail system's own notice (postmaster@, MAILER-DAEMON@) is never an alarm: its
+    "warning" is a delivery delay, its "problem" a quota."""
     if mail.no_reply_sender:
         return f"{mail.no_reply_sender}@"
     if mail.daemon_sender.startswith("sender "):
