@@ -13,8 +13,9 @@ Sources:
   out); the address counts as found when one is named (there is no per-file expectation).
 - ``--human DIR``: every file below is a person's mail (files under a ``bounce``
   folder, names with ``bounce``/``autoreply``/``oof``/``vacation``/``delay``/``receipt``
-  and mailing-list fixtures are left out, unless the name says ``human``): any bounce or
-  delay verdict is a false positive.  KNOWN_BOUNCES below are left out: they are bounces.
+  and mailing-list fixtures are left out, unless the name says ``human``; so are files an
+  ``expected.json`` beside them labels as anything but human): any bounce or delay verdict
+  is a false positive.  KNOWN_BOUNCES below are left out: they are bounces.
 
 A message counts as recognised when parse + classify say BOUNCE or DELAY (what plan
 records or ignores as machine mail); a ParseError counts as not recognised.
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -141,7 +144,7 @@ def measure_human(root: Path) -> Tally:
     for path in files(root):
         lowered = str(path.relative_to(root)).lower()
         human = "human" in path.name
-        if path.name in KNOWN_BOUNCES:
+        if path.name in KNOWN_BOUNCES or _labelled(path) not in ("", "human"):
             continue
         if path.suffix == ".json" or (any(w in lowered for w in HUMAN_SKIP) and not human):
             continue
@@ -151,6 +154,22 @@ def measure_human(root: Path) -> Tally:
             tally.recognised += 1
             tally.missed.append(f"{path.relative_to(root)}: {found.kind} {found.reason}")
     return tally
+
+
+def _labelled(path: Path) -> str:
+    """The kind a labelled folder's expected.json gives the file ("" when none)."""
+    labels = _labels(path.parent)
+    label = labels.get(path.name, "")
+    return str(label.get("kind", "") if isinstance(label, dict) else label)
+
+
+@functools.cache
+def _labels(folder: Path) -> dict[str, object]:
+    expected = folder / "expected.json"
+    if not expected.exists():
+        return {}
+    loaded = json.loads(expected.read_text("utf-8"))
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,7 @@ class ReplyScore:
     cut: int = 0
     name_only: int = 0  # only a lone sign-off name is missing: the issue calls it a signature
     misses: list[str] = field(default_factory=list)
+    cut_files: list[str] = field(default_factory=list)
 
 
 def read_kind(raw: bytes) -> automail.AutoMail | None:
@@ -116,6 +117,8 @@ def score_replies(folder: Path) -> ReplyScore:
         lone_name = bool(missing) and all(line.casefold() in names for line in missing)
         score.name_only += lone_name
         score.cut += bool(missing) and not lone_name
+        if missing and not lone_name:
+            score.cut_files.append(name)
         if not same:
             what = f"cut {missing[:2]}" if missing else f"kept {extra[:3]}"
             score.misses.append(f"{name}: {what}")

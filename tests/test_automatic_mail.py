@@ -56,6 +56,16 @@ def test_every_fixture_is_labelled() -> None:
         ("alert_aliyun_noreply_footer.eml",
          "system mail: noreply@ + 本邮件由系统自动发送 + alarm subject"),
         ("alert_zabbix.eml", "Auto-Submitted: auto-generated"),
+        # without Auto-Submitted: the system's subject and a second sign of it
+        ("alert_alertmanager_no_header.eml",
+         "monitoring alert: Alertmanager: subject + body View in AlertManager"),
+        ("alert_nagios_host_down.eml",
+         "monitoring alert: Nagios: subject + body ***** Nagios *****"),
+        ("alert_zh_platform_fields.eml", "monitoring alert: 云监控: subject + body 告警名称："),
+        ("ci_jenkins_email_ext_no_headers.eml",
+         "CI notification: Jenkins: subject + body Check console output at https://"),
+        ("system_postmaster_quota_gbk.eml", "system mail: postmaster@ + 本邮件由系统自动发送"),
+        ("ack_freshdesk_zh_link_only.eml", "acknowledgment: 已收到您的请求"),
     ],
 )  # fmt: skip
 def test_reasons_name_the_rule(name: str, reason: str) -> None:
@@ -89,6 +99,36 @@ def mail(
         # auto-generated and bulk: list mail, by the list policy
         (mail("Weekly digest", "…", **{"Auto-Submitted": "auto-generated",
                                         "List-Id": "<digest.example.com>"}), Kind.LIST),
+        # monitoring subjects want the system's template, header or sender as well
+        (mail("Problem: VPN drops", "Problem started at 09:15 today, again."), Kind.HUMAN),
+        (mail("Problem: disk full", "Problem started at 09:15:00 on 2026.12.01\nHost: fs01"),
+         Kind.ALERT),
+        (mail("[FIRING:1] DiskFull", "Is this serious?"), Kind.HUMAN),
+        (mail("[FIRING:1] DiskFull", "1 alert", sender="alertmanager@monitor.example.com"),
+         Kind.ALERT),
+        (mail("[FIRING:1] DiskFull", "could you check this?\n\nalertname = DiskFull",
+              sender="alertmanager@monitor.example.com"), Kind.HUMAN),
+        (mail("Fwd: [FIRING:1] DiskFull", "alertname = DiskFull\nView in AlertManager",
+              sender="alertmanager@monitor.example.com"), Kind.HUMAN),
+        (mail("云监控告警通知", "告警策略：CPU\n告警内容：CPU > 90%"), Kind.ALERT),
+        (mail("云监控告警通知", "这是什么？\n告警策略：CPU"), Kind.HUMAN),
+        (mail("告警通知", "能把告警阈值调高吗"), Kind.HUMAN),
+        # CI: Jenkins' subject and its header or console lines
+        (mail("Build failed in Jenkins: nightly #12", "See <https://ci.example.com/job/nightly/12/>"),
+         Kind.AUTO_REPLY),
+        (mail("Build failed in Jenkins: nightly #12", "为什么又失败了？"), Kind.HUMAN),
+        # a ticket link makes acknowledgment wording an acknowledgment; postmaster@ with a
+        # machine sentence is system mail, without one a person
+        (mail("Ticket Received - VPN", "We have received your request.\n"
+              "https://help.example.net/helpdesk/tickets/5512"), Kind.AUTO_REPLY),
+        (mail("Ticket Received - VPN", "We have received your request."), Kind.HUMAN),
+        (mail("密码过期", "本邮件由系统自动发出，请勿回复。", sender="postmaster@example.com"),
+         Kind.AUTO_REPLY),
+        (mail("密码过期", "提醒邮件没有发出来。", sender="postmaster@example.com"), Kind.HUMAN),
+        # a mail system's own notice is no alarm, whatever its subject says
+        (mail("Delivery status notification: warning", "This is the MAILER-DAEMON, please "
+              "do not reply to this e-mail.", sender="MAILER-DAEMON@mx.example.com"),
+         Kind.AUTO_REPLY),
         # auto-generated answering a mail: not an alert
         (mail("Automatic reply: 打印机", "I am away.",
               **{"Auto-Submitted": "auto-generated"}), Kind.AUTO_REPLY),
@@ -109,7 +149,9 @@ def outbox_count(service: object) -> int:
 @pytest.mark.parametrize(
     "name",
     ["ooo_waichu_foxmail_gbk.eml", "ack_jira_service_management.eml", "ack_zendesk.eml",
-     "system_noreply_password_gbk.eml", "list_mailman_post.eml"],
+     "system_noreply_password_gbk.eml", "list_mailman_post.eml",
+     "ci_jenkins_email_ext_no_headers.eml", "system_postmaster_quota_gbk.eml",
+     "ack_freshdesk_zh_link_only.eml"],
 )  # fmt: skip
 def test_automatic_mail_to_nothing_of_ours_opens_no_ticket(
     make_sqlite_config: ConfigFactory, name: str
@@ -122,7 +164,11 @@ def test_automatic_mail_to_nothing_of_ours_opens_no_ticket(
         assert tickets.count(tx) == 0
 
 
-@pytest.mark.parametrize("name", ["alert_zabbix.eml", "alert_aliyun_noreply_footer.eml"])
+@pytest.mark.parametrize(
+    "name",
+    ["alert_zabbix.eml", "alert_aliyun_noreply_footer.eml", "alert_alertmanager_no_header.eml",
+     "alert_zh_platform_fields.eml"],
+)  # fmt: skip
 def test_an_alert_is_a_ticket_never_answered(make_sqlite_config: ConfigFactory, name: str) -> None:
     service = build_service(make_sqlite_config())
     outcome = service.ingest(fixture(name), "smtp")

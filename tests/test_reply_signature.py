@@ -67,12 +67,11 @@ def forgiven(out: str, expected: str, signature: str) -> bool:
 
 
 # Known misses, all on the safe side: the signature stays because the text above it does
-# not end like a finished message (an answer under a "key：" line), or a disclaimer
-# follows the signature.  Fixing one makes its test fail: take it off the list.
+# not end like a finished message (an answer under a "key：" line).  Fixing one makes its
+# test fail: take it off the list.
 KEEPS_SIGNATURE = {
     "foxmail7-content-then-name.eml",
     "qqmail-room-then-name-department.eml",
-    "outlook-en-signature-disclaimer.eml",
 }
 
 
@@ -111,12 +110,13 @@ def test_fixture_set_covers_the_clients_and_shapes() -> None:
     clients = " ".join(case["client"] for case in EXPECTED.values())
     for client in ("Foxmail 6", "Foxmail 7", "QQ Mail", "NetEase 163", "NetEase 126",
                    "Mail Master", "Outlook", "OWA", "Gmail", "Apple Mail", "Thunderbird",
-                   "iPhone", "Android"):  # fmt: skip
+                   "iPhone", "Android", "Lotus Notes"):  # fmt: skip
         assert client in clients, client
     bodies = "\n".join(parse((FIXTURES / name).read_bytes()).text for name in EXPECTED)
     for marker in ("您在来信中写道：=======", "= = = = =", "致\n礼！", "Sounds good. On ",
                    "好的，谢谢。在 ", "罗斌\n投标管理部", "\nTony\n",
-                   "彭亮 仓储物流部\n发自我的iPhone"):  # fmt: skip
+                   "彭亮 仓储物流部\n发自我的iPhone", "\n| |\n吴桐\n|\n", "\n收件人\n",
+                   "If you have received this email in error"):  # fmt: skip
         assert marker in bodies, marker
 
 
@@ -197,6 +197,61 @@ def test_the_sender_is_known_by_names_department_address_and_earlier_endings() -
 def test_signature_blocks_are_cut(body: str, known: Known, expected: str) -> None:
     assert visible_text(body, known) == expected
     assert visible_text(body) == body  # nothing known: kept, as before
+
+
+@pytest.mark.parametrize(
+    ("body", "known", "expected"),
+    [
+        # the sender's name set apart above a device footer: their custom signature
+        ("还是不行\n\n罗斌\n发自我的iPhone", LUO, "还是不行"),
+        ("Still broken\n\nTony Chen\nSent from my iPhone", TONY, "Still broken"),
+        # ... unless the text above leads into it, or it is glued to that text
+        ("负责人是\n\n罗斌\n发自我的iPhone", LUO, "负责人是\n\n罗斌"),
+        ("Please send it to\n\nTony Chen\nSent from my iPhone", TONY,
+         "Please send it to\n\nTony Chen"),
+        ("请把账号开给\n罗斌\n发自我的iPhone", LUO, "请把账号开给\n罗斌"),
+        # a table-layout card signature ("| |" lines) goes with the name in it
+        ("好的，谢谢。\n\n| |\n罗斌\n|\n| 投标管理部 |\n|\nluobin@example.com\n|", LUO,
+         "好的，谢谢。"),
+        ("名单如下：\n\n| |\n罗斌\n|", LUO, "名单如下：\n\n| |\n罗斌\n|"),
+    ],
+)  # fmt: skip
+def test_signature_shapes_of_clients(body: str, known: Known, expected: str) -> None:
+    assert visible_text(body, known) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a confidentiality disclaimer: confidential AND not-for-you, a paragraph, last
+        ("Done.\n\nThis message is confidential and may be privileged. If you are not the "
+         "intended recipient, please delete it.", "Done."),
+        ("好的。\n\n本邮件含有保密信息，如果您错收了本邮件，请立即删除。请勿转发本邮件的任何内容。",
+         "好的。"),
+        ("Done.\n\nCONFIDENTIALITY NOTICE:\nThis e-mail is confidential. If you have received "
+         "this e-mail in error, please notify the sender.\n\n本邮件含有保密信息，仅限于发送给"
+         "指定收件人使用，如果您错收了本邮件，请删除。", "Done."),
+        # the person's own words about confidentiality stay
+        ("The attached contract is confidential, please keep it to yourself and the team.",
+         "The attached contract is confidential, please keep it to yourself and the team."),
+        ("Done.\n\nIf you are not the intended recipient of the new laptop, please tell "
+         "me who is.", "Done.\n\nIf you are not the intended recipient of the new laptop, "
+         "please tell me who is."),
+        ("Please keep it confidential.\n\nIf you are not the intended recipient, tell me.",
+         "Please keep it confidential.\n\nIf you are not the intended recipient, tell me."),
+        # nothing else written: kept
+        ("This message is confidential and may be privileged. If you are not the intended "
+         "recipient, please delete it.", "This message is confidential and may be privileged. "
+         "If you are not the intended recipient, please delete it."),
+        # Lotus Notes' classic header: sender, date, then "To" / "Subject" label lines
+        ("OK now.\n\nIT Support/Helpdesk/ACME@ACME\n11/23/2026 09:20 AM\n\nTo\n"
+         "Marco Rossi/Plant/ACME@ACME\ncc\n\nSubject\nScanner\n\nPlease retry.", "OK now."),
+        ("Routing:\n\nTo\nthe plant office\n\nSubject\nnew scanners",
+         "Routing:\n\nTo\nthe plant office\n\nSubject\nnew scanners"),
+    ],
+)  # fmt: skip
+def test_disclaimers_and_notes_headers_without_knowledge(body: str, expected: str) -> None:
+    assert visible_text(body) == expected
 
 
 @pytest.mark.parametrize(

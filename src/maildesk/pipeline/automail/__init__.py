@@ -26,6 +26,7 @@ from collections.abc import Callable
 from maildesk.domain import Inbound
 from maildesk.pipeline.automail.bounces import report, second_opinion, text_bounce
 from maildesk.pipeline.automail.message import Mail
+from maildesk.pipeline.automail.monitoring import ci_notice, monitoring_alert
 from maildesk.pipeline.automail.notices import acknowledgment, alert, out_of_office, system_mail
 from maildesk.pipeline.automail.replies import (
     auto_reply_header,
@@ -49,6 +50,8 @@ RULES: tuple[Callable[[Mail], AutoMail | None], ...] = (
     auto_reply_text,  # 自动回复: / Automatic reply: subjects, self-describing bodies
     system_mail,  # noreply@ + 本邮件由系统自动发送，请勿回复 (with alarm words: ALERT)
     list_mail,  # List-Id, List-Unsubscribe, Precedence: bulk
+    monitoring_alert,  # [FIRING:1] / ** PROBLEM Service Alert / 云监控告警 + the template: ALERT
+    ci_notice,  # Build failed in Jenkins: … + X-Jenkins-Job or the console lines
 )
 
 

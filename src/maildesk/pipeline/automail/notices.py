@@ -6,11 +6,13 @@ People trip naive rules, so each rule here wants two signs, never one:
 - out of office: an absence subject (`外出通知`, `I am out of the office`) AND absence
   wording in the opening lines with a return date or a stand-in, and no request in them
   (`请帮我把自动回复打开`, `could someone call me?` are people);
-- acknowledgment: an acknowledgment sentence or subject AND a ticket number or a ticket
-  system's own header (a person at a vendor writes "我们已收到您的邮件" too, without one);
-- system mail: a no-reply sender AND a sentence in which the mail says it was sent by a
-  machine (`本邮件由系统自动发送，请勿回复`); a no-reply address alone stays a person's
-  (web forms send people's requests from noreply@ with Reply-To the person).
+- acknowledgment: an acknowledgment sentence or subject AND a ticket number, a link to
+  the ticket or a ticket system's own header (a person at a vendor writes
+  "我们已收到您的邮件" too, without one);
+- system mail: a no-reply sender (or postmaster@, a system mailer) AND a sentence in
+  which the mail says it was sent by a machine (`本邮件由系统自动发送，请勿回复`); a
+  no-reply address alone stays a person's (web forms send people's requests from
+  noreply@ with Reply-To the person).
 An alert is auto-generated mail (Auto-Submitted: auto-generated, or system mail with
 alarm words) that answers nothing: no acknowledgment or absence wording, no reply prefix.
 """
@@ -127,6 +129,14 @@ TICKET_NUMBER = re.compile(
     r"(?:受理|服务|请求)(?:编号|单号)[:：\s]*\S*\d{3,}",
     re.IGNORECASE,
 )
+# A link to the ticket, as ticket systems write it (Freshdesk's default acknowledgment
+# names its ticket by link only).
+TICKET_LINK = re.compile(
+    r"https?://\S+?(?:/tickets?/\d{2,}\b|/hc/\S*requests/\d+|tickets?\.php\?(?:id|t)=\w|"
+    r"Ticket/Display\.html\?id=\d|Action=(?:Customer|Agent)TicketZoom|#ticket/zoom/\d|"
+    r"(?:incident|sc_req_item|sc_request)\.do\?sys_id=|WorkOrder\.do\?)",
+    re.IGNORECASE,
+)
 ACK_SUBJECTS = (
     row("AutoReply", r"^\s*\[[^\]]{1,80}#\d+\]\s*auto[-\s]?reply\s*:"),  # RT
     row("Request received", r"\brequest\s+received\s*:"),  # Zendesk
@@ -161,8 +171,8 @@ def acknowledgment(mail: Mail) -> AutoMail | None:
         return None
     opening = mail.inbound.text[:OPENING]
     said = first(ACK_SUBJECTS, mail.subject) or first(ACK_BODIES, opening)
-    numbered = TICKET_NUMBER.search(f"{mail.subject}\n{opening}") is not None
-    if not said or not (system or numbered or mail.no_reply_sender):
+    numbered = TICKET_NUMBER.search(f"{mail.subject}\n{opening}") or TICKET_LINK.search(opening)
+    if not said or not (system or numbered is not None or mail.no_reply_sender):
         return None
     return AutoMail(Kind.AUTO_REPLY, f"acknowledgment: {system or said}")
 
@@ -194,16 +204,34 @@ ALARM_WORDS = re.compile(
 )
 
 
+# Mail systems' own notices (password expiry, quota) come from postmaster@ or carry a
+# system mailer: Coremail writes `X-Mailer: Coremail System Message`.
+SYSTEM_MAILERS = re.compile(r"\bsystem\s+(?:message|notice|notification)\b|系统(?:消息|通知)", re.I)
+
+
 def system_mail(mail: Mail) -> AutoMail | None:
-    if not mail.no_reply_sender or mail.human_prefixed:
+    sender = _system_sender(mail)
+    if not sender or mail.human_prefixed:
         return None
     said = first(MACHINE_SENTENCES, mail.inbound.text[:SYSTEM_TEXT_WINDOW])
     if not said:
         return None
-    local = mail.no_reply_sender
-    if ALARM_WORDS.search(mail.subject):
-        return AutoMail(Kind.ALERT, f"system mail: {local}@ + {said} + alarm subject")
-    return AutoMail(Kind.AUTO_REPLY, f"system mail: {local}@ + {said}")
+    if ALARM_WORDS.search(mail.subject) and not mail.daemon_sender:
+        return AutoMail(Kind.ALERT, f"system mail: {sender} + {said} + alarm subject")
+    return AutoMail(Kind.AUTO_REPLY, f"system mail: {sender} + {said}")
+
+
+def _system_sender(mail: Mail) -> str:
+    """`noreply@`, `postmaster@`, or a system mailer header: a sender that is a machine
+    when the mail also says so (postmaster@ is often a person, who never writes that).
+    A mail system's own notice (postmaster@, MAILER-DAEMON@) is never an alarm: its
+    "warning" is a delivery delay, its "problem" a quota."""
+    if mail.no_reply_sender:
+        return f"{mail.no_reply_sender}@"
+    if mail.daemon_sender.startswith("sender "):
+        return f"{mail.daemon_sender.removeprefix('sender ')}@"
+    mailer = mail.header("x-mailer")
+    return "X-Mailer: system" if SYSTEM_MAILERS.search(mailer) else ""
 
 
 def alert(mail: Mail) -> AutoMail | None:

@@ -15,14 +15,20 @@ A body is read top to bottom, one line at a time, with the rule tables of `histo
   (``-----Original Message-----``, ``------------------ 原始邮件 ------------------``,
   ``-----邮件原件-----``, Foxmail 6's ``======= 2026-11-22 09:20:11 您在来信中写道：=======``),
   a header block (``From:``/``Sent:``, ``发件人：``/``发送时间：``, ``寄件者:``/``寄件日期:`` …:
-  a sender and a date at least, no blank line inside), an attribution line with a time
-  in it, a mailing-list footer.  So does a ``-- `` signature delimiter.
+  a sender and a date at least, no blank line inside), Lotus Notes' classic header (a
+  sender line, a date line, then ``To``/``收件人`` and ``Subject``/``主题`` alone on their
+  lines), an attribution line with a time in it, a mailing-list footer.  So does a
+  ``-- `` signature delimiter.
 * From the end of what is left: device footers (``Sent from my iPhone``,
-  ``发自我的华为手机``), a sign-off followed by nothing but a few short lines
+  ``发自我的华为手机``), a confidentiality disclaimer paragraph (confidential AND "if
+  you are not the intended recipient" / ``如果您错收了本邮件``), a sign-off followed by
+  nothing but a few short lines
   (``Best regards,`` and a name, ``此致`` / ``敬礼！``, Foxmail 6's ``致`` / ``礼！``), a
   ``-Name`` line, rule lines (also Foxmail 6's ``= = = = =``); and, when the sender is
   `Known` (`known_sender`: their names, directory department, address, what they wrote
-  on the ticket before), their signature block without a sign-off word (`signature`).
+  on the ticket before), their signature block without a sign-off word (`signature`;
+  a table-layout card's ``| |`` lines go with it), and their name set apart above a
+  device footer (an iPhone custom signature).
 * When nothing is left but the history has a body of its own (a forward with no
   comment), that body is read the same way instead, so a ticket never shows nothing.
 

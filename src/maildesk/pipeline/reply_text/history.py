@@ -74,6 +74,37 @@ def _cut_header_block(lines: Sequence[str], i: int) -> Cut | None:
     return None if end is None else Cut(i, end)
 
 
+# Lotus Notes' classic reply header: a sender line, a date line, then each label alone on
+# its line with the value below ("To" / "cc" / "Subject", "收件人" / "抄送" / "主题").
+_NOTES_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\D{1,6}\d{1,2}:\d{2}.{0,20}")
+_NOTES_SUBJECT = re.compile(r"(?:Subject|主题|主旨|Betreff|Objet|Asunto|件名)", re.IGNORECASE)
+_NOTES_SPAN = 8  # lines from the "To" label to the "Subject" label
+_NOTES_SENDER = 160  # characters
+
+
+def _cut_notes_header(lines: Sequence[str], i: int) -> Cut | None:
+    """A "To" label alone, a date line (and a sender line right above it) above it, and a
+    "Subject" label alone below it: the history starts at the sender line."""
+    date = _nonblank_above(lines, i, 2)
+    if date is None or not _NOTES_DATE.fullmatch(lines[date].strip()):
+        return None
+    sender = date - 1
+    if sender < 0 or not 0 < len(lines[sender].strip()) <= _NOTES_SENDER:
+        return None
+    for j in range(i + 1, min(len(lines), i + 1 + _NOTES_SPAN)):
+        if _NOTES_SUBJECT.fullmatch(lines[j].strip()):
+            return Cut(sender, j + 2)
+    return None
+
+
+def _nonblank_above(lines: Sequence[str], i: int, blanks: int) -> int | None:
+    """The nonblank line above `i`, with at most `blanks` blank lines between."""
+    for j in range(i - 1, max(-1, i - 2 - blanks), -1):
+        if lines[j].strip():
+            return j
+    return None
+
+
 def _cut_list_footer(lines: Sequence[str], i: int) -> Cut | None:
     following = _next_nonblank(lines, i)
     if following is not None and _LIST_FOOTER.fullmatch(lines[following].strip()):
@@ -100,6 +131,7 @@ _START_RULES: tuple[tuple[str, str, Callable[[Sequence[str], int], Cut | None]],
         _cut_separator,
     ),
     ("one_line_header", _ONE_LINE_HEADER, _cut_separator),
+    ("notes_header", r"(?:To|收件人|收件者|An|À|Para|宛先)$", _cut_notes_header),
     ("header", _HEADER.pattern, _cut_header_block),
     ("list_footer", r"[-_=]{5,}$", _cut_list_footer),
 )

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["NOTHING", "Known", "known_signature"]
+__all__ = ["NOTHING", "Known", "is_anchor", "known_signature"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ _ACKNOWLEDGMENT = re.compile(  # one or a few: "好的，谢谢", "OK, thanks!"
 # a sentence end, or a Chinese sentence-final particle ("投影仪已经可以用了")
 _ENDS_SENTENCE = re.compile(r"[。！？.!?…~)）\"”'」]$|[\u4e00-\u9fff]{3}[了吧呢啊吗哈啦呀哦嘛]$")
 _CLAUSE_LINE = 6  # characters: a shorter line with a comma may be a list item
-_RULE = re.compile(r"[-_=*~—–]{3,}")
+# a rule, or what a table-layout signature card leaves of its cells (Mail Master: "| |")
+_DECORATION = re.compile(r"[-_=*~—–]{3,}|[|｜](?:\s*[|｜])*")
 _CONTACTISH = re.compile(r"@|\d|www\.|https?://|\w\.[a-z]{2,}\b|[|｜]")
 _GIVEN_NAME = re.compile(r"[A-Z][a-z]{1,11}")
 _CHUNKS = re.compile(r"\s*[|｜/·•\t]\s*|\s{2,}")
@@ -86,8 +87,8 @@ def known_signature(lines: list[str], known: Known) -> int | None:
     kinds: list[tuple[int, _Kind]] = []
     for k in range(len(lines) - 1, -1, -1):
         stripped = lines[k].strip()
-        if not stripped:
-            continue
+        if not stripped or _DECORATION.fullmatch(stripped):
+            continue  # a card's "|" lines go with the block, and count for nothing
         kind = _kind(stripped, known)
         if kind is _Kind.TEXT or len(kinds) == _BLOCK_LINES:
             break
@@ -113,11 +114,12 @@ def _block_start(kinds: Sequence[tuple[int, _Kind]], lines: Sequence[str]) -> in
 
 
 def _closes_text(lines: Sequence[str], start: int) -> int | None:
-    """Where to cut for a block at `start`: there, or at a rule line right above it — when
-    what stays ends like a finished message ("好的", "Thanks.", "已经可以了，谢谢。").  Text
-    that leads into the block ("发票请寄到这个邮箱", "Responsible:", a list item) keeps it."""
+    """Where to cut for a block at `start`: there, or at the rule lines (a card's `| |`)
+    right above it — when what stays ends like a finished message ("好的", "Thanks.",
+    "已经可以了，谢谢。").  Text that leads into the block ("发票请寄到这个邮箱",
+    "Responsible:", a list item) keeps it."""
     above = _nonblank_above(lines, start)
-    if above is not None and _RULE.fullmatch(lines[above].strip()):
+    while above is not None and _DECORATION.fullmatch(lines[above].strip()):
         start, above = above, _nonblank_above(lines, above)
     if above is None:
         return None  # nothing would remain
@@ -135,7 +137,7 @@ def _finished(line: str) -> bool:
 
 
 def _kind(line: str, known: Known) -> _Kind:
-    if _is_anchor(line, known):
+    if is_anchor(line, known):
         return _Kind.ANCHOR
     if _CONTACT.fullmatch(line):
         return _Kind.SHAPED
@@ -150,7 +152,7 @@ def _shaped(line: str) -> bool:
     return not _SENTENCE.search(_ABBREVIATION.sub("", line))
 
 
-def _is_anchor(line: str, known: Known) -> bool:
+def is_anchor(line: str, known: Known) -> bool:
     """The sender's name (alone, with their department, title or phone) or their own
     address: "罗斌", "彭亮 仓储物流部", "罗斌 13800001111", "Tony Chen | IT Coordinator"."""
     whole = key(line)

@@ -1,4 +1,5 @@
-"""The end of the reply: device footers, sign-offs, -Name lines, rules.  Pure: no IO."""
+"""The end of the reply: device footers, confidentiality disclaimers, sign-offs, -Name
+lines, rules.  Pure: no IO."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import re
 from collections.abc import Callable
 from functools import partial
 
-from maildesk.pipeline.reply_text.signature import NOTHING, Known, known_signature
+from maildesk.pipeline.reply_text.signature import NOTHING, Known, is_anchor, known_signature
 
 # --- rule tables: the end of the reply -----------------------------------------------------
+
+Rule = Callable[[list[str]], int | None]  # where the tail to drop starts, if it does
 
 _DEVICE_FOOTERS = (
     r"sent from (?:my|a|an) [\w-]+(?: [\w-]+){0,4}[.!]?",
@@ -44,6 +47,26 @@ _DASH_NAME = re.compile(
 _DEVICE_FOOTER = re.compile("|".join(_DEVICE_FOOTERS), re.IGNORECASE)
 _SIGN_OFF = re.compile("|".join(_SIGN_OFFS), re.IGNORECASE)
 _RULE_LINE = re.compile(r"[-_=*~—–]{3,}")
+# A legal disclaimer that mail servers and Outlook signatures append: it says the mail is
+# confidential AND what to do if you are not its intended recipient (both, never one).
+_CONFIDENTIAL = re.compile(r"\bconfidential|\bprivileged\b|保密|机密|機密|秘密", re.I)
+_NOT_FOR_YOU = re.compile(
+    r"\bnot\s+(?:the|an)\s+intended\s+recipient|\breceived\s+this\s+(?:e-?mail|message|"
+    r"communication)\s+in\s+error|\bintended\s+(?:solely|only|exclusively)\s+for\s+the\s+"
+    r"(?:use\s+of\s+the\s+)?(?:individual|addressee|person|named)|"
+    r"(?:错收|误收|錯收|誤收)|(?:并非|不是|非)(?:本邮件)?(?:的)?(?:指定|预期|指定的)?(?:的)?收件人|"
+    r"仅限于?(?:发送给|發送給|供)|僅限於?(?:發送給|供)",
+    re.I,
+)
+# A line that leads into what follows ("负责人是", "Please send it to"): a name below it
+# is the answer, not a signature.
+_LEADS_IN = re.compile(
+    r"(?:[:：,，、]|是|为|為|给|給|叫|找|问|問|联系|聯繫|和|跟|与|與|由|请|請|让|讓|通知|还有|以及"
+    r"|\b(?:is|are|was|were|to|by|from|and|or|with|contact|ask|cc|for|of))$",
+    re.I,
+)
+_DISCLAIMER_WIDTH = 60  # a disclaimer is a paragraph, not a remark (CJK counts double)
+_DISCLAIMER_LINES = 15
 _SIGNATURE_LINES = 6  # at most this many short lines may follow a sign-off
 _SIGNATURE_WIDTH = 80
 
@@ -56,11 +79,13 @@ def finish(lines: list[str], known: Known = NOTHING) -> str:
 
 
 def _trim_tail(lines: list[str], known: Known) -> list[str]:
-    """Phase 3: device footers, sign-offs, -Name lines, rules and (when the sender is
-    known) their signature block at the end."""
-    rules = _TAIL_RULES
+    """Phase 3: device footers, disclaimers, sign-offs, -Name lines, rules and (when the
+    sender is known) their name above a device footer and their signature block."""
+    rules: tuple[Rule, ...] = _TAIL_RULES
     if known != NOTHING:
-        rules = (*_TAIL_RULES, partial(known_signature, known=known))
+        first: Rule = partial(_named_device_footer, known=known)
+        last: Rule = partial(known_signature, known=known)
+        rules = (first, *_TAIL_RULES, last)
     while True:
         while lines and not lines[-1].strip():
             lines.pop()
@@ -75,6 +100,36 @@ def _trim_tail(lines: list[str], known: Known) -> list[str]:
 
 def _device_footer(lines: list[str]) -> int | None:
     return len(lines) - 1 if lines and _DEVICE_FOOTER.fullmatch(lines[-1].strip()) else None
+
+
+def _named_device_footer(lines: list[str], known: Known) -> int | None:
+    """The sender's name right above a device footer, set apart from the text above by a
+    blank line (iPhone's custom signature "王晓明 / 发自我的iPhone"): one block, unless
+    the text above leads into the name ("负责人是")."""
+    k = len(lines) - 2
+    if k < 2 or not _DEVICE_FOOTER.fullmatch(lines[k + 1].strip()) or lines[k - 1].strip():
+        return None
+    if not is_anchor(lines[k].strip(), known):
+        return None
+    above = next((j for j in range(k - 1, -1, -1) if lines[j].strip()), None)
+    return k if above is not None and not _LEADS_IN.search(lines[above].strip()) else None
+
+
+def _disclaimer(lines: list[str]) -> int | None:
+    """A confidentiality disclaimer as the last paragraph, below text of the person's."""
+    start = len(lines)
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    paragraph = " ".join(line.strip() for line in lines[start:])
+    if len(lines) - start > _DISCLAIMER_LINES or _width(paragraph) < _DISCLAIMER_WIDTH:
+        return None
+    if not (_CONFIDENTIAL.search(paragraph) and _NOT_FOR_YOU.search(paragraph)):
+        return None
+    return start if _has_text(lines, start) else None
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(c) >= 0x2E80 else 1 for c in text)
 
 
 def _rule_line(lines: list[str]) -> int | None:
@@ -116,8 +171,9 @@ def _has_text(lines: list[str], k: int) -> bool:
     return any(lines[j].strip() for j in range(k))
 
 
-_TAIL_RULES: tuple[Callable[[list[str]], int | None], ...] = (
+_TAIL_RULES: tuple[Rule, ...] = (
     _device_footer,
+    _disclaimer,
     _rule_line,
     _sign_off,
     _dash_name,
