@@ -4,7 +4,6 @@ reading the fixtures in tests/fixtures/automail/ and the shared corpus)."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -542,15 +541,10 @@ def test_flanker_non_bounces_are_not_bounces(corpus: Path) -> None:
 def test_classify_never_raises_on_the_corpus(corpus: Path) -> None:
     files = corpus_files(corpus)
     assert len(files) > 150, f"corpus looks incomplete: {len(files)} files"
-    elapsed = 0.0
     for path in files:
         raw = path.read_bytes()
         inbound = inbound_of(raw)
-        started = time.perf_counter()
         assert isinstance(classify(raw, inbound), AutoMail), path
-        elapsed += time.perf_counter() - started
         strict(raw, inbound)  # no rule raised (classify would have hidden it)
         strict(raw, stub())
-    # about 0.6 ms a message when written; a generous bound that still catches a regex
-    # gone quadratic
-    assert elapsed / len(files) < 0.02, f"{elapsed / len(files) * 1000:.1f} ms a message"
+    # time per message: benchmarks/parse_worst_case.py (no timed asserts in tests)

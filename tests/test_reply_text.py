@@ -347,23 +347,27 @@ def test_edges(body: str, expected: str) -> None:
     assert visible_text(body) == expected
 
 
-def test_hostile_bodies_stay_fast() -> None:
-    """Long lines and long runs of look-alike lines: no regex may backtrack quadratically."""
-    bodies = (
-        "hi\n" + "-" * 50_000 + "\nmore",
-        "hi\n" + "_=" * 25_000 + "x\nmore",
-        "hi\n" + "-" * 20_000 + "Original" + "x" * 20_000,
-        "hi\nFrom: " + "x Sent " * 20_000,
-        "hi\n" + "From: a\nx\n" * 20_000,
-        "hi\n" + ("On " + "1:11 " * 62 + "wrote x:\n> q\n") * 2_000,
-        "x" * 1_000_000 + ":\n> q",
-        "a\n> q\n" * 20_000,
-        "text\n" + "Regards,\n" * 20_000,
-    )
-    for body in bodies:
-        started = time.perf_counter()
-        visible_text(body)
-        assert time.perf_counter() - started < 0.5, body[:60]
+def test_hostile_bodies_give_a_cut_of_the_input() -> None:
+    """Long lines and long runs of look-alike lines end in text taken from the body.
+    How long they take is measured by benchmarks/hostile_bodies.py (no timed asserts here);
+    tests/test_reply_signature.py checks that every pattern scans them linearly."""
+    for body in HOSTILE_BODIES:
+        shown = visible_text(body)
+        assert all(line in body for line in shown.splitlines()), body[:60]
+
+
+HOSTILE_BODIES = (
+    "hi\n" + "-" * 50_000 + "\nmore",
+    "hi\n" + "_=" * 25_000 + "x\nmore",
+    "hi\n" + "-" * 20_000 + "Original" + "x" * 20_000,
+    "hi\nFrom: " + "x Sent " * 20_000,
+    "hi\n" + "From: a\nx\n" * 20_000,
+    "hi\n" + ("On " + "1:11 " * 62 + "wrote x:\n> q\n") * 2_000,
+    "x" * 1_000_000 + ":\n> q",
+    "a\n> q\n" * 20_000,
+    "text\n" + "Regards,\n" * 20_000,
+    "\n" + "-----Original Message-----\n" * 15_000,
+)
 
 
 # --- library comparison (python -m tests.test_reply_text) -------------------------------------

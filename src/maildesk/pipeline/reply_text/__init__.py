@@ -81,12 +81,17 @@ def normalize(body: str) -> str:
 # --- reading the body ----------------------------------------------------------------------
 
 
+# Each round looks for the history below an empty reply (a forward with no comment); a
+# body of thousands of separator lines would otherwise be rescanned once per line.
+_MAX_DESCENTS = 8
+
+
 def visible_text(body: str, known: Known = NOTHING) -> str:
     """What the person wrote in this reply: no quoted history, attribution, header block
     or signature (also one without a sign-off word, when the sender is `known`).  Keeps
     the text when unsure."""
     lines = without_quotes(split_attributions(normalize(body).split("\n")))
-    while True:
+    for _ in range(_MAX_DESCENTS):
         cut = history_start(lines)
         if cut is None:
             return finish(lines, known)
@@ -94,6 +99,7 @@ def visible_text(body: str, known: Known = NOTHING) -> str:
         if text or cut.body is None:
             return text
         lines = lines[cut.body :]  # nothing written above the history: read its body
+    return finish(lines, known)  # forwards nested past any real client's depth: stop looking
 
 
 def written(inbound: Inbound, facts: Facts) -> str:

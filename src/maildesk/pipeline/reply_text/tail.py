@@ -117,11 +117,13 @@ def _named_device_footer(lines: list[str], known: Known) -> int | None:
 
 def _disclaimer(lines: list[str]) -> int | None:
     """A confidentiality disclaimer as the last paragraph, below text of the person's."""
-    start = len(lines)
-    while start > 0 and lines[start - 1].strip():
+    start, floor = len(lines), max(0, len(lines) - _DISCLAIMER_LINES - 1)
+    while start > floor and lines[start - 1].strip():  # a longer paragraph is no disclaimer
         start -= 1
+    if len(lines) - start > _DISCLAIMER_LINES or (start > 0 and lines[start - 1].strip()):
+        return None
     paragraph = " ".join(line.strip() for line in lines[start:])
-    if len(lines) - start > _DISCLAIMER_LINES or _width(paragraph) < _DISCLAIMER_WIDTH:
+    if _width(paragraph) < _DISCLAIMER_WIDTH:
         return None
     if not (_CONFIDENTIAL.search(paragraph) and _NOT_FOR_YOU.search(paragraph)):
         return None
