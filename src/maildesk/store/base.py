@@ -27,6 +27,7 @@ from maildesk.db import (
     Ticket,
     TicketCounter,
     TicketEvent,
+    Timer,
     Watcher,
 )
 
@@ -42,6 +43,7 @@ T_WATCHERS = cast(Table, Watcher.__table__)
 T_BOUNCES = cast(Table, Bounce.__table__)
 T_ATTACHMENTS = cast(Table, StoredAttachment.__table__)
 T_HEARTBEATS = cast(Table, Heartbeat.__table__)
+T_TIMERS = cast(Table, Timer.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c

@@ -1,0 +1,220 @@
+"""Timers, exactly once, on time the test advances: auto-close of resolved tickets,
+cancelled by a reply, caught up after downtime, raced by two schedulers, and
+surviving a kill between claim and send."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import tempfile
+import threading
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from maildesk import config as config_mod
+from maildesk import db
+from maildesk.clock import TestClock
+from maildesk.config import ConfigError
+from maildesk.daemon import Daemon
+from maildesk.domain import Address, NewTicket
+from maildesk.outbox import make_transport
+from maildesk.render import keyed_nonce, make_renderer
+from maildesk.service import Service
+from maildesk.store import Store, events, tickets
+from maildesk.store import outbox as outbox_rows
+from maildesk.store import timers as timer_rows
+from maildesk.timers import tick
+from maildesk.timers.kinds import on_status
+
+from .conftest import ConfigFactory, build_service
+from .test_engineers import PEOPLE, USER, mail
+
+ENGINEER = "wang.gong@example.com"
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+DAYS = 7
+
+
+def setup(make_config: ConfigFactory, days: float = DAYS) -> tuple[Service, TestClock]:
+    cfg = make_config(extra=PEOPLE + f"\n[lifecycle]\nauto_close_days = {days}\n")
+    clock = TestClock(START)
+    return build_service(cfg, clock), clock
+
+
+def rows(service: Service, kind: str = "closing_notice") -> list[outbox_rows.OutboxRow]:
+    with service.store.transaction() as tx:
+        return [r for r in outbox_rows.listing(tx, limit=100000) if r.kind == kind]
+
+
+def open_ticket(service: Service, n: int = 1) -> tuple[str, str]:
+    """A new VPN ticket routed to 王工: its number and his notification's Message-ID."""
+    outcome = service.ingest(mail(USER, "VPN 连不上了", "交换机端口灯不亮。", n=n), "t")
+    note = [r for r in rows(service, "notification") if r.ticket_number == outcome.ticket_number]
+    return outcome.ticket_number, note[-1].message_id
+
+
+def engineer_says(service: Service, number: str, note: str, text: str, n: int) -> None:
+    reply = mail(f"王工 <{ENGINEER}>", f"Re: [{number}] VPN 连不上了", text, in_reply_to=note, n=n)
+    assert service.ingest(reply, "t").kind == "worked"
+
+
+def status(service: Service, number: str) -> str:
+    with service.store.transaction() as tx:
+        ticket = tickets.view(tx, number)
+    assert ticket is not None
+    return ticket.status
+
+
+def run(service: Service, clock: TestClock, holder: str = "test:1") -> tick.TickReport:
+    return tick.run(service.store, service.renderer, clock.now(), holder)
+
+
+def test_resolved_ticket_is_closed_after_n_days_with_one_notice(
+    make_config: ConfigFactory,
+) -> None:
+    service, clock = setup(make_config)
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    clock.advance(days=DAYS, seconds=-1)
+    assert run(service, clock).claimed == 0 and status(service, number) == "resolved"
+    clock.advance(seconds=1)
+    report = run(service, clock)
+    assert (report.fired, report.mails) == (1, 1)
+    assert status(service, number) == "closed"
+    (notice,) = rows(service)
+    assert notice.recipients == (USER,) and notice.ticket_number == number
+    text = body(service, notice)
+    assert "7 天内直接回复本邮件" in text and number in text
+    # threaded into the requester's conversation, under their first mail
+    with service.store.transaction() as tx:
+        raw = outbox_rows.raw(tx, notice.id) or b""
+        ticket = tickets.view(tx, number)
+        assert ticket is not None
+        history = events.listing(tx, ticket.id)
+        (timer,) = timer_rows.of_ticket(tx, ticket.id)
+    assert str(parsed(raw)["References"]).startswith("<story-1-")  # the requester's first mail
+    assert timer.state == "done" and timer.key == f"{ticket.id}:auto_close:1"
+    assert any(e["kind"] == "timer" and "7 days" in e["text"] for e in history)
+    assert keyed_nonce(f"{timer.key}:closing_notice", USER, "example.com") in notice.message_id
+    clock.advance(days=30)
+    assert run(service, clock).claimed == 0 and len(rows(service)) == 1
+
+
+def test_a_reply_before_reopens_and_cancels_then_a_new_resolution_counts(
+    make_config: ConfigFactory,
+) -> None:
+    service, clock = setup(make_config)
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    clock.advance(days=3)
+    again = mail(USER, f"Re: [{number}] VPN 连不上了", "还是连不上。", n=3)
+    assert service.ingest(again, "t").kind == "threaded"
+    assert status(service, number) != "resolved"
+    clock.advance(days=DAYS)
+    assert run(service, clock).claimed == 0 and rows(service) == []
+    assert status(service, number) not in ("resolved", "closed")
+    resolved_again = clock.now()
+    engineer_says(service, number, note, "#resolve 换了网线", n=4)
+    with service.store.transaction() as tx:
+        found = timer_rows.pending(tx)
+    assert [(t.step, t.due_at) for t in found] == [(2, resolved_again + timedelta(days=DAYS))]
+    clock.advance(days=DAYS)
+    assert run(service, clock).mails == 1 and status(service, number) == "closed"
+
+
+def test_off_when_auto_close_days_is_zero(make_sqlite_config: ConfigFactory) -> None:
+    service, clock = setup(make_sqlite_config, days=0)
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 好了", n=2)
+    clock.advance(days=365)
+    assert run(service, clock).claimed == 0 and status(service, number) == "resolved"
+
+
+def test_a_bad_value_names_the_key(make_sqlite_config: ConfigFactory) -> None:
+    with pytest.raises(ConfigError, match=r"lifecycle\.auto_close_days"):
+        make_sqlite_config(extra="\n[lifecycle]\nauto_close_days = -1\n")
+
+
+def test_status_changes_start_and_end_timers() -> None:
+    cfg = _cfg_stub()
+    start, _ = on_status("in_progress", "resolved", START, cfg)
+    assert [(s.kind, s.due_at) for s in start] == [("auto_close", START + timedelta(days=7))]
+    assert on_status("resolved", "in_progress", START, cfg) == ((), ("auto_close",))
+    assert on_status("resolved", "resolved", START, cfg) == ((), ())
+
+
+def test_catch_up_after_downtime_sends_one_mail(make_config: ConfigFactory) -> None:
+    """The daemon is down over the due time (and a month of missed ticks): at start it
+    runs the timers once, and the ticket gets one notice."""
+    service, clock = setup(make_config)
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    clock.advance(days=40)
+    daemon = Daemon(service.cfg, service, make_transport(service.cfg.outbox), clock=clock.now)
+    daemon._release_own_claims()
+    assert daemon.run_timers() == 1
+    assert daemon.run_timers() == 0
+    assert len(rows(service)) == 1 and status(service, number) == "closed"
+
+
+def test_two_schedulers_on_postgresql_send_each_timer_once(pg_url: str) -> None:
+    stores = [Store(db.make_engine(pg_url)), Store(db.make_engine(pg_url))]
+    cfg = _cfg_stub()
+    ids = seed(stores[0], 200, START - timedelta(minutes=1))
+    services = [Service(cfg, s, make_renderer(cfg)) for s in stores]
+    reports: list[tick.TickReport] = []
+
+    def scheduler(service: Service, holder: str) -> None:
+        while True:
+            report = tick.run(service.store, service.renderer, START, holder, limit=20, batch=5)
+            reports.append(report)
+            if not report.claimed:
+                return
+
+    threads = [threading.Thread(target=scheduler, args=(s, f"node{i}:1"))
+               for i, s in enumerate(services)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    sent = rows(services[0])
+    assert len(sent) == 200 and len({r.message_id for r in sent}) == 200
+    assert {r.ticket_number for r in sent} == {f"IT-T-{i:05d}" for i in range(200)}
+    assert sum(r.fired for r in reports) == 200
+    assert all(r.claimed for r in reports[:2]), "both schedulers took a share"
+    with stores[0].transaction() as tx:
+        assert all(tickets.by_id(tx, i).status == "closed" for i in ids)
+
+
+def seed(store: Store, n: int, due: datetime) -> list[int]:
+    """n resolved tickets, each with an auto-close timer due at `due`."""
+    ids = []
+    with store.transaction() as tx:
+        for i in range(n):
+            who = Address("张伟", f"user{i}@example.com")
+            new = NewTicket(f"VPN {i}", "连不上", who, "", "", "medium", "网络问题", "incident",
+                            status="resolved")  # fmt: skip
+            ids.append(tickets.create(tx, f"IT-T-{i:05d}", new, START - timedelta(days=8), None).id)
+            timer_rows.schedule(tx, ids[-1], "auto_close", 1, due, START - timedelta(days=7))
+    return ids
+
+
+def _cfg_stub() -> config_mod.Config:
+    folder = Path(tempfile.mkdtemp())
+    return ConfigFactory(folder, f"sqlite:///{folder / 'unused.db'}")(extra=PEOPLE)
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def body(service: Service, row: outbox_rows.OutboxRow) -> str:
+    with service.store.transaction() as tx:
+        raw = outbox_rows.raw(tx, row.id) or b""
+    part = parsed(raw).get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
