@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
@@ -164,12 +167,12 @@ def test_two_schedulers_on_postgresql_send_each_timer_once(pg_url: str) -> None:
     cfg = _cfg_stub()
     ids = seed(stores[0], 200, START - timedelta(minutes=1))
     services = [Service(cfg, s, make_renderer(cfg)) for s in stores]
-    reports: list[tick.TickReport] = []
+    fired: dict[str, int] = {}
 
     def scheduler(service: Service, holder: str) -> None:
         while True:
             report = tick.run(service.store, service.renderer, START, holder, limit=20, batch=5)
-            reports.append(report)
+            fired[holder] = fired.get(holder, 0) + report.fired
             if not report.claimed:
                 return
 
@@ -182,8 +185,7 @@ def test_two_schedulers_on_postgresql_send_each_timer_once(pg_url: str) -> None:
     sent = rows(services[0])
     assert len(sent) == 200 and len({r.message_id for r in sent}) == 200
     assert {r.ticket_number for r in sent} == {f"IT-T-{i:05d}" for i in range(200)}
-    assert sum(r.fired for r in reports) == 200
-    assert all(r.claimed for r in reports[:2]), "both schedulers took a share"
+    assert sum(fired.values()) == 200 and all(fired.values()), f"both took a share: {fired}"
     with stores[0].transaction() as tx:
         assert all(tickets.by_id(tx, i).status == "closed" for i in ids)
 
@@ -218,3 +220,68 @@ def body(service: Service, row: outbox_rows.OutboxRow) -> str:
     part = parsed(raw).get_body(("plain",))
     assert part is not None
     return str(part.get_content())
+
+
+KILLED_AFTER = """
+import os, signal, sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from maildesk import config, db
+from maildesk.render import make_renderer
+from maildesk.store import Store, timers
+from maildesk.timers import tick
+
+cfg = config.load(Path(sys.argv[1]))
+store = Store(db.make_engine(cfg.database_url))
+now, holder = datetime.fromisoformat(sys.argv[2]), f"test:{os.getpid()}"
+if sys.argv[3] == "claim":
+    with store.transaction() as tx:
+        assert timers.claim_due(tx, now, 100, holder, timedelta(minutes=5))
+else:
+    assert tick.run(store, make_renderer(cfg), now, holder).mails == 1
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("killed_after", ["claim", "tick"])
+def test_killed_between_claim_and_send_sends_once_after_restart(
+    make_config: ConfigFactory, killed_after: str
+) -> None:
+    """A daemon SIGKILLed after claiming (nothing rendered) or after the tick committed
+    (the mail queued, not sent): restarted, it sends the notice once, with the Message-ID
+    derived from the timer's key."""
+    service, clock = setup(make_config)
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    clock.advance(days=DAYS, minutes=1)
+    args = [str(service.cfg.path), clock.now().isoformat(), killed_after]
+    done = subprocess.run([sys.executable, "-c", KILLED_AFTER, *args], check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert status(service, number) == ("resolved" if killed_after == "claim" else "closed")
+    if killed_after == "claim":  # another node waits for the lease to run out
+        assert run(service, clock, "elsewhere:1").claimed == 0
+    daemon = Daemon(service.cfg, service, make_transport(service.cfg.outbox), clock=clock.now)
+    daemon._release_own_claims()  # the restart, under the same node name
+    assert daemon.run_timers() == (1 if killed_after == "claim" else 0)
+    while daemon.sender.flush():
+        pass
+    assert daemon.run_timers() == 0
+    (notice,) = rows(service)
+    assert notice.status == "sent" and status(service, number) == "closed"
+    with service.store.transaction() as tx:
+        ticket = tickets.view(tx, number)
+        assert ticket is not None
+        (timer,) = timer_rows.of_ticket(tx, ticket.id)
+    assert keyed_nonce(f"{timer.key}:closing_notice", USER, "example.com") in notice.message_id
+
+
+def test_a_lease_that_runs_out_is_claimed_by_another_daemon(make_config: ConfigFactory) -> None:
+    service, clock = setup(make_config)
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    clock.advance(days=DAYS)
+    with service.store.transaction() as tx:
+        assert timer_rows.claim_due(tx, clock.now(), 10, "dead:1", tick.LEASE)
+    assert run(service, clock, "alive:1").claimed == 0
+    clock.advance(tick.LEASE + timedelta(seconds=1))
+    assert run(service, clock, "alive:1").mails == 1 and len(rows(service)) == 1

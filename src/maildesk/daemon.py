@@ -37,6 +37,7 @@ SWEEP_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
 SUMMARY_SECONDS = 15  # how often held mail is checked for summaries that are due
 TIMER_SECONDS = 60  # how often due timers are claimed (and once at start)
+BEAT_SECONDS = 15  # a loop that waits longer says it is alive this often
 LISTENER_CHECK_SECONDS = 2.0  # how often the SMTP/LMTP listener is checked
 
 
@@ -264,7 +265,7 @@ class Daemon:
         jobs.every(TIMER_SECONDS).seconds.do(self.run_timers)
         self.run_timers()
         beat.ok()
-        while not self.stop.wait(min(max(jobs.idle_seconds or 1.0, 0.0), TIMER_SECONDS)):
+        while not self.stop.wait(min(max(jobs.idle_seconds or 0.0, 0.0), BEAT_SECONDS)):
             jobs.run_pending()
             beat.ok()
 
