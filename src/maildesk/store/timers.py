@@ -9,12 +9,12 @@ work it stood for was never committed (it is done in one transaction with `finis
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.store.base import T_TICKETS, T_TIMERS, Tx, ct, rowcount
@@ -62,21 +62,29 @@ def next_step(tx: Tx, ticket_id: int, kind: str) -> int:
     return int(last or 0) + 1
 
 
+CANCEL = (
+    update(T_TIMERS)
+    .where(
+        cm.ticket_id == bindparam("b_ticket"),
+        cm.kind.in_(bindparam("kinds", expanding=True)),
+        cm.state == "pending",
+    )
+    .values(state="cancelled", done_at=bindparam("now"), outcome=bindparam("why"), lease_until=None)
+)
+
+
 def cancel(tx: Tx, ticket_id: int, kinds: Iterable[str], now: datetime, why: str) -> int:
     """Cancel the ticket's pending timers of these kinds; returns how many."""
-    names = list(kinds)
+    names = [str(k) for k in kinds]
     if not names:
         return 0
-    result = tx.c.execute(
-        update(T_TIMERS)
-        .where(cm.ticket_id == ticket_id, cm.kind.in_(names), cm.state == "pending")
-        .values(state="cancelled", done_at=now, outcome=why[:2000], lease_until=None)
-    )
-    return rowcount(result)
+    values = {"b_ticket": ticket_id, "kinds": names, "now": now, "why": why[:2000]}
+    return rowcount(tx.c.execute(CANCEL, values))
 
 
-def _due_ids(dialect: str) -> Any:
-    """Pending, due, and not leased to a live holder: oldest due first, from the index."""
+def _due(dialect: str) -> Select[Any]:
+    """Pending, due, and not leased to a live holder: oldest due first, read from
+    ix_timers_due (state, due_at, id), never from the tickets."""
     query = (
         select(cm.id)
         .where(cm.state == "pending", cm.due_at <= bindparam("now"))
@@ -84,22 +92,20 @@ def _due_ids(dialect: str) -> Any:
         .order_by(cm.due_at, cm.id)
         .limit(bindparam("limit"))
     )
-    if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return query.scalar_subquery()
+    return query.with_for_update(skip_locked=True) if dialect == "postgresql" else query
 
 
 def _claim(dialect: str) -> Any:
     return (
         update(T_TIMERS)
-        .where(cm.id.in_(_due_ids(dialect)))
+        .where(cm.id.in_(_due(dialect).scalar_subquery()))
         .values(lease_holder=bindparam("holder"), lease_until=bindparam("until"))
         .returning(cm.id, cm.key, cm.ticket_id, cm.kind, cm.step, cm.due_at, cm.state)
     )
 
 
 CLAIM = {name: _claim(name) for name in ("sqlite", "postgresql")}
-DUE_QUERY = {name: _due_ids(name) for name in ("sqlite", "postgresql")}  # for EXPLAIN
+DUE_QUERY = {name: _due(name) for name in ("sqlite", "postgresql")}  # benchmarks/timers
 
 
 def claim_due(tx: Tx, now: datetime, limit: int, holder: str, lease: timedelta) -> list[TimerRow]:
@@ -111,24 +117,23 @@ def claim_due(tx: Tx, now: datetime, limit: int, holder: str, lease: timedelta) 
     return sorted(found, key=lambda t: (t.due_at, t.id))
 
 
-LOCK_HELD = (
-    select(cm.id)
-    .where(cm.id == bindparam("id"), cm.state == "pending", cm.lease_holder == bindparam("holder"))
-    .with_for_update()
-)
-
-
-def still_ours(tx: Tx, timer_id: int, holder: str) -> bool:
-    """Is the timer still pending and leased to us?  Locks it until the transaction
-    ends (PostgreSQL), so a cancel waits for the work done under it."""
-    return tx.c.execute(LOCK_HELD, {"id": timer_id, "holder": holder}).first() is not None
-
-
-def lock_ticket(tx: Tx, ticket_id: int) -> None:
-    """Take the ticket's row lock first, as a mail's transaction does when it changes
-    the ticket and then cancels its timers: one order, no deadlock."""
-    if tx.c.dialect.name == "postgresql":
-        tx.c.execute(select(ct.id).where(ct.id == ticket_id).with_for_update())
+def lock_batch(tx: Tx, claimed: Sequence[TimerRow], holder: str) -> set[int]:
+    """The ids of these timers still pending and leased to `holder`.  On PostgreSQL their
+    tickets' rows are locked first, then the timers' (a mail's transaction changes the
+    ticket, then cancels its timers: one order, no deadlock), until the transaction
+    ends, so a cancel waits for the work done under them."""
+    if not claimed:
+        return set()
+    locking = tx.c.dialect.name == "postgresql"
+    if locking:
+        ticket_ids = sorted({t.ticket_id for t in claimed})
+        tx.c.execute(select(ct.id).where(ct.id.in_(ticket_ids)).order_by(ct.id).with_for_update())
+    query = select(cm.id).where(
+        cm.id.in_([t.id for t in claimed]), cm.state == "pending", cm.lease_holder == holder
+    )
+    if locking:
+        query = query.order_by(cm.id).with_for_update()
+    return set(tx.c.scalars(query))
 
 
 FINISH = (
@@ -138,8 +143,10 @@ FINISH = (
 )
 
 
-def finish(tx: Tx, timer_id: int, now: datetime, outcome: str) -> None:
-    tx.c.execute(FINISH, {"b_id": timer_id, "now": now, "outcome": outcome[:2000]})
+def finish_many(tx: Tx, done: Sequence[tuple[int, str]], now: datetime) -> None:
+    """Mark timers done, each with its outcome."""
+    if done:
+        tx.c.execute(FINISH, [{"b_id": i, "now": now, "outcome": why[:2000]} for i, why in done])
 
 
 def release(tx: Tx, timer_id: int) -> None:

@@ -64,10 +64,8 @@ def run(
     counts = {"fired": 0, "obsolete": 0, "deferred": 0, "mails": 0, "skipped": 0}
     for start in range(0, len(claimed), batch):
         with store.transaction() as tx:
-            for row in claimed[start : start + batch]:
-                what, mails = _fire(tx, renderer, row, now, holder, working_time)
-                counts[what] += 1
-                counts["mails"] += mails
+            _Batch(tx, renderer, now, holder, working_time).fire(claimed[start : start + batch],
+                                                                 counts)  # fmt: skip
     report = TickReport(len(claimed), counts["fired"], counts["obsolete"], counts["deferred"],
                         counts["mails"])  # fmt: skip
     if claimed:
@@ -75,39 +73,57 @@ def run(
     return report
 
 
-def _fire(
-    tx: Tx, renderer: Renderer, row: rows.TimerRow, now: datetime, holder: str,
-    working_time: WorkingTime,
-) -> tuple[str, int]:  # fmt: skip
-    """One claimed timer: ("fired" | "obsolete" | "deferred" | "skipped", mails queued)."""
-    rows.lock_ticket(tx, row.ticket_id)
-    if not rows.still_ours(tx, row.id, holder):  # cancelled meanwhile, or lease lost
-        return "skipped", 0
-    if row.kind not in KINDS:
-        rows.finish(tx, row.id, now, f"obsolete: unknown timer kind {row.kind!r}")
-        return "obsolete", 0
-    kind = TimerKind(row.kind)
-    spec = KINDS[kind]
-    when = working_time(row.due_at) if spec.working_time else row.due_at
-    if when > now:
-        rows.schedule(tx, row.ticket_id, kind, row.step, when, now)
-        rows.release(tx, row.id)
-        return "deferred", 0
-    ticket = tickets.by_id(tx, row.ticket_id)
-    timer = Timer(kind, row.step, row.due_at, row.key)
-    result = spec.handler(ticket, timer, now, renderer.cfg)
-    if result.obsolete:
-        rows.finish(tx, row.id, now, f"obsolete: {result.obsolete}")
-        return "obsolete", 0
-    mails = apply(tx, renderer, ticket, timer, result, now)
-    rows.finish(tx, row.id, now, result.event or "done")
-    return "fired", mails
+@dataclass
+class _Batch:
+    """Claimed timers fired in one transaction: their tickets locked and read at once
+    (tickets first, then timers: the order a mail's transaction takes them in), the
+    rows marked done at once at the end."""
+
+    tx: Tx
+    renderer: Renderer
+    now: datetime
+    holder: str
+    working_time: WorkingTime
+
+    def fire(self, claimed: Sequence[rows.TimerRow], counts: dict[str, int]) -> None:
+        ours = rows.lock_batch(self.tx, claimed, self.holder)
+        views = tickets.by_ids(self.tx, {r.ticket_id for r in claimed if r.id in ours})
+        done: list[tuple[int, str]] = []
+        for row in claimed:
+            if row.id not in ours:  # cancelled meanwhile, or the lease was lost
+                counts["skipped"] += 1
+                continue
+            what, mails, outcome = self._one(row, views)
+            counts[what] += 1
+            counts["mails"] += mails
+            if outcome:
+                done.append((row.id, outcome))
+        rows.finish_many(self.tx, done, self.now)
+
+    def _one(self, row: rows.TimerRow, views: dict[int, TicketView]) -> tuple[str, int, str]:
+        """("fired" | "obsolete" | "deferred", mails queued, the outcome to record)."""
+        if row.kind not in KINDS:
+            return "obsolete", 0, f"obsolete: unknown timer kind {row.kind!r}"
+        kind = TimerKind(row.kind)
+        spec = KINDS[kind]
+        when = self.working_time(row.due_at) if spec.working_time else row.due_at
+        if when > self.now:
+            rows.schedule(self.tx, row.ticket_id, kind, row.step, when, self.now)
+            rows.release(self.tx, row.id)
+            return "deferred", 0, ""
+        ticket = views[row.ticket_id]
+        timer = Timer(kind, row.step, row.due_at, row.key)
+        result = spec.handler(ticket, timer, self.now, self.renderer.cfg)
+        if result.obsolete:
+            return "obsolete", 0, f"obsolete: {result.obsolete}"
+        mails, views[ticket.id] = apply(self.tx, self.renderer, ticket, timer, result, self.now)
+        return "fired", mails, result.event or "done"
 
 
 def apply(
     tx: Tx, renderer: Renderer, ticket: TicketView, timer: Timer, result: Result, now: datetime
-) -> int:
-    """A handler's result, in the caller's transaction; returns the mails queued."""
+) -> tuple[int, TicketView]:
+    """A handler's result, in the caller's transaction: the mails queued, the ticket now."""
     cfg = renderer.cfg
     if result.trigger is not None:
         new = lifecycle.next_status(ticket.status, result.trigger, bool(ticket.assignee))
@@ -121,8 +137,8 @@ def apply(
     _schedule(tx, ticket.id, result.schedule, now)
     rows.cancel(tx, ticket.id, result.cancel, now, f"cancelled by {timer.key}")
     if not result.mails:
-        return 0
-    return outgoing.write_timer(tx, renderer, result.mails, ticket, timer.key, now)
+        return 0, ticket
+    return outgoing.write_timer(tx, renderer, result.mails, ticket, timer.key, now), ticket
 
 
 def follow_status(tx: Tx, ticket_id: int, old: str, new: str, now: datetime, cfg: Config) -> None:
