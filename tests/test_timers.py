@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 
 from maildesk import config as config_mod
 from maildesk import db
+from maildesk.cli import main
 from maildesk.clock import TestClock
 from maildesk.config import ConfigError
 from maildesk.daemon import Daemon
@@ -88,6 +90,7 @@ def test_resolved_ticket_is_closed_after_n_days_with_one_notice(
     assert status(service, number) == "closed"
     (notice,) = rows(service)
     assert notice.recipients == (USER,) and notice.ticket_number == number
+    assert notice.lane == "bulk"  # thousands at once wait behind interactive mail
     text = body(service, notice)
     assert "7 天内直接回复本邮件" in text and number in text
     # threaded into the requester's conversation, under their first mail
@@ -285,3 +288,20 @@ def test_a_lease_that_runs_out_is_claimed_by_another_daemon(make_config: ConfigF
     assert run(service, clock, "alive:1").claimed == 0
     clock.advance(tick.LEASE + timedelta(seconds=1))
     assert run(service, clock, "alive:1").mails == 1 and len(rows(service)) == 1
+
+
+def test_timers_list_shows_due_times_in_the_zone(
+    make_sqlite_config: ConfigFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service, _ = setup(make_sqlite_config)
+    config = ["--config", str(service.cfg.path)]
+    assert main([*config, "timers", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "no pending timers"
+    number, note = open_ticket(service)
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    assert main([*config, "timers", "list"]) == 0
+    table = capsys.readouterr().out
+    assert number in table and "auto_close" in table and "2026-11-30 09:00 (+08:00)" in table
+    assert main([*config, "timers", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["ticket_number"] == number and row["due_at"] == "2026-11-30T09:00:00+08:00"
