@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,8 +32,9 @@ from maildesk.service import Service
 from maildesk.store import Store, events, tickets
 from maildesk.store import outbox as outbox_rows
 from maildesk.store import timers as timer_rows
-from maildesk.timers import tick
+from maildesk.timers import kinds, tick
 from maildesk.timers.kinds import on_status
+from maildesk.timers.model import TimerKind
 
 from .conftest import ConfigFactory, build_service
 from .test_engineers import PEOPLE, USER, mail
@@ -305,3 +307,32 @@ def test_timers_list_shows_due_times_in_the_zone(
     assert main([*config, "timers", "list", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["ticket_number"] == number and row["due_at"] == "2026-11-30T09:00:00+08:00"
+
+
+def test_a_working_time_kind_waits_for_the_next_working_instant(
+    make_sqlite_config: ConfigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calendar plugs in as `working_time`: a kind flagged for it that falls due at
+    night is deferred to the morning (one row, moved), then fires once."""
+    spec = kinds.KINDS[TimerKind.AUTO_CLOSE]
+    monkeypatch.setitem(kinds.KINDS, TimerKind.AUTO_CLOSE, replace(spec, working_time=True))
+    service, clock = setup(make_sqlite_config)  # 01:00 UTC is 09:00 in Asia/Shanghai
+    number, note = open_ticket(service)
+    clock.advance(hours=17)  # 18:00 UTC = 02:00 local
+    engineer_says(service, number, note, "#resolve 已重置交换机端口", n=2)
+    clock.advance(days=DAYS)
+    morning = clock.now() + timedelta(hours=7)  # 09:00 local
+
+    def next_working(when: datetime) -> datetime:
+        return max(when, morning)
+
+    report = tick.run(service.store, service.renderer, clock.now(), "test:1",
+                      working_time=next_working)  # fmt: skip
+    assert (report.deferred, report.mails) == (1, 0) and status(service, number) == "resolved"
+    with service.store.transaction() as tx:
+        (pending,) = timer_rows.pending(tx)
+    assert pending.due_at == morning and pending.lease_holder == ""
+    clock.set(morning)
+    report = tick.run(service.store, service.renderer, clock.now(), "test:1",
+                      working_time=next_working)  # fmt: skip
+    assert report.mails == 1 and status(service, number) == "closed"
