@@ -152,9 +152,9 @@ def test_check_passes_with_warnings(
     code, lines = check(make_sqlite_config, extra, capsys)
     assert code == 0, lines
     assert f"ok   routing.rules_file: {rules}: 3 rules" in lines
-    assert [line.split(":")[0] for line in lines if line.startswith("WARN")] == [
-        "WARN group printers"
-    ]
+    warned = [line.split(":")[0] for line in lines if line.startswith("WARN")]
+    # the calendar's warning depends on the date (tests/test_calendar.py)
+    assert [w for w in warned if not w.startswith("WARN calendar")] == ["WARN group printers"]
     assert "ok   database" in "\n".join(lines)
 
 

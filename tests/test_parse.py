@@ -137,9 +137,11 @@ def test_sender_falls_back_to_sender_header() -> None:
     ],
     ids=["missing", "empty", "name-only", "group"],
 )
-def test_no_sender_is_a_parse_error(raw: bytes) -> None:
-    with pytest.raises(ParseError, match="sender"):
-        parse(raw)
+def test_no_sender_address_is_missing_not_an_error(raw: bytes) -> None:
+    """Delivery reports come from `<>` or a bare MAILER-DAEMON: parse keeps them, with no
+    sender address (what is no report is quarantined later, tests/test_bounces.py)."""
+    inbound = parse(raw)
+    assert inbound.sender_missing and inbound.sender.email == ""
 
 
 @pytest.mark.parametrize("raw", [b"", b"   ", b"\r\n\r\n", b"\n\t \n"])
@@ -161,8 +163,12 @@ def test_empty_input_is_a_parse_error(raw: bytes) -> None:
     ],
 )
 def test_garbage_gives_parse_error_not_another_exception(raw: bytes) -> None:
-    with pytest.raises(ParseError):
-        parse(raw)
+    """Refused, or kept without a sender address (plan quarantines that: test_bounces)."""
+    try:
+        inbound = parse(raw)
+    except ParseError:
+        return
+    assert inbound.sender_missing, inbound.sender
 
 
 def test_random_junk_gives_parse_error_or_a_sane_inbound() -> None:
@@ -188,7 +194,7 @@ def test_random_junk_gives_parse_error_or_a_sane_inbound() -> None:
         except Exception as exc:  # pragma: no cover - the failure message is the point
             pytest.fail(f"seed {seed}: {type(exc).__name__}: {exc}")
         outcomes["parsed"] += 1
-        assert "@" in inbound.sender.email
+        assert "@" in inbound.sender.email or inbound.sender == Address(inbound.sender.name, "")
         for value in (inbound.text, inbound.subject, inbound.sender.name):
             assert isinstance(value, str)
             value.encode("utf-8")

@@ -17,10 +17,14 @@ import functools
 import smtplib
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from maildesk import db
+from maildesk.calendar import changes, seed
+from maildesk.calendar.settings import CALENDAR_SECTION
+from maildesk.clock import SystemClock
 from maildesk.config import Config, ConfigError, EngineerConfig, ImapMailbox
 from maildesk.pipeline import assign
 from maildesk.pipeline.routing import Rules
@@ -44,14 +48,16 @@ class Result(NamedTuple):
         return f"{self.status.value:<4} {self.name}: {self.detail}"
 
 
-def run_all(cfg: Config) -> list[Result]:
-    """Every check, in order; no password or secret is in what they say."""
+def run_all(cfg: Config, now: datetime | None = None) -> list[Result]:
+    """Every check, in order; no password or secret is in what they say.  `now` (default:
+    the system clock) decides which years' calendars must be there."""
     guard = functools.partial(_guard, secrets=config_secrets(cfg))
     results = [check_config_file(cfg.path)]
     rules_result, rules = check_rules(cfg)
     results += [rules_result, *check_people(cfg.people, rules)]
     results.append(guard("database", lambda: _database(cfg)))
     results += check_database_files(cfg.database_url)
+    results += check_calendar(cfg, now or SystemClock().now())
     for mb in cfg.imap:
         results.append(guard(f"imap {mb.name}", functools.partial(_imap, mb)))
     results.append(guard(f"outbox ({cfg.outbox.transport})", lambda: _outbox(cfg)))
@@ -160,6 +166,41 @@ def _no_lead_or_manager(people: Sequence[EngineerConfig]) -> Iterator[Result]:
             'no one has role = "lead" or "manager": tickets no rule routes to a group '
             "notify every available engineer, and no one oversees the queue",
         )
+
+
+# --- business calendar -------------------------------------------------------------------
+
+
+def check_calendar(cfg: Config, now: datetime) -> list[Result]:
+    """WARN for this year's schedule, and from 1 November next year's, when missing."""
+    try:
+        official = _official_years(cfg) | seed.official_years()  # seeded on first use
+    except Exception:  # the database check above says what is wrong
+        return []
+    zone = cfg.section(CALENDAR_SECTION).zone
+    missing = changes.missing_years(now, official, zone)
+    return [_calendar_missing(year) for year in missing] or [
+        Result("calendar", Status.OK, f"official schedule for {now.astimezone(zone).year}")
+    ]
+
+
+def _calendar_missing(year: int) -> Result:
+    return Result(
+        f"calendar {year}",
+        Status.WARN,
+        f"no official holiday schedule for {year}: its deadlines count Monday to Friday and "
+        "are shown as provisional. When the State Council publishes it (late October or "
+        "November), import it: maildesk calendar import FILE.ics (or FILE.yaml)",
+    )
+
+
+def _official_years(cfg: Config) -> set[int]:
+    from maildesk.store import Store
+    from maildesk.store import calendar as calendar_rows
+
+    store = Store(db.make_read_engine(cfg.database_url))
+    with store.transaction() as tx:
+        return {r.year for r in calendar_rows.official_years(tx)}
 
 
 # --- reachability ------------------------------------------------------------------------

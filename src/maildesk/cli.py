@@ -617,6 +617,9 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--json", action="store_true")
     tl.set_defaults(func=cmd_timers_list)
     _add_quarantine(sub)
+    from maildesk.cli_calendar import add_calendar  # imports this module: after it loaded
+
+    add_calendar(sub)
     ignored_cmd = sub.add_parser(
         "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
     )

@@ -7,12 +7,13 @@ and uses row locks (`FOR UPDATE [SKIP LOCKED]`) where work is shared.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Engine,
     ForeignKey,
@@ -249,6 +250,26 @@ class Timer(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     # the due query reads this index alone: pending rows by due time, never the tickets
     __table_args__ = (Index("ix_timers_due", "state", "due_at", "id"),)
+
+
+class CalendarDay(Base):
+    """A special day of the official schedule: a holiday, or a make-up working day."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "holiday" | "workday"
+    name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(300))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarYear(Base):
+    """A year whose schedule is official (seeded or imported): its deadlines are final."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(300))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:

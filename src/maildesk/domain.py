@@ -128,6 +128,11 @@ class Inbound:
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
 
+    @property
+    def sender_missing(self) -> bool:
+        """No usable sender address (From empty, `<>`, a bare `MAILER-DAEMON`, none)."""
+        return not self.sender.email
+
 
 @dataclass(frozen=True)
 class Person:
@@ -257,6 +262,13 @@ class Ignore:
 
 
 @dataclass(frozen=True)
+class Quarantine:
+    """Kept aside for an operator (`maildesk quarantine list`), the reason in their terms."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class MailPlan:
     """A mail a decision asks for, by kind.  Who receives it and how it threads
     follow from its kind (pipeline/mails.py); `to` names engineers to notify."""
@@ -279,7 +291,7 @@ class MailPlan:
 
 @dataclass(frozen=True)
 class Decision:
-    action: NewTicket | FollowUp | Work | RecordBounce | Ignore
+    action: NewTicket | FollowUp | Work | RecordBounce | Ignore | Quarantine
     mails: tuple[MailPlan, ...]
     no_reply_reason: str | None = None
     attachments: tuple[AttachmentVerdict, ...] = ()

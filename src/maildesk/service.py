@@ -24,6 +24,7 @@ from maildesk.domain import (
     Inbound,
     NewTicket,
     Person,
+    Quarantine,
     RecordBounce,
     TicketRef,
     TicketView,
@@ -205,6 +206,9 @@ class Service:
             return Outcome("ignored", action.reason, inbound_id)
         if isinstance(action, RecordBounce):
             return self._bounce(tx, inbound_id, action, now)
+        if isinstance(action, Quarantine):
+            journal.quarantine(tx, inbound_id, now, action.reason)
+            return Outcome("quarantined", action.reason, inbound_id)
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
             ticket = self._after_change(tx, action.ticket, now)

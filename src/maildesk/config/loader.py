@@ -42,6 +42,7 @@ FEATURE_MODULES = (
     "maildesk.held.settings",
     "maildesk.timers.settings",
     "maildesk.pipeline.automail.settings",
+    "maildesk.calendar.settings",
 )
 
 

@@ -129,11 +129,16 @@ def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple
 
 
 def _sender(msg: email.message.Message, hint: str | None) -> Address:
+    """The first address of From, Sender or Reply-To.  Without one (a delivery report
+    from `<>` or a bare `MAILER-DAEMON`, or no From at all) an Address with no email
+    whose name is what From said: the automatic-mail rules read reports from it, and
+    what is no report is quarantined (Inbound.sender_missing)."""
     for header in ("From", "Sender", "Reply-To"):
         found = _addresses(msg, header, hint)
         if found:
             return found[0]
-    raise ParseError("no sender address: From header missing, empty or unreadable")
+    said = decode_header_value(msg.get("From"), hint) if "From" in msg else ""
+    return Address(" ".join(said.split())[:200], "")
 
 
 def _return_path(msg: email.message.Message) -> str | None:

@@ -24,6 +24,7 @@ from maildesk.domain import (
     MailKind,
     MailPlan,
     NewTicket,
+    Quarantine,
     RecordBounce,
     Status,
     TicketRef,
@@ -71,7 +72,7 @@ def decide(
     auto: AutoVerdict,
     rules: routing.Rules | None = None,
 ) -> Decision:
-    machine = _machine_mail(inbound, cfg, auto)
+    machine = _machine_mail(inbound, cfg, auto) or _senderless(inbound, auto)
     if machine is not None:
         return machine
     match = correlate.find(inbound, facts)
@@ -90,6 +91,22 @@ def _machine_mail(inbound: Inbound, cfg: Config, auto: AutoVerdict) -> Decision 
     if auto.kind == "delay":
         return Decision(Ignore(f"delivery delay notice: {auto.reason}"), ())
     return None
+
+
+# What automail calls the reports it reads (delivered/relayed notices, read receipts…).
+REPORTS = ("multipart/report", "message/delivery-status", "message/global-delivery-status")
+
+
+def _senderless(inbound: Inbound, auto: AutoVerdict) -> Decision | None:
+    """No usable sender: bounces and delays were taken above, other reports are ignored,
+    anything else is quarantined (there is nobody to open a ticket for or to answer)."""
+    if not inbound.sender_missing:
+        return None
+    if auto.kind == "auto_reply" and auto.reason.startswith(REPORTS):
+        return Decision(Ignore(f"report without sender address: {auto.reason}"), ())
+    said = inbound.sender.name
+    what = f'From "{said[:80]}" has no address' if said else "no From, Sender or Reply-To"
+    return Decision(Quarantine(f"no sender address: {what}, and it is no delivery report"), ())
 
 
 def _human_or_automatic(

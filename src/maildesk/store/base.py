@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import (
     Bounce,
+    CalendarDay,
+    CalendarYear,
     Heartbeat,
     InboundMessage,
     KnownMessageId,
@@ -44,6 +46,8 @@ T_BOUNCES = cast(Table, Bounce.__table__)
 T_ATTACHMENTS = cast(Table, StoredAttachment.__table__)
 T_HEARTBEATS = cast(Table, Heartbeat.__table__)
 T_TIMERS = cast(Table, Timer.__table__)
+T_CALENDAR_DAYS = cast(Table, CalendarDay.__table__)
+T_CALENDAR_YEARS = cast(Table, CalendarYear.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c

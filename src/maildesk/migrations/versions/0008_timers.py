@@ -4,7 +4,7 @@ One row per (ticket, kind, step) with its due time; the daemon's tick claims due
 with a lease (store/timers.py).  The due query reads ix_timers_due alone.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from maildesk.db import UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

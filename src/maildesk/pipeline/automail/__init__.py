@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from maildesk.domain import Inbound
-from maildesk.pipeline.automail.bounces import report, text_bounce
+from maildesk.pipeline.automail.bounces import report, second_opinion, text_bounce
 from maildesk.pipeline.automail.message import Mail
 from maildesk.pipeline.automail.notices import acknowledgment, alert, out_of_office, system_mail
 from maildesk.pipeline.automail.replies import (
@@ -41,6 +41,7 @@ __all__ = ["HUMAN", "RULES", "AutoMail", "Kind", "Mail", "classify", "is_auto_re
 RULES: tuple[Callable[[Mail], AutoMail | None], ...] = (
     report,  # multipart/report: bounce, delay, read receipt, complaint
     text_bounce,  # MAILER-DAEMON/postmaster or null sender + bounce wording
+    second_opinion,  # looks like machine mail + flufl.bounce names the failed address
     out_of_office,  # 外出通知 / I am out of the office + absence wording, no request
     acknowledgment,  # other ticket systems: "request received" + a ticket number or header
     alert,  # Auto-Submitted: auto-generated answering nothing (monitoring): ALERT

@@ -1,5 +1,6 @@
 """Bounces and delay notices: RFC 3464 reports read field by field, prose bounces from
-MAILER-DAEMON/postmaster or a null sender read with the tables below."""
+MAILER-DAEMON/postmaster or a null sender read with the tables of bounce_words.py, and
+flufl.bounce as a second opinion (library.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,20 @@ import email
 import email.message
 import re
 
+from maildesk.pipeline.automail.bounce_words import (
+    BOUNCE_BODIES,
+    BOUNCE_SUBJECTS,
+    BOUNCE_WORDS,
+    DELAY_BODIES,
+    DELAY_SUBJECTS,
+    DIAGNOSTIC_TEXTS,
+    EMBEDDED_MESSAGE_ID,
+    EXPANDED,
+    FAILED_RECIPIENT_TEXTS,
+    STATUS_CODE,
+)
+from maildesk.pipeline.automail.library import failures, machine_hint
 from maildesk.pipeline.automail.message import (
-    _ADDR,
     ANY_ADDRESS,
     DAEMON_LOCALPART,
     DSN_TYPES,
@@ -23,92 +36,13 @@ from maildesk.pipeline.automail.replies import auto_reply_subject
 from maildesk.pipeline.automail.verdict import AutoMail, Kind
 from maildesk.pipeline.charsets import decode_bytes, decode_header_value
 
-# Bounce wording.  Subjects are matched at the start (after no human prefix); bodies by
-# the sentences MTAs write, so a person mentioning 退信 in passing is not a bounce.
-BOUNCE_SUBJECTS = tuple(re.compile(p, re.IGNORECASE) for p in (
-    r"^\s*(?P<m>undelivered\s+mail\s+returned\s+to\s+sender)",
-    r"^\s*(?P<m>delivery\s+status\s+notification\s*\(\s*failure\s*\))",
-    r"^\s*(?P<m>mail\s+delivery\s+failed)",
-    r"^\s*(?P<m>undeliverable)\b",
-    r"^\s*(?P<m>undelivered\s+mail)\b",
-    r"^\s*(?P<m>returned\s+mail)\s*:",
-    r"^\s*(?P<m>failure\s+notice)\b",
-    r"^\s*(?P<m>delivery\s+(?:failure|failed|has\s+failed))\b",
-    r"^\s*(?P<m>non[-\s]?delivery\s+(?:report|notification))",
-    r"^\s*(?P<m>message\s+not\s+delivered)\b",
-    r"^\s*(?P<m>mail\s+system\s+error)\b",
-    r"^\s*[\[【(（]?\s*(?P<m>系统退信|退信|無法投遞|无法投递|投递失败|投遞失敗|邮件发送失败|郵件傳送失敗)",
-    r"^\s*(?P<m>无法送达|無法送達|無法傳遞)\s*[:：]",  # Exchange zh "Undeliverable:"
-))  # fmt: skip
-DELAY_SUBJECTS = tuple(re.compile(p, re.IGNORECASE) for p in (
-    r"^\s*(?P<m>delivery\s+status\s+notification\s*\(\s*delay\s*\))",
-    r"^\s*(?P<m>delayed\s+mail)\b",
-    r"^\s*(?P<m>delivery\s+delayed)\b",
-    r"^\s*(?P<m>warning:\s+could\s+not\s+send\s+message)",
-    r"^\s*(?P<m>message\s+delivery\s+delayed)\b",
-    r"^\s*[\[【(（]?\s*(?P<m>延迟投递|延遲投遞|投递延迟|投遞延遲|传递延迟|傳遞延遲)",
-))  # fmt: skip
-BOUNCE_BODIES = tuple(re.compile(p, re.IGNORECASE) for p in (
-    r"(?P<m>delivery\s+to\s+the\s+following\s+recipients?\s+failed\s+permanently)",
-    r"(?P<m>could\s+not\s+be\s+delivered\s+to\s+one\s+or\s+more\s+recipients)",
-    r"(?P<m>this\s+is\s+the\s+mail\s+system\s+at\s+host)",
-    r"(?P<m>following\s+addresses\s+had\s+permanent\s+fatal\s+errors)",
-    r"(?P<m>delivery\s+has\s+failed\s+to\s+these\s+recipients)",
-    r"(?P<m>your\s+message\s+(?:to\s+\S+\s+)?(?:couldn't|could\s+not|wasn't|was\s+not)\s+be\s+"
-    r"delivered)",
-    r"(?P<m>created\s+automatically\s+by\s+mail\s+delivery\s+software)",
-    r"(?P<m>wasn't\s+able\s+to\s+deliver\s+your\s+message)",
-    r"(?P<m>this\s+is\s+the\s+qmail-send\s+program)",
-    r"(?P<m>(?:很抱歉)?您(?:发送|投递)?的邮件(?:已)?被退回)",
-    r"(?P<m>您(?:发送|发给|寄给).{0,80}?的邮件(?:无法(?:送达|投递|发送)|投递失败|发送失败))",
-    r"(?P<m>很抱歉您的郵件被退回|您寄送的郵件無法投遞)",
-    r"(?m)^\s*(?P<m>退信原因)\s*[:：]",
-))  # fmt: skip
-DELAY_BODIES = tuple(re.compile(p, re.IGNORECASE) for p in (
-    r"(?P<m>this\s+is\s+a\s+warning(?:\s+message)?\s+only)",
-    r"(?P<m>(?:will\s+(?:continue\s+to\s+)?(?:be\s+)?retr(?:y|ied)|still\s+being\s+retried))",
-    r"(?P<m>delivery\s+to\s+the\s+following\s+recipients?\s+has\s+been\s+delayed)",
-    r"(?P<m>delivery\s+(?:is|has\s+been)\s+delayed)",
-    r"(?P<m>系统将继续尝试投递|将继续尝试发送|延迟投递)",
-))  # fmt: skip
-# Words that make a bounce only when the sender is surely a machine (null sender…): a
-# person may write them, from postmaster@ too.
-BOUNCE_WORDS = re.compile(
-    r"(?P<m>退信|无法投递|無法投遞|投递失败|投遞失敗|发送失败|undeliverable|undelivered|"
-    r"delivery\s+(?:has\s+)?failed|returned\s+mail|permanent\s+(?:error|failure))",
-    re.IGNORECASE,
-)
-
-# Where bounces name the recipient that failed, most specific first.
-FAILED_RECIPIENT_TEXTS = tuple(re.compile(p, re.IGNORECASE) for p in (
-    rf"(?:failed\s+permanently|has\s+been\s+delayed):\s*<?(?P<a>{_ADDR})",  # Gmail
-    rf"(?m)^\s*<(?P<a>{_ADDR})>\s*:",  # Postfix, qmail
-    rf"(?m)^\s*(?P<a>{_ADDR})\s*\r?\n\s+(?:SMTP\s+error|unrouteable|all\s+relevant|retry)",  # Exim
-    rf"permanent\s+fatal\s+errors\s*-+\s*<?(?P<a>{_ADDR})",  # Sendmail
-    rf"delivery\s+failed[^:\n]*:\s*<?(?P<a>{_ADDR})",
-    rf"(?m)^\s*收\s*件\s*人\s*[:：]\s*[^<\n]*?<?(?P<a>{_ADDR})",
-    rf"(?:发送|投递|发|寄)(?:到|给|至)\s*[<“\"]?(?P<a>{_ADDR})",
-    rf"(?P<a>{_ADDR})>?\s*[:：]?\s*(?:该用户不存在|用户不存在|收件人不存在|邮箱不存在|地址不存在)",
-    rf"(?:recipient|address)(?:\s+address)?\s*(?:rejected|not\s+found|unknown)?\s*[:：]\s*<?"
-    rf"(?P<a>{_ADDR})",
-))  # fmt: skip
-EMBEDDED_MESSAGE_ID = re.compile(r"(?im)^[ \t>]*message-?id\s*[:：]\s*<(?P<id>[^<>\s]{1,900})>")
-STATUS_CODE = re.compile(r"(?<![\d.])(?P<s>[245]\.\d{1,3}\.\d{1,3})(?![\d.])")
-DIAGNOSTIC_TEXTS = tuple(re.compile(p, re.IGNORECASE) for p in (
-    r"(?m)^\s*(?:退信原因|错误原因|失败原因|錯誤原因)\s*[:：]\s*(?P<d>\S.*)$",
-    r"(?m)^\s*(?P<d>[45]\d\d[-\s][245]\.\d{1,3}\.\d{1,3}\b.*)$",
-    r"(?m)^\s*(?:diagnostic-code|reason|remote\s+server\s+returned)\s*:\s*(?P<d>\S.*)$",
-    r"technical\s+details\s+of\s+(?:permanent|temporary)\s+failure:\s*\n\s*(?P<d>\S.*)",
-    r"(?m)^.*?(?P<d>[45]\d\d[-\s][245]\.\d{1,3}\.\d{1,3}\b.*)$",
-))  # fmt: skip
-
-# RFC 3464 / RFC 6533 part types.
-
 OTHER_REPORTS = (
     ("message/disposition-notification", "multipart/report disposition-notification"),
     ("message/feedback-report", "multipart/report feedback-report"),
 )
 FAILED_ACTIONS = ("failed",)
+RFC_ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
+ACTION_ALIASES = {"failure": "failed", "error": "failed", "expired": "failed"}
 DELAYED_ACTIONS = ("delayed",)
 
 
@@ -116,12 +50,11 @@ def report(mail: Mail) -> AutoMail | None:
     """RFC 3464 delivery status (and RFC 3798 / 5965 reports): read the fields."""
     ctype = mail.content_type
     carries_dsn = ctype == "multipart/report" or ctype in DSN_TYPES
-    if not carries_dsn:
-        # a report nested in multipart/mixed (some gateways wrap it) counts only when the
-        # sender is a machine: a person may forward a bounce's parts inline
-        nested = any(a.content_type in DSN_TYPES for a in mail.inbound.attachments)
-        if not (nested and (mail.machine_origin or mail.daemon_sender)):
-            return None
+    # a report nested in multipart/mixed (some gateways wrap it) counts only when the
+    # sender is a machine: a person may forward a bounce's parts inline
+    machine = mail.machine_origin or mail.daemon_sender
+    if not carries_dsn and not (machine and _nested_dsn(mail)):
+        return None
     msg = mail.message
     if msg is None:
         return None
@@ -136,8 +69,16 @@ def report(mail: Mail) -> AutoMail | None:
     for part_type, reason in OTHER_REPORTS:
         if any(p.get_content_type() == part_type for p in found_parts):
             return AutoMail(Kind.AUTO_REPLY, reason)
-    prose = text_bounce(mail)
+    prose = text_bounce(mail) or second_opinion(mail)
     return prose or AutoMail(Kind.AUTO_REPLY, "multipart/report")
+
+
+def _nested_dsn(mail: Mail) -> bool:
+    """A delivery-status part below the top (parse reads its field blocks as text)."""
+    if any(a.content_type in DSN_TYPES for a in mail.inbound.attachments):
+        return True
+    msg = mail.message
+    return msg is not None and any(p.get_content_type() in DSN_TYPES for p in parts(msg))
 
 
 def _from_dsn(
@@ -166,7 +107,7 @@ def _from_dsn(
     return AutoMail(
         kind=kind,
         reason=f"{where} ({detail or _action(first)})",
-        failed_recipients=unique(_dsn_recipient(b) for b in chosen),
+        failed_recipients=unique(_dsn_recipient(b) for b in chosen) or _library_recipients(mail),
         original_message_id=message_id or _embedded_message_id(mail),
         status=status,
         diagnostic=_field(first, "diagnostic-code"),
@@ -176,8 +117,10 @@ def _from_dsn(
 def text_bounce(mail: Mail) -> AutoMail | None:
     """A bounce written as prose by MAILER-DAEMON/postmaster or a null sender."""
     origin = mail.machine_origin or mail.daemon_sender
-    if not origin or mail.human_prefixed or auto_reply_subject(mail.subject) is not None:
+    if mail.human_prefixed or auto_reply_subject(mail.subject) is not None:
         return None
+    if not origin:
+        return _returned_with_wording(mail)
     checks = (
         (Kind.BOUNCE, "subject", BOUNCE_SUBJECTS, mail.subject),
         (Kind.DELAY, "subject", DELAY_SUBJECTS, mail.subject),
@@ -185,15 +128,57 @@ def text_bounce(mail: Mail) -> AutoMail | None:
         (Kind.BOUNCE, "body", BOUNCE_BODIES, mail.notification),
     )
     for kind, where, patterns, text in checks:
-        for pattern in patterns:
-            found = pattern.search(text)
-            if found:
-                return _text_details(mail, kind, f"{origin} + {where} {quote(found['m'])}")
+        found = _first_search(patterns, text)
+        if found:
+            return _text_details(mail, kind, f"{origin} + {where} {quote(found['m'])}")
     if mail.machine_origin:  # a sure machine may use plain words
         found = BOUNCE_WORDS.search(mail.subject) or BOUNCE_WORDS.search(mail.notification)
         if found:
             return _text_details(mail, Kind.BOUNCE, f"{mail.machine_origin} + {quote(found['m'])}")
     return None
+
+
+def _returned_with_wording(mail: Mail) -> AutoMail | None:
+    """No machine sender, but a bounce's subject, a bounce's sentence and the returned
+    message attached (InterScan and other gateways sending from a plain address)."""
+    if not any(a.content_type in RETURNED_TYPES for a in mail.inbound.attachments):
+        return None
+    subject = _first_search(BOUNCE_SUBJECTS, mail.subject)
+    body = _first_search(BOUNCE_BODIES, mail.notification) if subject else None
+    if not (subject and body):
+        return None
+    reason = f"subject {quote(subject['m'])} + body {quote(body['m'])} + returned message"
+    return _text_details(mail, Kind.BOUNCE, reason)
+
+
+def _first_search(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return found
+    return None
+
+
+def second_opinion(mail: Mail) -> AutoMail | None:
+    """flufl.bounce's detectors, asked when the message looks like machine mail: a bounce
+    only when they name the failed address (library.py)."""
+    hint = machine_hint(mail)
+    if not hint or mail.human_prefixed or auto_reply_subject(mail.subject) is not None:
+        return None
+    temporary, permanent = failures(mail)
+    if permanent:
+        reason = f"{hint} + flufl.bounce permanent failure"
+        return _text_details(mail, Kind.BOUNCE, reason, permanent)
+    if temporary:
+        reason = f"{hint} + flufl.bounce temporary failure"
+        return _text_details(mail, Kind.DELAY, reason, temporary)
+    return None
+
+
+def _library_recipients(mail: Mail) -> tuple[str, ...]:
+    """flufl.bounce's failed addresses, for a bounce our tables found no address in."""
+    temporary, permanent = failures(mail)
+    return permanent or temporary
 
 
 def _dsn_blocks(part: email.message.Message) -> list[dict[str, str]]:
@@ -244,11 +229,14 @@ def _field(block: dict[str, str], name: str) -> str:
 
 
 def _action(block: dict[str, str]) -> str:
+    """The RFC 3464 action; a missing or home-made one (`failure`, `error`, `expired`)
+    is read from the status class, else from the word."""
     action = _field(block, "action").lower().split(" ")[0]
-    if action:
+    if action in RFC_ACTIONS:
         return action
-    status = _field(block, "status")  # no Action: the status class says it
-    return {"5": "failed", "4": "delayed", "2": "delivered"}.get(status[:1], "")
+    status = _field(block, "status")
+    by_status = {"5": "failed", "4": "delayed", "2": "delivered"}.get(status[:1], "")
+    return by_status or ACTION_ALIASES.get(action, action)
 
 
 def _dsn_recipient(block: dict[str, str]) -> str:
@@ -290,8 +278,10 @@ def _embedded_message_id(mail: Mail) -> str:
     return found["id"] if found else mail.inbound.in_reply_to
 
 
-def _text_details(mail: Mail, kind: Kind, reason: str) -> AutoMail:
-    recipients = _text_recipients(mail)
+def _text_details(
+    mail: Mail, kind: Kind, reason: str, recipients: tuple[str, ...] = ()
+) -> AutoMail:
+    recipients = recipients or _text_recipients(mail) or _library_recipients(mail)
     status_found = STATUS_CODE.search(mail.notification)
     diagnostic = ""
     for pattern in DIAGNOSTIC_TEXTS:
@@ -321,8 +311,8 @@ def _text_recipients(mail: Mail) -> tuple[str, ...]:
     for text in (mail.notification, mail.text):  # the notification first, then all of it
         for pattern in FAILED_RECIPIENT_TEXTS:
             found = unique(m["a"].lower() for m in pattern.finditer(text))
-            if found:
-                return found
+            if found:  # an alias names the address we wrote to: "(expanded from: x@y)"
+                return unique((*found, *(m["a"].lower() for m in EXPANDED.finditer(text))))
     # last resort: the addresses the notification names, less the people and daemons
     # around the bounce itself
     exclude = {a.email for a in (mail.inbound.sender, *mail.inbound.to, *mail.inbound.cc)}

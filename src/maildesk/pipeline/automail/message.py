@@ -55,8 +55,12 @@ NO_REPLY_LOCALPART = re.compile(
     re.I,
 )
 DAEMON_LOCALPART = re.compile(
-    r"^(?:mailer[-_]?daemon|mail[-_]?daemon|postmaster|microsoftexchange[0-9a-f]*)$", re.I
+    r"^(?:mailer[-_ ]?daemon|mail[-_]?daemon|m?daemon|postmaster|microsoftexchange[0-9a-f]*|"
+    r"ndr|mail[-_.]?delivery[-_.]?(?:system|subsystem)?)$",
+    re.I,
 )
+# A From whose address is empty: `"Mail Delivery System" <>`, as null as a null path.
+NULL_FROM = re.compile(r"<\s*>\s*$")
 
 BODY_WINDOW = 6000
 
@@ -65,7 +69,8 @@ _ADDR = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
 ANY_ADDRESS = re.compile(rf"<?(?P<a>{_ADDR})>?")
 # Where the notification ends and the returned message begins.
 RETURNED_MESSAGE_START = re.compile(
-    r"(?im)^[ \t>]*(?:[-=*_]{2,}[ \t]*)?(?:(?:this\s+is\s+a\s+)?copy\s+of\s+the\s+message|"
+    r"(?im)^[ \t>]*(?:[-=*_]{2,}[ \t]*)?(?:(?:this\s+is\s+a\s+|below\s+is\s+a\s+)?copy\s+of\s+"
+    r"the\s+(?:original\s+)?message|"
     r"original\s+message|returned\s+message|undelivered\s+message|message\s+follows|"
     r"以下(?:为|是)?原(?:始)?邮件|原(?:始)?邮件|原(?:始)?郵件)[^\n]{0,60}$"
 )
@@ -124,6 +129,8 @@ class Mail:
     def null_sender(self) -> bool:
         if self.inbound.return_path == "":
             return True
+        if NULL_FROM.search(self.header("from")):
+            return True
         return any(NULL_PATH.match(self.header(h)) for h in ("return-path", "x-envelope-from"))
 
     @cached_property
@@ -133,7 +140,12 @@ class Mail:
 
     @cached_property
     def daemon_sender(self) -> str:
+        """A sender named like a mail system (MAILER-DAEMON@, postmaster@, a bare
+        `MAILER-DAEMON`), or none at all: bounce wording then makes a bounce."""
         sender = self.inbound.sender.email.lower() or address(self.header("from"))
+        if not sender and self.inbound.sender_missing:
+            bare = self.inbound.sender.name.strip(' "<>').lower()
+            return f"sender {bare}" if DAEMON_LOCALPART.match(bare) else "no sender address"
         local = sender.split("@", 1)[0]
         return f"sender {local}" if DAEMON_LOCALPART.match(local) else ""
 
