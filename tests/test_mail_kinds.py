@@ -100,6 +100,7 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
             False,
         ),
     ]
+    out.append((MailPlan(MailKind.CLOSING_NOTICE), user, False))
     for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
                    "requester_closed"):  # fmt: skip
         plan = MailPlan(MailKind.NOTIFICATION, to=(ENGINEER,), notice=notice, text=text,

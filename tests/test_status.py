@@ -60,7 +60,7 @@ def test_status_follows_a_server_fault_and_the_recovery(
         wait_until(lambda: status(capsys, str(cfg.path))[0] == 0, what="healthy")
         _code, report = status(capsys, str(cfg.path))
         assert states(report) == dict.fromkeys(
-            ["imap-support", "processor", "sender", "summaries"], "ok"
+            ["imap-support", "processor", "sender", "summaries", "timers"], "ok"
         )
         assert report["mailboxes"][0]["state"] == "ok"
         assert report["mailboxes"][0]["holder"].startswith("test:")
@@ -105,10 +105,16 @@ def test_a_hung_loop_exits_3_for_the_watchdog(
     with store.transaction() as tx:
         heartbeats.record_success(tx, "processor", "test", now)
         heartbeats.record_success(tx, "summaries", "test", now)
+        heartbeats.record_success(tx, "timers", "test", now)
         heartbeats.record_error(tx, "sender", "test", now, "OSError: relay unreachable")
     code, report = status(capsys, str(cfg.path))
     assert code == 1 and not report["hung"]
-    assert states(report) == {"processor": "ok", "summaries": "ok", "sender": "error"}
+    assert states(report) == {
+        "processor": "ok",
+        "summaries": "ok",
+        "timers": "ok",
+        "sender": "error",
+    }
     with store.transaction() as tx:
         heartbeats.record_success(tx, "processor", "test", now - timedelta(minutes=10))
     code, report = status(capsys, str(cfg.path))

@@ -29,6 +29,7 @@ from maildesk.resources import shipped
 from maildesk.service import Service
 from maildesk.store import events, ignored, journal, participants, tickets
 from maildesk.store import outbox as outbox_rows
+from maildesk.store import timers as timer_rows
 from maildesk.store.base import Tx, ct
 from maildesk.vocab import local_time
 
@@ -411,6 +412,21 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
     return print_rows(args.json, cfg.tickets.timezone, rows, OUTBOX_COLUMNS, nothing)
 
 
+def _timer_cells(r: timer_rows.TimerRow, zone: str) -> tuple[str, ...]:
+    held = f"leased to {r.lease_holder}" if r.lease_holder else ""
+    return (f"#{r.id}", r.ticket_number, r.kind, str(r.step), local_time(r.due_at, zone), held)
+
+
+TIMER_COLUMNS = Columns(("ID", "TICKET", "KIND", "STEP", "DUE", "NOTE"), _timer_cells)
+
+
+def cmd_timers_list(args: argparse.Namespace) -> int:
+    cfg = load_config(args, secrets=False)
+    with open_read_store(cfg).transaction() as tx:
+        rows = timer_rows.pending(tx, args.limit)
+    return print_rows(args.json, cfg.tickets.timezone, rows, TIMER_COLUMNS, "no pending timers")
+
+
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
     from maildesk.clock import SystemClock
 
@@ -594,6 +610,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_tickets(sub)
     _add_outbox(sub)
+    timers = sub.add_parser("timers", help="what the clock owes tickets (auto-close, …)")
+    tlist = timers.add_subparsers(dest="timers_command", required=True, metavar="ACTION")
+    tl = tlist.add_parser("list", help="pending timers, soonest first, due in local time")
+    tl.add_argument("--limit", type=int, default=100)
+    tl.add_argument("--json", action="store_true")
+    tl.set_defaults(func=cmd_timers_list)
     _add_quarantine(sub)
     from maildesk.cli_calendar import add_calendar  # imports this module: after it loaded
 

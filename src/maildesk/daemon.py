@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 
+import schedule
 from aiosmtpd.controller import Controller
 
 from maildesk.config import Config
@@ -26,12 +27,17 @@ from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service
 from maildesk.store import JournalEntry, claims, journal
+from maildesk.store import timers as timer_rows
 from maildesk.supervise import Heartbeat, Policy, supervise
+from maildesk.timers import tick as timer_tick
+from maildesk.timers.model import WorkingTime, always
 
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
 SUMMARY_SECONDS = 15  # how often held mail is checked for summaries that are due
+TIMER_SECONDS = 60  # how often due timers are claimed (and once at start)
+BEAT_SECONDS = 15  # a loop that waits longer says it is alive this often
 LISTENER_CHECK_SECONDS = 2.0  # how often the SMTP/LMTP listener is checked
 
 
@@ -55,8 +61,10 @@ class Daemon:
         service: Service,
         transport: Transport,
         clock: Callable[[], datetime] | None = None,
+        working_time: WorkingTime = always,
     ) -> None:
         self.cfg = cfg
+        self.working_time = working_time  # the business calendar's next working instant
         self.service = service
         self.store = service.store
         self.clock = clock or service.clock  # one time source for the whole daemon
@@ -95,6 +103,7 @@ class Daemon:
             ("processor", self._processor_loop),
             ("sender", self._sender_loop),
             ("summaries", self._summaries_loop),
+            ("timers", self._timers_loop),
         ]
         if self.cfg.smtp_intake.enabled:
             loops.append(("listener", self._listener_loop))
@@ -172,6 +181,10 @@ class Daemon:
             released = claims.release_stale_claims(tx, f"{node}:", self.clock())
         if released:
             log.info("outbox: %s mail(s) claimed before a restart are queued again", released)
+        with self.store.transaction() as tx:
+            released = timer_rows.release_own(tx, f"{node}:")
+        if released:
+            log.info("timers: %s timer(s) claimed before a restart are due again", released)
 
     # --- events between threads --------------------------------------------------------
 
@@ -245,6 +258,25 @@ class Daemon:
             self.outbox_ready.set()
         return queued
 
+    def _timers_loop(self, beat: Heartbeat) -> None:
+        """Due timers, once at start (catching up on any missed while down: one run
+        per timer, not one per missed tick) and then once a minute (`schedule`)."""
+        jobs = schedule.Scheduler()
+        jobs.every(TIMER_SECONDS).seconds.do(self.run_timers)
+        self.run_timers()
+        beat.ok()
+        while not self.stop.wait(min(max(jobs.idle_seconds or 0.0, 0.0), BEAT_SECONDS)):
+            jobs.run_pending()
+            beat.ok()
+
+    def run_timers(self) -> int:
+        """One tick: claim the due timers and apply them; returns the mails queued."""
+        report = timer_tick.run(self.store, self.service.renderer, self.clock(), self.holder,
+                                working_time=self.working_time)  # fmt: skip
+        if report.mails:
+            self.outbox_ready.set()
+        return report.mails
+
     def run_once(self) -> None:
         """Process the journal, sync every mailbox once, send everything due (for tests)."""
         from maildesk.mailbox import connect
@@ -261,5 +293,6 @@ class Daemon:
             finally:
                 client.logout()
         self.summarise()
+        self.run_timers()
         while self.sender.flush():
             pass

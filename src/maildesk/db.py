@@ -231,6 +231,27 @@ class Heartbeat(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
+class Timer(Base):
+    """Something the clock owes a ticket (an auto-close, later reminders and escalation
+    steps): one row per (ticket, kind, step), claimed with a lease when due (store/timers)."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # "<ticket id>:<kind>:<step>"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # done | cancelled
+    lease_holder: Mapped[str] = mapped_column(String(200), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    # the due query reads this index alone: pending rows by due time, never the tickets
+    __table_args__ = (Index("ix_timers_due", "state", "due_at", "id"),)
+
+
 class CalendarDay(Base):
     """A special day of the official schedule: a holiday, or a make-up working day."""
 

@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     WATCHER_REFUSED = "watcher_refused"
     HELD = "held"  # a limit held a mail back (outbox status held)
     MESSAGE_ID_REUSED = "message_id_reused"  # a different message had this Message-ID first
+    TIMER = "timer"  # a timer fired (timers/): what it did
 
 
 class MailKind(StrEnum):
@@ -70,6 +71,7 @@ class MailKind(StrEnum):
     FLOOD_ACK = "flood_ack"  # to that sender: one acknowledgment listing the numbers
     HELD_SUMMARY = "held_summary"  # to a group's lead: mail held back on their tickets
     WATCHERS_REFUSED = "watchers_refused"  # to a requester, once: whom their Cc did not add
+    CLOSING_NOTICE = "closing_notice"  # to the requester: closed by the clock, how to reopen
 
 
 class TicketType(StrEnum):

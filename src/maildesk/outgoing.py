@@ -7,10 +7,19 @@ the store says what each recipient has already seen of the ticket (`threads.hist
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from maildesk.config import Config
-from maildesk.domain import Address, Decision, EventKind, Inbound, OutgoingMail, TicketView
+from maildesk.domain import (
+    Address,
+    Decision,
+    EventKind,
+    Inbound,
+    MailPlan,
+    OutgoingMail,
+    TicketView,
+)
 from maildesk.pipeline import mails
 from maildesk.render import Renderer
 from maildesk.store import Tx, events, participants, threads
@@ -39,6 +48,31 @@ def write(
         else:
             outbox_rows.enqueue(tx, outgoing, ticket.id, inbound_id, now)
     return len(addressed)
+
+
+def write_timer(
+    tx: Tx,
+    renderer: Renderer,
+    plans: Sequence[MailPlan],
+    ticket: TicketView,
+    key: str,
+    now: datetime,
+) -> int:
+    """Queue the mails of a fired timer (no message answered): Message-IDs derived from
+    the timer's key, and a mail whose Message-ID is already queued is not queued again.
+    Returns how many were queued."""
+    people = _participants(tx, ticket)
+    requester = people[0]
+    queued = 0
+    for mail in mails.address(plans, requester, people, _staff(renderer.cfg)):
+        history = threads.history(tx, ticket.id, mail.to.email)
+        threading = mails.thread(mail, history, None)
+        outgoing = renderer.ticket_mail(mail, ticket, threading, now, key=f"{key}:{mail.plan.kind}")
+        if outbox_rows.has_message_id(tx, outgoing.message_id):
+            continue
+        outbox_rows.enqueue(tx, outgoing, ticket.id, None, now)
+        queued += 1
+    return queued
 
 
 def _hold(

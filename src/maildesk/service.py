@@ -46,6 +46,7 @@ from maildesk.store import (
     threads,
     tickets,
 )
+from maildesk.timers import tick as timer_tick
 from maildesk.vocab import reason, say
 
 log = logging.getLogger("maildesk.ingest")
@@ -210,15 +211,22 @@ class Service:
             return Outcome("quarantined", action.reason, inbound_id)
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
-            ticket = tickets.by_id(tx, action.ticket.id)
+            ticket = self._after_change(tx, action.ticket, now)
         elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
-            ticket = tickets.by_id(tx, action.ticket.id)
+            ticket = self._after_change(tx, action.ticket, now)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
+
+    def _after_change(self, tx: Tx, before: TicketRef, now: datetime) -> TicketView:
+        """The ticket as changed; a new status starts and ends its timers (timers/)."""
+        ticket = tickets.by_id(tx, before.id)
+        if ticket.status != before.status:
+            timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
+        return ticket
 
     def _keep_attachments(
         self,

@@ -27,7 +27,7 @@ from maildesk.store.health import (
 )
 from maildesk.store.heartbeats import HeartbeatRow
 
-DAEMON_LOOPS = ("processor", "sender", "summaries")
+DAEMON_LOOPS = ("processor", "sender", "summaries", "timers")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ CONFIG_ENV = "MAILDESK_CONFIG"
 FEATURE_MODULES = (
     "maildesk.sla.settings",
     "maildesk.held.settings",
+    "maildesk.timers.settings",
     "maildesk.pipeline.automail.settings",
     "maildesk.calendar.settings",
 )

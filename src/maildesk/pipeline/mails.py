@@ -78,6 +78,17 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.HELD_SUMMARY: MailSpec(
         "held_summary", Audience.ENGINEERS, Thread.NONE, "auto-generated", False, lane=Lane.BULK
     ),
+    # timers/: the clock closed a resolved ticket; the requester (watchers in Cc) hears how
+    # to reopen it, in the ticket's conversation.  Bulk: a tick closing thousands waits
+    # behind the acknowledgments and replies
+    MailKind.CLOSING_NOTICE: MailSpec(
+        "closing_notice",
+        Audience.PARTICIPANTS,
+        Thread.REQUESTER,
+        "auto-generated",
+        True,
+        lane=Lane.BULK,
+    ),
 }
 
 

@@ -9,6 +9,7 @@ HTML only through the `paragraphs` filter, which escapes it first.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,14 +43,20 @@ class Renderer:
         return text, html
 
     def ticket_mail(
-        self, mail: Addressed, ticket: TicketView, threading: Threading, now: datetime
+        self,
+        mail: Addressed,
+        ticket: TicketView,
+        threading: Threading,
+        now: datetime,
+        key: str = "",
     ) -> OutgoingMail:
-        """One mail about a ticket, for one recipient, ready for the outbox."""
+        """One mail about a ticket, for one recipient, ready for the outbox.  With a
+        `key` (a timer's) the Message-ID is derived from it: rendered again, the same."""
         cfg = self.cfg
         values = context.for_ticket_mail(mail, ticket, cfg, now)
         text, html = self.body(mail.spec.template, cfg.locale, values)
         subject = context.subject_line(ticket)
-        message_id = self._message_id(mail, ticket.number)
+        message_id = self._message_id(mail, ticket.number, key)
         envelope = Envelope(
             from_name=context.sender_name(mail, cfg),
             from_address=cfg.support_address,
@@ -91,18 +98,26 @@ class Renderer:
         return OutgoingMail(kind.value, cfg.support_address, (to.email,), subject, message_id,
                             assemble(envelope, text, html), lane=spec.lane)  # fmt: skip
 
-    def _message_id(self, mail: Addressed, number: str) -> str:
+    def _message_id(self, mail: Addressed, number: str, key: str = "") -> str:
         """Tagged for its one recipient and the ticket (see pipeline/tags): a reply to it
-        proves who wrote; without a secret, or with watchers in Cc, a plain Message-ID."""
+        proves who wrote; without a secret, or with watchers in Cc, a plain Message-ID.
+        The nonce is random, or derived from `key` and the recipient when given."""
         domain, secret = self.cfg.message_id_domain, self.cfg.security.secret
+        nonce = keyed_nonce(key, mail.to.email, domain) if key else secrets.token_hex(8)
         if not secret or mail.cc:  # several readers: nobody's proof
-            return new_message_id(number, domain)
-        nonce = secrets.token_hex(8)
+            return f"maildesk.{number}.{nonce}@{domain}"
         return tags.signed_message_id(secret, number, mail.to.email, nonce, domain)
 
 
 def new_message_id(ticket_number: str, domain: str) -> str:
     return f"maildesk.{ticket_number}.{secrets.token_hex(8)}@{domain}"
+
+
+def keyed_nonce(key: str, recipient: str, domain: str) -> str:
+    """16 hex digits fixed by a timer's key and the recipient (no secret: it is not proof,
+    the tag's MAC is)."""
+    seed = f"{key}\n{recipient.lower()}\n{domain}".encode()
+    return hashlib.sha256(seed).hexdigest()[:16]
 
 
 def make_renderer(cfg: Config) -> Renderer:

@@ -46,6 +46,7 @@ def for_ticket_mail(
         "help": commands.help_text(locale) if plan.kind is MailKind.COMMAND_ERROR else "",
         "allowed_types": ", ".join(cfg.attachments.allowed_types),
         "now": vocab.local_time(now, cfg.tickets.timezone),
+        "reopen_days": f"{cfg.threading.reopen_closed_within_days:g}",
     }
 
 

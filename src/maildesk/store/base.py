@@ -29,6 +29,7 @@ from maildesk.db import (
     Ticket,
     TicketCounter,
     TicketEvent,
+    Timer,
     Watcher,
 )
 
@@ -44,6 +45,7 @@ T_WATCHERS = cast(Table, Watcher.__table__)
 T_BOUNCES = cast(Table, Bounce.__table__)
 T_ATTACHMENTS = cast(Table, StoredAttachment.__table__)
 T_HEARTBEATS = cast(Table, Heartbeat.__table__)
+T_TIMERS = cast(Table, Timer.__table__)
 T_CALENDAR_DAYS = cast(Table, CalendarDay.__table__)
 T_CALENDAR_YEARS = cast(Table, CalendarYear.__table__)
 ci = T_INBOUND.c

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    bindparam,
     func,
     insert,
     select,
@@ -84,6 +85,14 @@ def _insert(
     tx.c.execute(INSERT_OUTBOX, stored.row(values))
     if ticket_id is not None:
         threads.remember_message_id(tx, mail.message_id, ticket_id, "out")
+
+
+HAS_MESSAGE_ID = select(co.id).where(co.message_id == bindparam("message_id")).limit(1)
+
+
+def has_message_id(tx: Tx, message_id: str) -> bool:
+    """Is a mail with this Message-ID queued (or sent) already?  (ix_outbox_message_id)"""
+    return tx.c.execute(HAS_MESSAGE_ID, {"message_id": message_id}).first() is not None
 
 
 # Claiming order: a bulk mail is claimed only when no interactive mail fills the batch.

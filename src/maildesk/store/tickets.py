@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -130,6 +130,23 @@ def by_id(tx: Tx, ticket_id: int) -> TicketView:
     linked = row["linked_ticket_id"]
     number = tx.c.scalar(select(ct.number).where(ct.id == linked)) if linked else ""
     return _view(row, number or "")
+
+
+LINKED = T_TICKETS.alias("linked")
+
+
+def by_ids(tx: Tx, ticket_ids: Iterable[int]) -> dict[int, TicketView]:
+    """Several tickets in one query, by id."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
+    query = (
+        select(T_TICKETS, LINKED.c.number.label("linked_number"))
+        .join(LINKED, LINKED.c.id == ct.linked_ticket_id, isouter=True)
+        .where(ct.id.in_(ids))
+    )
+    rows = tx.c.execute(query).mappings()
+    return {row["id"]: _view(row, row["linked_number"] or "") for row in rows}
 
 
 def view(tx: Tx, number: str) -> TicketView | None:

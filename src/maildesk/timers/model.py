@@ -1,0 +1,72 @@
+"""The plain values timer handlers take and return.  Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from maildesk.config import Config
+from maildesk.domain import MailPlan, Status, TicketView
+from maildesk.pipeline.lifecycle import Trigger
+
+
+class TimerKind(StrEnum):
+    AUTO_CLOSE = "auto_close"  # resolved and no reply for [lifecycle] auto_close_days
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A due timer as its handler sees it."""
+
+    kind: TimerKind
+    step: int
+    due_at: datetime
+    key: str  # "<ticket id>:<kind>:<step>": the mails' Message-IDs derive from it
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: TimerKind
+    due_at: datetime
+    step: int | None = None  # None: the step after the ticket's last of this kind
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a fired timer does.  `obsolete` non-empty: nothing, and why (the ticket
+    moved on); otherwise a lifecycle trigger, a line for the ticket's history, mails
+    by kind, and timers to schedule or cancel."""
+
+    trigger: Trigger | None = None
+    event: str = ""
+    mails: tuple[MailPlan, ...] = ()
+    schedule: tuple[Schedule, ...] = ()
+    cancel: tuple[TimerKind, ...] = ()
+    obsolete: str = ""
+
+
+def obsolete(why: str) -> Result:
+    return Result(obsolete=why)
+
+
+Handler = Callable[[TicketView, Timer, datetime, Config], Result]
+FirstDue = Callable[[datetime, Config], datetime | None]  # None: this kind is off
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    handler: Handler
+    alive_in: frozenset[Status]  # leaving these states cancels the kind's pending timers
+    starts_on: frozenset[Status]  # entering one of these schedules a new step …
+    first_due: FirstDue  # … due then (from the time of the change)
+    working_time: bool  # sent in working time only: deferred to the next working instant
+
+
+WorkingTime = Callable[[datetime], datetime]  # the next working instant at or after a time
+
+
+def always(when: datetime) -> datetime:
+    """24×7: every instant is working time (until the business calendar plugs in)."""
+    return when

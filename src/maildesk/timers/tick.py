@@ -1,0 +1,155 @@
+"""Use case, run by the clock: due timers → what their handlers decide, exactly once.
+
+One short transaction leases the due rows to this daemon (store/timers.claim_due);
+then, in batches, one transaction per batch: for each timer the ticket's row lock,
+the timer re-checked (still pending, still ours), the kind's pure handler, and its
+result applied — status through the lifecycle table, an event, mails into the outbox
+with Message-IDs derived from the key, timers scheduled or cancelled — with the row
+marked done in the same transaction.  A daemon that dies after the claim leaves rows
+leased until `lease_until` (or until it restarts: `release_own`); nothing of their
+work was committed, so they are done once, later.
+
+Working time: a kind flagged `working_time` fires only at `working_time(due)`, the
+next working instant (the business calendar plugs in there; by default every
+instant is working time, 24×7); a row claimed before that is deferred to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from maildesk import outgoing
+from maildesk.config import Config
+from maildesk.domain import Change, EventKind, TicketView
+from maildesk.pipeline import lifecycle
+from maildesk.render import Renderer
+from maildesk.store import Store, Tx, events, tickets
+from maildesk.store import timers as rows
+from maildesk.timers.kinds import KINDS, on_status
+from maildesk.timers.model import Result, Schedule, Timer, TimerKind, WorkingTime, always
+
+log = logging.getLogger("maildesk.timers")
+ACTOR = "maildesk"
+LEASE = timedelta(minutes=5)
+BATCH = 100  # timers per transaction: on SQLite the write lock is held ~0.3-0.5 s
+CLAIM_LIMIT = 10_000  # per tick; the next tick takes the rest
+
+
+@dataclass(frozen=True)
+class TickReport:
+    claimed: int
+    fired: int  # a handler's result applied
+    obsolete: int  # the ticket had moved on: nothing done
+    deferred: int  # waiting for working time
+    mails: int
+
+
+def run(
+    store: Store,
+    renderer: Renderer,
+    now: datetime,
+    holder: str,
+    *,
+    working_time: WorkingTime = always,
+    limit: int = CLAIM_LIMIT,
+    lease: timedelta = LEASE,
+    batch: int = BATCH,
+) -> TickReport:
+    """Claim the due timers and apply each once; returns what happened."""
+    with store.transaction() as tx:
+        claimed = rows.claim_due(tx, now, limit, holder, lease)
+    counts = {"fired": 0, "obsolete": 0, "deferred": 0, "mails": 0, "skipped": 0}
+    for start in range(0, len(claimed), batch):
+        with store.transaction() as tx:
+            _Batch(tx, renderer, now, holder, working_time).fire(claimed[start : start + batch],
+                                                                 counts)  # fmt: skip
+    report = TickReport(len(claimed), counts["fired"], counts["obsolete"], counts["deferred"],
+                        counts["mails"])  # fmt: skip
+    if claimed:
+        log.info("timers: %s", report)
+    return report
+
+
+@dataclass
+class _Batch:
+    """Claimed timers fired in one transaction: their tickets locked and read at once
+    (tickets first, then timers: the order a mail's transaction takes them in), the
+    rows marked done at once at the end."""
+
+    tx: Tx
+    renderer: Renderer
+    now: datetime
+    holder: str
+    working_time: WorkingTime
+
+    def fire(self, claimed: Sequence[rows.TimerRow], counts: dict[str, int]) -> None:
+        ours = rows.lock_batch(self.tx, claimed, self.holder)
+        views = tickets.by_ids(self.tx, {r.ticket_id for r in claimed if r.id in ours})
+        done: list[tuple[int, str]] = []
+        for row in claimed:
+            if row.id not in ours:  # cancelled meanwhile, or the lease was lost
+                counts["skipped"] += 1
+                continue
+            what, mails, outcome = self._one(row, views)
+            counts[what] += 1
+            counts["mails"] += mails
+            if outcome:
+                done.append((row.id, outcome))
+        rows.finish_many(self.tx, done, self.now)
+
+    def _one(self, row: rows.TimerRow, views: dict[int, TicketView]) -> tuple[str, int, str]:
+        """("fired" | "obsolete" | "deferred", mails queued, the outcome to record)."""
+        if row.kind not in KINDS:
+            return "obsolete", 0, f"obsolete: unknown timer kind {row.kind!r}"
+        kind = TimerKind(row.kind)
+        spec = KINDS[kind]
+        when = self.working_time(row.due_at) if spec.working_time else row.due_at
+        if when > self.now:
+            rows.schedule(self.tx, row.ticket_id, kind, row.step, when, self.now)
+            rows.release(self.tx, row.id)
+            return "deferred", 0, ""
+        ticket = views[row.ticket_id]
+        timer = Timer(kind, row.step, row.due_at, row.key)
+        result = spec.handler(ticket, timer, self.now, self.renderer.cfg)
+        if result.obsolete:
+            return "obsolete", 0, f"obsolete: {result.obsolete}"
+        mails, views[ticket.id] = apply(self.tx, self.renderer, ticket, timer, result, self.now)
+        return "fired", mails, result.event or "done"
+
+
+def apply(
+    tx: Tx, renderer: Renderer, ticket: TicketView, timer: Timer, result: Result, now: datetime
+) -> tuple[int, TicketView]:
+    """A handler's result, in the caller's transaction: the mails queued, the ticket now."""
+    cfg = renderer.cfg
+    if result.trigger is not None:
+        new = lifecycle.next_status(ticket.status, result.trigger, bool(ticket.assignee))
+        if new is not None and new != ticket.status:
+            change = Change("status", ticket.status, new)
+            tickets.change(tx, ticket.id, (change,), now, ACTOR, None)
+            follow_status(tx, ticket.id, ticket.status, new, now, cfg)
+            ticket = tickets.by_id(tx, ticket.id)
+    if result.event:
+        events.add(tx, ticket.id, now, ACTOR, EventKind.TIMER, None, text=result.event)
+    _schedule(tx, ticket.id, result.schedule, now)
+    rows.cancel(tx, ticket.id, result.cancel, now, f"cancelled by {timer.key}")
+    if not result.mails:
+        return 0, ticket
+    return outgoing.write_timer(tx, renderer, result.mails, ticket, timer.key, now), ticket
+
+
+def follow_status(tx: Tx, ticket_id: int, old: str, new: str, now: datetime, cfg: Config) -> None:
+    """The ticket's status changed (any path): start the kinds that begin in the new
+    state (a new step each), cancel the pending ones that do not live in it."""
+    start, cancel = on_status(old, new, now, cfg)
+    rows.cancel(tx, ticket_id, cancel, now, f"status {old} → {new}")
+    _schedule(tx, ticket_id, start, now)
+
+
+def _schedule(tx: Tx, ticket_id: int, plans: Sequence[Schedule], now: datetime) -> None:
+    for plan in plans:
+        step = plan.step if plan.step is not None else rows.next_step(tx, ticket_id, plan.kind)
+        rows.schedule(tx, ticket_id, plan.kind, step, plan.due_at, now)
