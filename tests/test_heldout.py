@@ -12,6 +12,7 @@ from benchmarks.reading_mail import score_kinds, score_replies
 
 HELDOUT = Path(__file__).resolve().parent / "fixtures" / "heldout"
 
+
 def test_automatic_mail_is_recognised_and_people_are_not() -> None:
     score = score_kinds(HELDOUT / "kinds")
     assert score.automatic >= 40 and score.human >= 25  # the set is whole
