@@ -49,11 +49,12 @@ def on_status(
     old: str, new: str, now: datetime, cfg: Config
 ) -> tuple[tuple[Schedule, ...], tuple[TimerKind, ...]]:
     """A ticket went from `old` to `new`: the timers that start (a new step each) and
-    the kinds whose pending timers end."""
+    the kinds whose pending timers end (alive in `old`, not in `new`)."""
     if old == new:
         return (), ()
-    status = Status(new)
-    cancel = tuple(kind for kind, spec in KINDS.items() if status not in spec.alive_in)
+    status, before = Status(new), Status(old)
+    cancel = tuple(kind for kind, spec in KINDS.items()
+                   if before in spec.alive_in and status not in spec.alive_in)  # fmt: skip
     start = (first_step(kind, now, cfg) for kind, spec in KINDS.items() if status in spec.starts_on)
     return tuple(plan for plan in start if plan is not None), cancel
 
