@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from maildesk import outgoing
 from maildesk.calendar import usecases as calendars
@@ -180,6 +181,13 @@ def _schedule(
 
 def business_calendar(tx: Tx, cfg: Config, now: datetime) -> Calendar:
     """The business calendar ([calendar] hours, the database's holidays and make-up
-    days, seeded on first use), read in the caller's transaction."""
-    calendars.ensure_seeded(tx, now)
-    return calendars.calendar_in(tx, cfg.section(CALENDAR_SECTION))
+    days, seeded on first use), read once per transaction: a batch of timers shares
+    one, and the year tables it caches are built once (reading it is ~4 ms)."""
+    found = _CALENDARS.get(tx)
+    if found is None:
+        calendars.ensure_seeded(tx, now)
+        found = _CALENDARS[tx] = calendars.calendar_in(tx, cfg.section(CALENDAR_SECTION))
+    return found
+
+
+_CALENDARS: WeakKeyDictionary[Tx, Calendar] = WeakKeyDictionary()  # dies with its Tx
