@@ -3,7 +3,7 @@
     [inform]
     progress_minutes = 0        # business minutes in progress without a word to the
                                 # requester before a progress note; 0 = never (e.g. 30)
-    progress_notes = 3          # at most this many progress notes per ticket
+    progress_notes = 3          # at most this many progress timers (so notes) per ticket
     waiting_remind_days = 3     # business days waiting on the user before a reminder; 0 = never
     waiting_resolve_days = 7    # business days waiting on the user before it is resolved; 0 = never
 
