@@ -164,7 +164,8 @@ def test_waiting_reminds_then_resolves_then_closes_over_the_spring_festival(
     assert status(service, number) == "resolved"
     (notice,) = rows(service, "auto_resolved")
     assert notice.recipients == (USER,)
-    assert "7 个工作日" in body(service, notice) and "重新打开" in body(service, notice)
+    text = body(service, notice)
+    assert "7 个工作日" in text and "重新打开" in text and "若 7 天内未收到您的回复" in text
     assert pending(service, number) == {"auto_close": resolve + timedelta(days=7)}
     clock.advance(days=7)
     assert run(service, clock).mails == 1 and status(service, number) == "closed"

@@ -21,6 +21,7 @@ from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.config import ConfigError, Table, register
 from maildesk.config.registry import Context, Values
 from maildesk.config.values import non_negative_number, whole_number
+from maildesk.timers.settings import LIFECYCLE
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Inform:
     waiting_remind_days: float
     waiting_resolve_days: float
     day_minutes: float  # business minutes in a business day: the longest working day
+    close_days: float  # [lifecycle] auto_close_days, which the auto-resolve notice states
 
     @property
     def progress_delay(self) -> float | None:
@@ -65,7 +67,8 @@ def _build(values: Values, ctx: Context) -> Inform:
         )
     hours = ctx.section(CALENDAR_SECTION).hours
     day = max(sum(span.end - span.start for span in spans) for spans in hours)
-    return Inform(values["progress_minutes"], values["progress_notes"], remind, resolve, day)
+    close = ctx.section(LIFECYCLE).auto_close_days
+    return Inform(values["progress_minutes"], values["progress_notes"], remind, resolve, day, close)
 
 
 INFORM = register(
