@@ -101,6 +101,9 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
         ),
     ]
     out.append((MailPlan(MailKind.CLOSING_NOTICE), user, False))
+    out.append((MailPlan(MailKind.PROGRESS_NOTE), user, False))
+    out.append((MailPlan(MailKind.WAITING_REMINDER), user, False))
+    out.append((MailPlan(MailKind.AUTO_RESOLVED), user, False))
     for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
                    "requester_closed"):  # fmt: skip
         plan = MailPlan(MailKind.NOTIFICATION, to=(ENGINEER,), notice=notice, text=text,

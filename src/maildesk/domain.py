@@ -72,6 +72,9 @@ class MailKind(StrEnum):
     HELD_SUMMARY = "held_summary"  # to a group's lead: mail held back on their tickets
     WATCHERS_REFUSED = "watchers_refused"  # to a requester, once: whom their Cc did not add
     CLOSING_NOTICE = "closing_notice"  # to the requester: closed by the clock, how to reopen
+    PROGRESS_NOTE = "progress_note"  # to the requester: still being worked on ([inform])
+    WAITING_REMINDER = "waiting_reminder"  # to the requester: we still wait for your reply
+    AUTO_RESOLVED = "auto_resolved"  # to the requester: resolved unanswered, how to reopen
 
 
 class TicketType(StrEnum):

@@ -211,7 +211,8 @@ class Service:
             return Outcome("quarantined", action.reason, inbound_id)
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
-            ticket = self._after_change(tx, action.ticket, now)
+            spoke = bool(action.text) and not action.refused  # relayed to the requester
+            ticket = self._after_change(tx, action.ticket, now, spoke)
         elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
             ticket = self._after_change(tx, action.ticket, now)
@@ -221,11 +222,16 @@ class Service:
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
 
-    def _after_change(self, tx: Tx, before: TicketRef, now: datetime) -> TicketView:
-        """The ticket as changed; a new status starts and ends its timers (timers/)."""
+    def _after_change(
+        self, tx: Tx, before: TicketRef, now: datetime, spoke: bool = False
+    ) -> TicketView:
+        """The ticket as changed; a new status starts and ends its timers (timers/), and
+        words relayed to the requester restart the ones waiting for such words."""
         ticket = tickets.by_id(tx, before.id)
         if ticket.status != before.status:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
+        if spoke:
+            timer_tick.follow_message(tx, ticket.id, ticket.status, now, self.cfg)
         return ticket
 
     def _keep_attachments(

@@ -89,6 +89,17 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
         True,
         lane=Lane.BULK,
     ),
+    # timers/inform.py: the clock keeps the requester informed (watchers in Cc), in the
+    # ticket's conversation; interactive: each is about one ticket someone is waiting on
+    MailKind.PROGRESS_NOTE: MailSpec(
+        "progress_note", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
+    ),
+    MailKind.WAITING_REMINDER: MailSpec(
+        "waiting_reminder", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
+    ),
+    MailKind.AUTO_RESOLVED: MailSpec(
+        "auto_resolved", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
+    ),
 }
 
 

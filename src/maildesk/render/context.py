@@ -16,6 +16,7 @@ from maildesk.domain import AttachmentVerdict, MailKind, TicketView
 from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
 from maildesk.sla.settings import SLA_SECTION
+from maildesk.timers.inform_settings import INFORM
 
 NO_SUBJECT = "(no subject)"
 
@@ -47,6 +48,7 @@ def for_ticket_mail(
         "allowed_types": ", ".join(cfg.attachments.allowed_types),
         "now": vocab.local_time(now, cfg.tickets.timezone),
         "reopen_days": f"{cfg.threading.reopen_closed_within_days:g}",
+        "inform": cfg.section(INFORM),
     }
 
 
