@@ -43,6 +43,7 @@ FEATURE_MODULES = (
     "maildesk.timers.settings",
     "maildesk.pipeline.automail.settings",
     "maildesk.calendar.settings",
+    "maildesk.survey.settings",
 )
 
 

@@ -43,6 +43,7 @@ from maildesk.pipeline import (
     notify,
     reply_text,
     routing,
+    survey,
     trust,
 )
 from maildesk.pipeline.automail.settings import AUTOMATIC
@@ -76,6 +77,9 @@ def decide(
     if machine is not None:
         return machine
     match = correlate.find(inbound, facts)
+    answered = survey.decide(inbound, facts, cfg, now, auto, match)
+    if answered is not None:  # a score: never a follow-up, never a new ticket
+        return answered
     verdicts = attachment_policy.check(inbound.attachments, limits(cfg))
     decision = _human_or_automatic(inbound, facts, cfg, now, auto, match, verdicts, rules)
     return replace(decision, attachments=verdicts)

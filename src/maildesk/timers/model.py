@@ -14,6 +14,9 @@ from maildesk.pipeline.lifecycle import Trigger
 
 class TimerKind(StrEnum):
     AUTO_CLOSE = "auto_close"  # resolved and no reply for [lifecycle] auto_close_days
+    SURVEY = "survey"  # resolved: the satisfaction survey, after [survey] delay_minutes
+    REVIEW_REMIND = "review_remind"  # a low score's review, part of its target gone
+    REVIEW_ESCALATE = "review_escalate"  # a low score's review, its target missed
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,120 @@
+"""Survey answers and the reviews low scores open (survey/, migration 0010)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from maildesk.domain import SurveySent
+from maildesk.store.base import T_SURVEY_ANSWERS, T_TICKETS, Tx, co, ct, rowcount
+
+sa_ = T_SURVEY_ANSWERS.c
+SURVEY_MAIL = "survey"
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    id: int
+    ticket_number: str
+    score: int
+    comment: str
+    via: str
+    sender: str
+    answered_at: datetime
+    replaced: bool
+    review: str  # "" | open | closed
+    review_due_at: datetime | None
+    review_closed_at: datetime | None
+    review_closed_by: str
+    review_note: str
+
+
+def sent(tx: Tx, ticket_id: int) -> SurveySent | None:
+    """The ticket's survey mails: when the latest was queued, and all their Message-IDs."""
+    query = (
+        select(co.message_id, co.created_at)
+        .where(co.ticket_id == ticket_id, co.kind == SURVEY_MAIL)
+        .order_by(co.id)
+    )
+    found = tx.c.execute(query).all()
+    if not found:
+        return None
+    return SurveySent(ticket_id, found[-1].created_at, tuple(r.message_id for r in found))
+
+
+def record(
+    tx: Tx,
+    ticket_id: int,
+    score: int,
+    comment: str,
+    via: str,
+    sender: str,
+    now: datetime,
+    inbound_id: int | None,
+) -> list[int]:
+    """Store an answer; the ticket's earlier answers are marked replaced.  Returns the
+    scores it replaced (latest first)."""
+    earlier = list(
+        tx.c.scalars(
+            select(sa_.score)
+            .where(sa_.ticket_id == ticket_id, sa_.replaced.is_(False))
+            .order_by(sa_.id.desc())
+        )
+    )
+    tx.c.execute(
+        update(T_SURVEY_ANSWERS)
+        .where(sa_.ticket_id == ticket_id, sa_.replaced.is_(False))
+        .values(replaced=True)
+    )
+    row = {"ticket_id": ticket_id, "score": score, "comment": comment[:4000], "via": via,
+           "sender": sender, "answered_at": now, "inbound_id": inbound_id, "replaced": False,
+           "review": "", "review_closed_by": "", "review_note": ""}  # fmt: skip
+    tx.c.execute(insert(T_SURVEY_ANSWERS).values(**row))
+    return earlier
+
+
+def open_review(tx: Tx, ticket_id: int) -> bool:
+    """Has the ticket a review still open?"""
+    query = select(sa_.id).where(sa_.ticket_id == ticket_id, sa_.review == "open").limit(1)
+    return tx.c.scalar(query) is not None
+
+
+def start_review(tx: Tx, ticket_id: int, due_at: datetime) -> None:
+    """The ticket's current answer opens a review due at `due_at`."""
+    tx.c.execute(
+        update(T_SURVEY_ANSWERS)
+        .where(sa_.ticket_id == ticket_id, sa_.replaced.is_(False))
+        .values(review="open", review_due_at=due_at)
+    )
+
+
+def close_review(tx: Tx, ticket_id: int, actor: str, note: str, now: datetime) -> int:
+    """Close the ticket's open review(s); returns how many were open."""
+    values = {"review": "closed", "review_closed_at": now, "review_closed_by": actor,
+              "review_note": note[:4000]}  # fmt: skip
+    result = tx.c.execute(
+        update(T_SURVEY_ANSWERS)
+        .where(sa_.ticket_id == ticket_id, sa_.review == "open")
+        .values(**values)
+    )
+    return rowcount(result)
+
+
+COLUMNS = (sa_.id, ct.number.label("ticket_number"), sa_.score, sa_.comment, sa_.via,
+           sa_.sender, sa_.answered_at, sa_.replaced, sa_.review, sa_.review_due_at,
+           sa_.review_closed_at, sa_.review_closed_by, sa_.review_note)  # fmt: skip
+
+
+def listing(tx: Tx, limit: int = 1000, current_only: bool = False) -> list[AnswerRow]:
+    """Answers, latest first, with their ticket's number."""
+    query = (
+        select(*COLUMNS)
+        .join(T_TICKETS, ct.id == sa_.ticket_id)
+        .order_by(sa_.answered_at.desc(), sa_.id.desc())
+        .limit(limit)
+    )
+    if current_only:
+        query = query.where(sa_.replaced.is_(False))
+    return [AnswerRow(**row) for row in tx.c.execute(query).mappings()]
