@@ -118,19 +118,28 @@ class Scored:
 def read(text: str) -> Scored | None:
     """A score at the start of the first written line, and the rest as the comment."""
     lines = text.strip().split("\n")
-    first = unicodedata.normalize("NFKC", lines[0].strip())
-    rest = "\n".join(lines[1:]).strip()
-    low = first.casefold()
-    if len(low) != len(first):  # casefolding changed the length (ß → ss): keep it folded
-        first = low
+    first, rest = lines[0].strip(), "\n".join(lines[1:]).strip()
+    folded = [unicodedata.normalize("NFKC", c).casefold() for c in first]
+    low = "".join(folded)
     start = _PREFIX.match(low)
     offset = start.end() if start else 0
     found = _score_at(low[offset:])
     if found is None:
         return None
     score, used = found
-    said = first[offset + used :].lstrip(" \t,.;:!-，。；：！、")
+    said = first[_chars_for(folded, offset + used) :].lstrip(" \t,.;:!-，。；：！、　")
     return Scored(score, "\n".join(part for part in (said, rest) if part))
+
+
+def _chars_for(folded: list[str], length: int) -> int:
+    """How many characters of the original line its first `length` folded ones came from
+    (NFKC and casefolding may change a character's length: ５ → 5, ß → ss)."""
+    total = 0
+    for i, part in enumerate(folded):
+        if total >= length:
+            return i
+        total += len(part)
+    return len(folded)
 
 
 def _score_at(line: str) -> tuple[int, int] | None:
