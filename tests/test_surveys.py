@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -13,6 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from maildesk.cli import main
 from maildesk.clock import TestClock
 from maildesk.service import Service
 from maildesk.store import events, surveys, tickets
@@ -364,3 +366,26 @@ def test_review_done_in_english(make_sqlite_config: ConfigFactory) -> None:
 def test_unknown_subject_word_is_not_a_link() -> None:
     assert answers.link_in("[IT-20261123-0001] 满意 5 0123456789abcdef") is None
     assert answers.link_in("Re: [IT-20261123-0001] Survey 5 0123456789ABCDEF") is not None
+
+
+def test_surveys_list(
+    make_sqlite_config: ConfigFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service, clock = setup(make_sqlite_config)
+    config = ["--config", str(service.cfg.path)]
+    assert main([*config, "surveys", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "no survey answers"
+    number = resolved_ticket(service, clock)
+    service.ingest(mail(USER, links(service, number)[4], "", n=60), "t")
+    clock.advance(minutes=5)
+    service.ingest(mail(USER, f"Re: [{number}] VPN", "不满意 又断了", n=61), "t")
+    assert main([*config, "surveys", "list"]) == 0
+    table = capsys.readouterr().out
+    assert number in table and "2 dissatisfied" in table and "又断了" in table
+    assert "open, due 2026-11-26 09:05 (+08:00)" in table and "4 satisfied" not in table
+    assert main([*config, "surveys", "list", "--all", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [(r["score"], r["replaced"], r["review"]) for r in found] == [
+        (2, False, "open"), (4, True, "")]  # fmt: skip
+    assert main([*config, "surveys", "list", "--open"]) == 0
+    assert number in capsys.readouterr().out
