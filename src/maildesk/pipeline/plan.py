@@ -1,7 +1,8 @@
 """The decision for one inbound message: which ticket change, which mails.  Pure.
 
 Policy as a chain of small steps (Mailman style): our own mail is dropped,
-bounces are recorded, delay notices ignored, automatic mail is noted where it
+bounces are recorded, delay notices ignored, a satisfaction survey's answer is
+stored (never a follow-up: it reopens nothing), automatic mail is noted where it
 belongs and never reopens or answers anything, then threading decides between a
 follow-up and a new ticket, and finally which automatic answers may be sent.
 """
