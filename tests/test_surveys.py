@@ -389,3 +389,13 @@ def test_surveys_list(
         (2, False, "open"), (4, True, "")]  # fmt: skip
     assert main([*config, "surveys", "list", "--open"]) == 0
     assert number in capsys.readouterr().out
+
+
+def test_an_auto_reply_to_the_survey_is_no_answer(make_sqlite_config: ConfigFactory) -> None:
+    service, clock = setup(make_sqlite_config)
+    number = resolved_ticket(service, clock)
+    (survey,) = rows(service, "survey")
+    raw = mail(USER, f"自动回复: [{number}] VPN", "5", in_reply_to=survey.message_id, n=70)
+    raw = b"Auto-Submitted: auto-replied\r\n" + raw
+    assert service.ingest(raw, "t").kind != "survey"
+    assert state(service, number)[1] == []

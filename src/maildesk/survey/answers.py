@@ -41,12 +41,13 @@ FREE_WORDS = {
     2: ("不满意", "不太满意"),
     1: ("非常不满意", "很不满意"),
 }
+# No "ok", "good", "thanks": a reply saying only that acknowledges, it does not score.
 BOUNDED_WORDS = {
-    5: ("very satisfied", "excellent", "5", "五"),
-    4: ("satisfied", "good", "4", "四"),
-    3: ("一般", "neutral", "ok", "okay", "3", "三"),
-    2: ("dissatisfied", "unsatisfied", "not satisfied", "poor", "2", "二"),
-    1: ("very dissatisfied", "very unsatisfied", "very poor", "1", "一"),
+    5: ("very satisfied", "5", "五"),
+    4: ("satisfied", "4", "四"),
+    3: ("一般", "neutral", "3", "三"),
+    2: ("dissatisfied", "unsatisfied", "not satisfied", "2", "二"),
+    1: ("very dissatisfied", "very unsatisfied", "1", "一"),
 }
 SUBJECT_WORDS = {"zh-CN": "满意度", "en": "Survey"}
 TOKEN_LENGTH = 16
