@@ -399,3 +399,18 @@ def test_an_auto_reply_to_the_survey_is_no_answer(make_sqlite_config: ConfigFact
     raw = b"Auto-Submitted: auto-replied\r\n" + raw
     assert service.ingest(raw, "t").kind != "survey"
     assert state(service, number)[1] == []
+
+
+def test_only_a_reply_to_the_survey_counts_after_the_window(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    service, clock = setup(make_sqlite_config)
+    number = resolved_ticket(service, clock)
+    (survey,) = rows(service, "survey")
+    clock.advance(days=31)  # [survey] answer_within_days = 30
+    late = mail(USER, f"Re: [{number}] VPN", "满意", in_reply_to=survey.message_id, n=80)
+    assert service.ingest(late, "t").kind == "survey"  # it answers the survey mail itself
+    named = mail(USER, f"Re: [{number}] VPN", "一般", n=81)  # only names the ticket
+    assert service.ingest(named, "t").kind == "threaded"
+    status, found, _ = state(service, number)
+    assert [a.score for a in found] == [4] and status != "resolved"

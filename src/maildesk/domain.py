@@ -206,7 +206,7 @@ class SurveySent:
 
     ticket_id: int
     sent_at: datetime
-    message_ids: tuple[str, ...]  # every survey mail of the ticket: a reply to one answers
+    nonces: tuple[str, ...]  # of every survey mail's Message-ID: a reply to one answers
 
 
 @dataclass(frozen=True)

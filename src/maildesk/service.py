@@ -22,11 +22,13 @@ from maildesk.domain import (
     FollowUp,
     Ignore,
     Inbound,
+    MailKind,
     NewTicket,
     Person,
     Quarantine,
     RecordBounce,
     SurveyAnswer,
+    SurveySent,
     TicketRef,
     TicketView,
     Work,
@@ -34,7 +36,7 @@ from maildesk.domain import (
 from maildesk.held.settings import LIMITS
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
-from maildesk.render import Renderer
+from maildesk.render import Renderer, keyed_nonce
 from maildesk.store import (
     JournalEntry,
     Store,
@@ -198,8 +200,18 @@ class Service:
             last_reply=events.last_reply(tx, matched.id) if matched else None,
             watchers_refused_before=_told_of_watchers(tx, matched),
             earlier_texts=_earlier_texts(tx, matched, sender),
-            survey=surveys.sent(tx, matched.id) if matched else None,
+            survey=self._survey_sent(tx, matched) if matched else None,
         )
+
+    def _survey_sent(self, tx: Tx, ticket: TicketRef) -> SurveySent | None:
+        """The ticket's surveys: when the latest went, and their Message-IDs' nonces
+        (derived from the timer's key and the requester, as render.keyed_nonce does)."""
+        keys, at = surveys.sent(tx, ticket.id)
+        if at is None:
+            return None
+        domain, to = self.cfg.message_id_domain, ticket.requester_email
+        nonces = tuple(keyed_nonce(f"{key}:{MailKind.SURVEY}", to, domain) for key in keys)
+        return SurveySent(ticket.id, at, nonces)
 
     def _apply(
         self, tx: Tx, inbound_id: int, inbound: Inbound, decision: Decision, now: datetime

@@ -75,7 +75,7 @@ def _plain_reply(
         return None
     if inbound.sender.email.lower() != ticket.requester_email.lower():
         return None
-    answering = bool(set(correlate.referenced_ids(inbound)) & set(sent.message_ids))
+    answering = any(n in mid for mid in correlate.referenced_ids(inbound) for n in sent.nonces)
     if not answering and now - sent.sent_at > cfg.section(SURVEY).answer_within:
         return None
     scored = answers.read(reply_text.written(inbound, facts))

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
-from maildesk.domain import SurveySent
-from maildesk.store.base import T_SURVEY_ANSWERS, T_TICKETS, Tx, co, ct, rowcount
+from maildesk.store.base import T_SURVEY_ANSWERS, T_TICKETS, T_TIMERS, Tx, ct, rowcount
 
 sa_ = T_SURVEY_ANSWERS.c
-SURVEY_MAIL = "survey"
+SURVEY_TIMER = "survey"
+tm = T_TIMERS.c
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,17 @@ class AnswerRow:
     review_note: str
 
 
-def sent(tx: Tx, ticket_id: int) -> SurveySent | None:
-    """The ticket's survey mails: when the latest was queued, and all their Message-IDs."""
+def sent(tx: Tx, ticket_id: int) -> tuple[list[str], datetime | None]:
+    """The keys of the ticket's survey timers that fired, and when the latest did (read
+    from the timers, by ticket: the outbox has no index by ticket)."""
     query = (
-        select(co.message_id, co.created_at)
-        .where(co.ticket_id == ticket_id, co.kind == SURVEY_MAIL)
-        .order_by(co.id)
+        select(tm.key, tm.done_at)
+        .where(tm.ticket_id == ticket_id, tm.kind == SURVEY_TIMER, tm.state == "done")
+        .where(tm.outcome.not_like("obsolete%"))
+        .order_by(tm.done_at, tm.id)
     )
     found = tx.c.execute(query).all()
-    if not found:
-        return None
-    return SurveySent(ticket_id, found[-1].created_at, tuple(r.message_id for r in found))
+    return [r.key for r in found], (found[-1].done_at if found else None)
 
 
 def record(
