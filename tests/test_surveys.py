@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -414,3 +415,25 @@ def test_only_a_reply_to_the_survey_counts_after_the_window(
     assert service.ingest(named, "t").kind == "threaded"
     status, found, _ = state(service, number)
     assert [a.score for a in found] == [4] and status != "resolved"
+
+
+def test_a_calendar_import_moves_an_open_review(
+    make_sqlite_config: ConfigFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service, clock = setup(make_sqlite_config)
+    number = resolved_ticket(service, clock)
+    service.ingest(mail(USER, links(service, number)[1], "", n=90), "t")
+    schedule = tmp_path / "2026.yaml"  # Tuesday 24 November becomes a day off
+    schedule.write_text("year: 2026\nholidays:\n  - {date: 2026-11-24, name: 停电}\n")
+    assert main(["--config", str(service.cfg.path), "calendar", "import", str(schedule)]) == 0
+    capsys.readouterr()
+    with service.store.transaction() as tx:
+        view = tickets.view(tx, number)
+        assert view is not None
+        pending = {t.kind: t.due_at for t in timer_rows.of_ticket(tx, view.id)
+                   if t.state == "pending"}  # fmt: skip
+        (answer,) = surveys.listing(tx)
+    thursday_18 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a working day later
+    assert pending == {"review_remind": datetime(2026, 11, 26, 3, 0, tzinfo=UTC),
+                       "review_escalate": thursday_18}  # fmt: skip
+    assert answer.review_due_at == thursday_18

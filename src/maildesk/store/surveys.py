@@ -90,6 +90,20 @@ def start_review(tx: Tx, ticket_id: int, due_at: datetime) -> None:
     )
 
 
+def open_reviews(tx: Tx) -> list[tuple[int, datetime]]:
+    """(ticket id, when the answer that opened it came) of every open review."""
+    query = select(sa_.ticket_id, sa_.answered_at).where(sa_.review == "open").order_by(sa_.id)
+    return [(r.ticket_id, r.answered_at) for r in tx.c.execute(query).all()]
+
+
+def move_review(tx: Tx, ticket_id: int, due_at: datetime) -> None:
+    tx.c.execute(
+        update(T_SURVEY_ANSWERS)
+        .where(sa_.ticket_id == ticket_id, sa_.review == "open")
+        .values(review_due_at=due_at)
+    )
+
+
 def close_review(tx: Tx, ticket_id: int, actor: str, note: str, now: datetime) -> int:
     """Close the ticket's open review(s); returns how many were open."""
     values = {"review": "closed", "review_closed_at": now, "review_closed_by": actor,

@@ -5,7 +5,8 @@ A score <= 2 opens a review unless one is open on the ticket: the group's lead a
 managers get the ticket's history by mail; the review is due in [survey] review_hours
 business hours on the business calendar, its reminder at [survey] review_remind_share
 of that (timers REVIEW_REMIND, REVIEW_ESCALATE).  `#review done` closes it and cancels
-both.  An answer never changes the ticket's state.
+both; `maildesk calendar import` moves open reviews' times (`recompute_reviews`).  An
+answer never changes the ticket's state.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from maildesk import outgoing, vocab
 from maildesk.calendar import business, usecases
+from maildesk.calendar.model import Calendar
 from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.config import Config
 from maildesk.domain import Address, Decision, EventKind, Inbound, MailKind, MailPlan, SurveyAnswer
@@ -22,7 +24,7 @@ from maildesk.render import Renderer
 from maildesk.store import Tx, events, surveys, tickets
 from maildesk.store import timers as timer_rows
 from maildesk.survey import answers
-from maildesk.survey.settings import SURVEY
+from maildesk.survey.settings import SURVEY, Survey
 from maildesk.timers.model import TimerKind
 
 REVIEW_TIMERS = (TimerKind.REVIEW_REMIND, TimerKind.REVIEW_ESCALATE)
@@ -72,9 +74,7 @@ def _open_review(
     settings = cfg.section(SURVEY)
     usecases.ensure_seeded(tx, now)
     calendar = usecases.calendar_in(tx, cfg.section(CALENDAR_SECTION))
-    minutes = settings.review_hours * 60
-    due = business.add_business(calendar, now, minutes)
-    remind = business.add_business(calendar, now, minutes * settings.review_remind_share)
+    remind, due = _targets(calendar, now, settings)
     surveys.start_review(tx, ticket_id, due)
     for kind, when in ((TimerKind.REVIEW_REMIND, remind), (TimerKind.REVIEW_ESCALATE, due)):
         step = timer_rows.next_step(tx, ticket_id, kind)
@@ -89,6 +89,30 @@ def _open_review(
         decision = Decision(answer, tuple(readers))
         outgoing.write(tx, renderer, decision, inbound, view, inbound_id, now)
     return due
+
+
+def _targets(calendar: Calendar, opened: datetime, settings: Survey) -> tuple[datetime, datetime]:
+    """(reminder, due) of a review opened at `opened`, in business time."""
+    minutes = settings.review_hours * 60
+    due = business.add_business(calendar, opened, minutes)
+    return business.add_business(calendar, opened, minutes * settings.review_remind_share), due
+
+
+def recompute_reviews(tx: Tx, cfg: Config, now: datetime) -> int:
+    """The business calendar changed: every open review's reminder and due time again
+    from when it opened, its pending timers moved.  Returns how many reviews."""
+    calendar = usecases.calendar_in(tx, cfg.section(CALENDAR_SECTION))
+    settings = cfg.section(SURVEY)
+    reviews = surveys.open_reviews(tx)
+    for ticket_id, opened in reviews:
+        remind, due = _targets(calendar, opened, settings)
+        surveys.move_review(tx, ticket_id, due)
+        when = {TimerKind.REVIEW_REMIND: remind, TimerKind.REVIEW_ESCALATE: due}
+        for timer in timer_rows.of_ticket(tx, ticket_id):
+            if timer.state == "pending" and timer.kind in when:
+                kind = TimerKind(timer.kind)
+                timer_rows.schedule(tx, ticket_id, kind, timer.step, when[kind], now)
+    return len(reviews)
 
 
 def _review_plan(tx: Tx, cfg: Config, answer: SurveyAnswer, due: datetime) -> MailPlan:
