@@ -30,7 +30,8 @@ INFORM_MAIL = ("progress_note", "waiting_reminder", "auto_resolved", "closing_no
 
 
 def setup(make_config: ConfigFactory, start: datetime, inform: str) -> tuple[Service, TestClock]:
-    cfg = make_config(extra=PEOPLE + f"\n[inform]\n{inform}\n")
+    # surveys (also started on resolution) are tests/test_surveys.py's
+    cfg = make_config(extra=PEOPLE + f"\n[inform]\n{inform}\n" + "\n[survey]\nenabled = false\n")
     clock = TestClock(start)
     return build_service(cfg, clock), clock
 

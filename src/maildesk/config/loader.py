@@ -44,6 +44,7 @@ FEATURE_MODULES = (
     "maildesk.pipeline.automail.settings",
     "maildesk.calendar.settings",
     "maildesk.timers.inform_settings",
+    "maildesk.survey.settings",
 )
 
 

@@ -100,6 +100,16 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.AUTO_RESOLVED: MailSpec(
         "auto_resolved", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
     ),
+    # timers/survey: to the requester alone (the answer is theirs), in their conversation;
+    # bulk, like every mail the clock sends in numbers
+    MailKind.SURVEY: MailSpec(
+        "survey", Audience.SENDER, Thread.REQUESTER, "auto-generated", True, lane=Lane.BULK
+    ),
+    # a low score's review, its reminder and escalation: to the lead and managers, who
+    # close it by replying `#review done` (hence Reply-To and their signed Message-IDs)
+    MailKind.REVIEW: MailSpec(
+        "review", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, reply_to=True
+    ),
 }
 
 

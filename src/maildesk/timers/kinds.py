@@ -6,7 +6,7 @@ from datetime import datetime
 
 from maildesk.config import Config
 from maildesk.domain import Status
-from maildesk.timers import auto_close, inform
+from maildesk.timers import auto_close, inform, survey
 from maildesk.timers.model import KindSpec, Schedule, TimerKind, by_business_delay
 
 KINDS: dict[TimerKind, KindSpec] = {
@@ -41,6 +41,29 @@ KINDS: dict[TimerKind, KindSpec] = {
         first_due=by_business_delay,
         working_time=True,
         business_delay=inform.resolve_delay,
+    ),
+    TimerKind.SURVEY: KindSpec(
+        handler=survey.ask,
+        alive_in=frozenset({Status.RESOLVED, Status.CLOSED}),
+        starts_on=frozenset({Status.RESOLVED}),
+        first_due=survey.first_due,
+        working_time=False,
+    ),
+    # a review lives whatever the ticket does: started by a low score (service), ended
+    # by `#review done`; its first due times need the business calendar (survey/review)
+    TimerKind.REVIEW_REMIND: KindSpec(
+        handler=survey.remind_review,
+        alive_in=frozenset(Status),
+        starts_on=frozenset(),
+        first_due=survey.never,
+        working_time=True,
+    ),
+    TimerKind.REVIEW_ESCALATE: KindSpec(
+        handler=survey.escalate_review,
+        alive_in=frozenset(Status),
+        starts_on=frozenset(),
+        first_due=survey.never,
+        working_time=True,
     ),
 }
 

@@ -17,6 +17,9 @@ class TimerKind(StrEnum):
     PROGRESS_NOTE = "progress_note"  # in progress, nothing said to the requester ([inform])
     WAITING_REMIND = "waiting_remind"  # waiting on the user: remind them ([inform])
     AUTO_RESOLVE = "auto_resolve"  # waiting on the user too long: resolved ([inform])
+    SURVEY = "survey"  # resolved: the satisfaction survey, after [survey] delay_minutes
+    REVIEW_REMIND = "review_remind"  # a low score's review, part of its target gone
+    REVIEW_ESCALATE = "review_escalate"  # a low score's review, its target missed
 
 
 @dataclass(frozen=True)
