@@ -62,17 +62,41 @@ def write_timer(
     the timer's key, and a mail whose Message-ID is already queued is not queued again.
     Returns how many were queued."""
     people = _participants(tx, ticket)
-    requester = people[0]
+    histories = threads.histories(tx, (ticket.id,))
     queued = 0
-    for mail in mails.address(plans, requester, people, _staff(renderer.cfg)):
-        history = threads.history(tx, ticket.id, mail.to.email)
-        threading = mails.thread(mail, history, None)
-        outgoing = renderer.ticket_mail(mail, ticket, threading, now, key=f"{key}:{mail.plan.kind}")
+    for outgoing in timer_mails(renderer, plans, ticket, people, histories, key, now):
         if outbox_rows.has_message_id(tx, outgoing.message_id):
             continue
         outbox_rows.enqueue(tx, outgoing, ticket.id, None, now)
         queued += 1
     return queued
+
+
+def timer_mails(
+    renderer: Renderer,
+    plans: Sequence[MailPlan],
+    ticket: TicketView,
+    people: Sequence[Address],
+    histories: threads.Histories,
+    key: str,
+    now: datetime,
+) -> list[OutgoingMail]:
+    """The mails of a fired timer, rendered, without the database: `people` are the
+    requester then the watchers (`participants`), `histories` what each has seen (each
+    mail rendered here is added to it).  Message-IDs derive from the timer's key."""
+    out = []
+    for mail in mails.address(plans, people[0], people, _staff(renderer.cfg)):
+        threading = mails.thread(mail, histories.of(ticket.id, mail.to.email), None)
+        outgoing = renderer.ticket_mail(mail, ticket, threading, now, key=f"{key}:{mail.plan.kind}")
+        histories.saw(ticket.id, mail.to.email, outgoing.message_id)
+        out.append(outgoing)
+    return out
+
+
+def participants_of(ticket: TicketView, watchers: Sequence[str]) -> list[Address]:
+    """The requester, then the watchers in order of address."""
+    requester = Address(ticket.requester_name, ticket.requester_email)
+    return [requester, *(Address("", w) for w in sorted(watchers))]
 
 
 def _hold(
@@ -91,9 +115,7 @@ def _hold(
 
 
 def _participants(tx: Tx, ticket: TicketView) -> list[Address]:
-    requester = Address(ticket.requester_name, ticket.requester_email)
-    watchers = [Address("", w) for w in sorted(participants.watchers(tx, ticket.id))]
-    return [requester, *watchers]
+    return participants_of(ticket, participants.watchers(tx, ticket.id))
 
 
 def _staff(cfg: Config) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,11 +27,31 @@ def add(
     old: str = "",
     new: str = "",
 ) -> None:
-    row = {
+    tx.c.execute(INSERT_EVENT, row(ticket_id, now, actor, kind, inbound_id, text, field, old, new))
+
+
+def row(
+    ticket_id: int,
+    now: datetime,
+    actor: str,
+    kind: str,
+    inbound_id: int | None,
+    text: str = "",
+    field: str = "",
+    old: str = "",
+    new: str = "",
+) -> dict[str, Any]:
+    """One event as stored (for `add_many`)."""
+    return values.row({
         "ticket_id": ticket_id, "at": now, "actor": actor, "kind": kind, "field": field,
         "old_value": old, "new_value": new, "text": text, "inbound_id": inbound_id,
-    }  # fmt: skip
-    tx.c.execute(INSERT_EVENT, values.row(row))
+    })  # fmt: skip
+
+
+def add_many(tx: Tx, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Several events (from `row`) in one statement, in this order."""
+    if rows:
+        tx.c.execute(INSERT_EVENT, list(rows))
 
 
 def listing(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:

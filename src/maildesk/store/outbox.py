@@ -4,6 +4,7 @@ claimed and sent later by the sender (maildesk.outbox)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +73,26 @@ def _insert(
     now: datetime,
     held_reason: str,
 ) -> None:
+    tx.c.execute(INSERT_OUTBOX, _row(mail, ticket_id, inbound_id, now, held_reason))
+    if ticket_id is not None:
+        threads.remember_message_id(tx, mail.message_id, ticket_id, "out")
+
+
+def enqueue_many(tx: Tx, mails: Sequence[tuple[OutgoingMail, int]], now: datetime) -> None:
+    """`enqueue` for several (mail, ticket id), none answering a message: two statements."""
+    if not mails:
+        return
+    tx.c.execute(INSERT_OUTBOX, [_row(mail, ticket_id, None, now, "") for mail, ticket_id in mails])
+    threads.remember_many(tx, [(mail.message_id, ticket_id) for mail, ticket_id in mails], "out")
+
+
+def _row(
+    mail: OutgoingMail,
+    ticket_id: int | None,
+    inbound_id: int | None,
+    now: datetime,
+    held_reason: str,
+) -> dict[str, Any]:
     to_address = mail.recipients[0].lower() if mail.recipients else ""
     values = {
         "ticket_id": ticket_id, "inbound_id": inbound_id, "kind": mail.kind,
@@ -82,9 +103,7 @@ def _insert(
         "next_attempt_at": now, "claimed_until": None, "claimed_by": "", "last_error": "",
         "held_reason": held_reason[:2000], "created_at": now, "sent_at": None,
     }  # fmt: skip
-    tx.c.execute(INSERT_OUTBOX, stored.row(values))
-    if ticket_id is not None:
-        threads.remember_message_id(tx, mail.message_id, ticket_id, "out")
+    return stored.row(values)
 
 
 HAS_MESSAGE_ID = select(co.id).where(co.message_id == bindparam("message_id")).limit(1)
@@ -93,6 +112,12 @@ HAS_MESSAGE_ID = select(co.id).where(co.message_id == bindparam("message_id")).l
 def has_message_id(tx: Tx, message_id: str) -> bool:
     """Is a mail with this Message-ID queued (or sent) already?  (ix_outbox_message_id)"""
     return tx.c.execute(HAS_MESSAGE_ID, {"message_id": message_id}).first() is not None
+
+
+def queued(tx: Tx, message_ids: Iterable[str]) -> set[str]:
+    """Which of these Message-IDs are queued (or sent) already, in one query."""
+    ids = sorted(set(message_ids))
+    return set(tx.c.scalars(select(co.message_id).where(co.message_id.in_(ids)))) if ids else set()
 
 
 # Claiming order: a bulk mail is claimed only when no interactive mail fills the batch.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,19 @@ from maildesk.store.base import T_ATTACHMENTS, T_WATCHERS, Tx, rowcount
 def watchers(tx: Tx, ticket_id: int) -> list[str]:
     w = T_WATCHERS.c
     return list(tx.c.scalars(select(w.email).where(w.ticket_id == ticket_id)))
+
+
+def watchers_of(tx: Tx, ticket_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The watchers of several tickets in one query (a ticket without any: absent)."""
+    w = T_WATCHERS.c
+    found: dict[int, list[str]] = {}
+    ids = sorted(set(ticket_ids))
+    if ids:
+        for ticket_id, email in tx.c.execute(
+            select(w.ticket_id, w.email).where(w.ticket_id.in_(ids))
+        ):
+            found.setdefault(ticket_id, []).append(email)
+    return found
 
 
 def add_watcher(

@@ -10,7 +10,8 @@ later mail that reuses an ID never takes replies away from the ticket that had i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, or_, select
 
@@ -26,6 +27,15 @@ def remember_message_id(tx: Tx, message_id: str, ticket_id: int, direction: str)
         return
     row = {"message_id": stored, "ticket_id": ticket_id, "direction": direction}
     tx.c.execute(tx.d.message_id, row)
+
+
+def remember_many(tx: Tx, rows: Sequence[tuple[str, int]], direction: str) -> None:
+    """`remember_message_id` for several (Message-ID, ticket id) in one statement."""
+    stored = [{"message_id": values.message_id(m), "ticket_id": t, "direction": direction}
+              for m, t in rows]  # fmt: skip
+    stored = [row for row in stored if row["message_id"]]
+    if stored:
+        tx.c.execute(tx.d.message_id, stored)
 
 
 def ticket_by_message_ids(tx: Tx, message_ids: Sequence[str], sender: str = "") -> TicketRef | None:
@@ -81,3 +91,40 @@ def history(tx: Tx, ticket_id: int, address: str) -> History:
     origin = tx.c.execute(ORIGIN, params).scalar() or ""
     ours = tuple(tx.c.execute(OURS_TO, params).scalars())
     return History(origin, ours)
+
+
+def histories(tx: Tx, ticket_ids: Iterable[int]) -> Histories:
+    """`history` of every recipient of several tickets, in two queries."""
+    ids = sorted(set(ticket_ids))
+    e = T_EVENTS.c
+    origins: dict[int, str] = {}
+    ours: dict[tuple[int, str], list[str]] = defaultdict(list)
+    if ids:
+        query = (
+            select(e.ticket_id, ci.message_id)
+            .join(T_EVENTS, e.inbound_id == ci.id)
+            .where(e.ticket_id.in_(ids), e.kind == EventKind.CREATED)
+            .order_by(e.id)
+        )
+        for ticket_id, message_id in tx.c.execute(query):
+            origins.setdefault(ticket_id, message_id or "")
+        mine = select(co.ticket_id, co.to_address, co.message_id).where(co.ticket_id.in_(ids))
+        for ticket_id, address, message_id in tx.c.execute(mine.order_by(co.id)):
+            ours[(ticket_id, address)].append(message_id)
+    return Histories(origins, ours)
+
+
+@dataclass
+class Histories:
+    """What each recipient has seen of some tickets, read at once; `saw` adds a mail
+    queued since (a later mail of the same batch threads on it)."""
+
+    origins: dict[int, str]
+    ours: dict[tuple[int, str], list[str]]
+
+    def of(self, ticket_id: int, address: str) -> History:
+        ours = self.ours.get((ticket_id, address.lower()), [])
+        return History(self.origins.get(ticket_id, ""), tuple(ours))
+
+    def saw(self, ticket_id: int, address: str, message_id: str) -> None:
+        self.ours.setdefault((ticket_id, address.lower()), []).append(message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ TICKET_BY_NUMBER = select(T_TICKETS).where(ct.number == bindparam("number"))
 TICKET_BY_ID = select(T_TICKETS).where(ct.id == bindparam("id"))
 
 COLUMN = {"group": "group_name"}
+FIELD = {column: field for field, column in COLUMN.items()}
 CLOSED_STATES = (Status.RESOLVED.value, Status.CLOSED.value, Status.REJECTED.value)
 
 
@@ -77,13 +79,23 @@ def change(
     inbound_id: int | None, status: str | None = None,
 ) -> None:  # fmt: skip
     """Apply field changes, each an event; resolving and closing stamp their time."""
+    for one in changes:
+        events.add(tx, ticket_id, now, actor, EventKind.CHANGED, inbound_id,
+                   field=one.field, old=one.old, new=one.new)  # fmt: skip
+    values = changed_columns(changes, now, status)
+    tx.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**values))
+
+
+def changed_columns(
+    changes: Sequence[Change], now: datetime, status: str | None = None
+) -> dict[str, Any]:
+    """The columns `change` sets (its events aside): the fields, updated_at, and the
+    time of resolving or closing."""
     values: dict[str, Any] = {"updated_at": now}
     if status is not None:
         values["status"] = status
     for one in changes:
         values[COLUMN.get(one.field, one.field)] = one.new
-        events.add(tx, ticket_id, now, actor, EventKind.CHANGED, inbound_id,
-                   field=one.field, old=one.old, new=one.new)  # fmt: skip
     status = values.get("status")
     if status == Status.RESOLVED:
         values["resolved_at"] = now
@@ -91,7 +103,26 @@ def change(
         values["closed_at"] = now
     elif status is not None:
         values.update(resolved_at=None, closed_at=None)
-    tx.c.execute(update(T_TICKETS).where(ct.id == ticket_id).values(**stored.row(values)))
+    return stored.row(values)
+
+
+def update_many(tx: Tx, updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Several tickets' `changed_columns`, in order: one statement per run of updates
+    setting the same columns."""
+    runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
+    for ticket_id, values in updates:
+        if not runs or runs[-1][0] != tuple(values):
+            runs.append((tuple(values), []))
+        runs[-1][1].append({"b_id": ticket_id, **{f"v_{k}": v for k, v in values.items()}})
+    for columns, params in runs:
+        query = update(T_TICKETS).where(ct.id == bindparam("b_id"))
+        tx.c.execute(query.values({k: bindparam(f"v_{k}") for k in columns}), params)
+
+
+def with_columns(ticket: TicketView, values: dict[str, Any]) -> TicketView:
+    """The view of a ticket after `update_many` set these columns (no read back)."""
+    fields = {FIELD.get(k, k): v for k, v in values.items()}
+    return dataclasses.replace(ticket, **fields)
 
 
 def record_reopened(

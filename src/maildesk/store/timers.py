@@ -82,6 +82,22 @@ def cancel(tx: Tx, ticket_id: int, kinds: Iterable[str], now: datetime, why: str
     return rowcount(tx.c.execute(CANCEL, values))
 
 
+CANCEL_KIND = (
+    update(T_TIMERS)
+    .where(cm.ticket_id == bindparam("b_ticket"), cm.kind == bindparam("b_kind"),
+           cm.state == "pending")
+    .values(state="cancelled", done_at=bindparam("now"), outcome=bindparam("why"), lease_until=None)
+)  # fmt: skip
+
+
+def cancel_many(tx: Tx, cancels: Sequence[tuple[int, Iterable[str], str]], now: datetime) -> None:
+    """`cancel` for several (ticket id, kinds, why), in order, in one statement."""
+    params = [{"b_ticket": ticket_id, "b_kind": str(kind), "now": now, "why": why[:2000]}
+              for ticket_id, kinds, why in cancels for kind in kinds]  # fmt: skip
+    if params:
+        tx.c.execute(CANCEL_KIND, params)
+
+
 def _due(dialect: str) -> Select[Any]:
     """Pending, due, and not leased to a live holder: oldest due first, read from
     ix_timers_due (state, due_at, id), never from the tickets."""

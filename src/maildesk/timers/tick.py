@@ -28,13 +28,14 @@ from maildesk.calendar.business import add_business
 from maildesk.calendar.model import Calendar
 from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.config import Config
-from maildesk.domain import Change, EventKind, TicketView
+from maildesk.domain import EventKind, TicketView
 from maildesk.pipeline import lifecycle
 from maildesk.render import Renderer
-from maildesk.store import Store, Tx, events, tickets
+from maildesk.store import Store, Tx, tickets
 from maildesk.store import timers as rows
 from maildesk.timers.kinds import KINDS, first_step, on_status, restarted_on_message
 from maildesk.timers.model import Result, Schedule, Timer, TimerKind, WorkingTime, always
+from maildesk.timers.writes import Reads, Writes
 
 log = logging.getLogger("maildesk.timers")
 ACTOR = "maildesk"
@@ -81,8 +82,9 @@ def run(
 @dataclass
 class _Batch:
     """Claimed timers fired in one transaction: their tickets locked and read at once
-    (tickets first, then timers: the order a mail's transaction takes them in), the
-    rows marked done at once at the end."""
+    (tickets first, then timers: the order a mail's transaction takes them in), their
+    watchers and thread history read at once, their writes sent at once at the end
+    (timers/writes.py), the rows marked done with them."""
 
     tx: Tx
     renderer: Renderer
@@ -92,58 +94,66 @@ class _Batch:
 
     def fire(self, claimed: Sequence[rows.TimerRow], counts: dict[str, int]) -> None:
         ours = rows.lock_batch(self.tx, claimed, self.holder)
-        views = tickets.by_ids(self.tx, {r.ticket_id for r in claimed if r.id in ours})
+        mine = {r.ticket_id for r in claimed if r.id in ours}
+        views = tickets.by_ids(self.tx, mine)
+        reads, writes = Reads.of(self.tx, mine), Writes(self.tx, self.now)
         done: list[tuple[int, str]] = []
         for row in claimed:
             if row.id not in ours:  # cancelled meanwhile, or the lease was lost
                 counts["skipped"] += 1
                 continue
-            what, mails, outcome = self._one(row, views)
+            what, outcome = self._one(row, views, reads, writes)
             counts[what] += 1
-            counts["mails"] += mails
             if outcome:
                 done.append((row.id, outcome))
+        counts["mails"] += writes.flush()
         rows.finish_many(self.tx, done, self.now)
 
-    def _one(self, row: rows.TimerRow, views: dict[int, TicketView]) -> tuple[str, int, str]:
-        """("fired" | "obsolete" | "deferred", mails queued, the outcome to record)."""
+    def _one(
+        self, row: rows.TimerRow, views: dict[int, TicketView], reads: Reads, writes: Writes
+    ) -> tuple[str, str]:
+        """("fired" | "obsolete" | "deferred", the outcome to record)."""
         if row.kind not in KINDS:
-            return "obsolete", 0, f"obsolete: unknown timer kind {row.kind!r}"
+            return "obsolete", f"obsolete: unknown timer kind {row.kind!r}"
         kind = TimerKind(row.kind)
         spec = KINDS[kind]
         when = self.working_time(row.due_at) if spec.working_time else row.due_at
         if when > self.now:
-            rows.schedule(self.tx, row.ticket_id, kind, row.step, when, self.now)
-            rows.release(self.tx, row.id)
-            return "deferred", 0, ""
+            tx = writes.timers_now()
+            rows.schedule(tx, row.ticket_id, kind, row.step, when, self.now)
+            rows.release(tx, row.id)
+            return "deferred", ""
         ticket = views[row.ticket_id]
         timer = Timer(kind, row.step, row.due_at, row.key)
         result = spec.handler(ticket, timer, self.now, self.renderer.cfg)
         if result.obsolete:
-            return "obsolete", 0, f"obsolete: {result.obsolete}"
-        mails, views[ticket.id] = apply(self.tx, self.renderer, ticket, timer, result, self.now)
-        return "fired", mails, result.event or "done"
+            return "obsolete", f"obsolete: {result.obsolete}"
+        views[ticket.id] = apply(writes, self.renderer, reads, ticket, timer, result)
+        return "fired", result.event or "done"
 
 
 def apply(
-    tx: Tx, renderer: Renderer, ticket: TicketView, timer: Timer, result: Result, now: datetime
-) -> tuple[int, TicketView]:
-    """A handler's result, in the caller's transaction: the mails queued, the ticket now."""
-    cfg = renderer.cfg
+    writes: Writes, renderer: Renderer, reads: Reads, ticket: TicketView, timer: Timer,
+    result: Result,
+) -> TicketView:  # fmt: skip
+    """A handler's result, kept in the batch's writes: the ticket as it will be."""
+    now, cfg = writes.now, renderer.cfg
     if result.trigger is not None:
         new = lifecycle.next_status(ticket.status, result.trigger, bool(ticket.assignee))
         if new is not None and new != ticket.status:
-            change = Change("status", ticket.status, new)
-            tickets.change(tx, ticket.id, (change,), now, ACTOR, None)
-            follow_status(tx, ticket.id, ticket.status, new, now, cfg)
-            ticket = tickets.by_id(tx, ticket.id)
+            old, ticket = ticket.status, writes.status(ticket, new, ACTOR)
+            start, cancel = on_status(old, new, now, cfg)
+            writes.cancel(ticket.id, cancel, f"status {old} → {new}")
+            _schedule(writes, ticket.id, start, now, cfg)
     if result.event:
-        events.add(tx, ticket.id, now, ACTOR, EventKind.TIMER, None, text=result.event)
-    _schedule(tx, ticket.id, result.schedule, now, cfg)
-    rows.cancel(tx, ticket.id, result.cancel, now, f"cancelled by {timer.key}")
-    if not result.mails:
-        return 0, ticket
-    return outgoing.write_timer(tx, renderer, result.mails, ticket, timer.key, now), ticket
+        writes.event(ticket.id, ACTOR, EventKind.TIMER, text=result.event)
+    _schedule(writes, ticket.id, result.schedule, now, cfg)
+    writes.cancel(ticket.id, result.cancel, f"cancelled by {timer.key}")
+    people = reads.people(ticket)
+    for mail in outgoing.timer_mails(renderer, result.mails, ticket, people, reads.histories,
+                                     timer.key, now):  # fmt: skip
+        writes.mail(mail, ticket.id)
+    return ticket
 
 
 def follow_status(tx: Tx, ticket_id: int, old: str, new: str, now: datetime, cfg: Config) -> None:
@@ -167,8 +177,11 @@ def follow_message(tx: Tx, ticket_id: int, status: str, now: datetime, cfg: Conf
 
 
 def _schedule(
-    tx: Tx, ticket_id: int, plans: Sequence[Schedule], now: datetime, cfg: Config
+    on: Tx | Writes, ticket_id: int, plans: Sequence[Schedule], now: datetime, cfg: Config
 ) -> None:
+    if not plans:
+        return
+    tx = on.timers_now() if isinstance(on, Writes) else on
     calendar: Calendar | None = None
     for plan in plans:
         step = plan.step if plan.step is not None else rows.next_step(tx, ticket_id, plan.kind)
