@@ -12,7 +12,9 @@ from __future__ import annotations
 import email.encoders
 import email.policy
 import email.utils
+import random
 import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -24,8 +26,26 @@ from zoneinfo import ZoneInfo
 
 from maildesk.pipeline.loops import LOOP_HEADER
 
-WIRE = email.policy.compat32.clone(linesep="\r\n", max_line_length=76)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+PLAIN = re.compile(r"[!-~](?:[ -~]*[!-~])?")  # printable ASCII, no space at either end
+
+
+class Wire(email.policy.Compat32):
+    """compat32 folding, CRLF: a header that is one short line of printable ASCII is
+    written as it is, without the Header machinery (the bytes it would have made)."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and len(name) + 2 + len(value) <= (self.max_line_length or 0)
+            and PLAIN.fullmatch(value)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        folded: bytes = super().fold_binary(name, value)
+        return folded
+
+
+WIRE = Wire(linesep="\r\n", max_line_length=76)
 
 
 @dataclass(frozen=True)
@@ -58,17 +78,27 @@ class Envelope:
 def assemble(
     envelope: Envelope, text: str, html: str, inline: tuple[InlineImage, ...] = ()
 ) -> bytes:
-    body = MIMEMultipart("alternative")
+    token = random.randrange(sys.maxsize - 1)
+    body = MIMEMultipart("alternative", boundary=boundary(token))
     body.attach(MIMEText(text, "plain", "utf-8"))
     body.attach(MIMEText(html, "html", "utf-8"))
-    msg = _related(body, inline) if inline else body
+    msg = _related(body, inline, boundary(token + 1)) if inline else body
     for name, value in headers(envelope):
         msg[name] = value
     return msg.as_bytes(policy=WIRE)
 
 
-def _related(body: MIMEMultipart, inline: tuple[InlineImage, ...]) -> MIMEMultipart:
-    related = MIMEMultipart("related")
+def boundary(token: int) -> str:
+    """A multipart boundary as the email generator makes them, chosen here so the
+    generator does not scan every part for it (a regex compiled per mail).  It cannot
+    occur in a part: every part made here is base64, whose lines never hold "-"
+    (tests/test_render_parts.py); the two boundaries of one message differ.  Random
+    per message, like the generator's own."""
+    return f"{'=' * 15}{token:019d}=="
+
+
+def _related(body: MIMEMultipart, inline: tuple[InlineImage, ...], mark: str) -> MIMEMultipart:
+    related = MIMEMultipart("related", boundary=mark)
     related.attach(body)
     for image in inline:
         maintype, _, subtype = image.content_type.partition("/")
