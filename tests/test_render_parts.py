@@ -85,14 +85,18 @@ def test_a_mail_is_the_bytes_the_email_package_makes_with_its_own_boundary(
                         references=tuple(f"<r{i}@client.example.com>" for i in range(9)),
                         cc=(("李娜", "li.na@example.com"), ("Bob", "bob@example.com")),
                         auto_submitted="auto-generated", reply_to=True)  # fmt: skip
-    text, html = "您好：\n\n--\n" + "ok " * 200, "<p>您好</p>"
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(text, "plain", "utf-8"))
-    body.attach(MIMEText(html, "html", "utf-8"))
-    for name, value in mime.headers(envelope):
-        body[name] = value
     stock = email.policy.compat32.clone(linesep="\r\n", max_line_length=76)
-    assert assemble(envelope, text, html) == body.as_bytes(policy=stock)
+    plain = Envelope("IT", "it@example.com", "", "a@example.com", "x", "m.1@example.com", when,
+                     "UTC", "example.com")  # fmt: skip
+    bodies = [("您好：\n\n--\n" + "ok " * 200, "<p>您好</p>"), ("", ""), ("a\r\nb\rc", "x" * 999)]
+    for one in (envelope, plain):
+        for text, html in bodies:
+            body = MIMEMultipart("alternative")
+            body.attach(MIMEText(text, "plain", "utf-8"))
+            body.attach(MIMEText(html, "html", "utf-8"))
+            for name, value in mime.headers(one):
+                body[name] = value
+            assert assemble(one, text, html) == body.as_bytes(policy=stock)
 
 
 def test_the_boundaries_are_chosen_without_scanning_the_parts(

@@ -9,6 +9,7 @@ are carried by Content-ID.
 
 from __future__ import annotations
 
+import email.base64mime
 import email.encoders
 import email.policy
 import email.utils
@@ -79,13 +80,36 @@ def assemble(
     envelope: Envelope, text: str, html: str, inline: tuple[InlineImage, ...] = ()
 ) -> bytes:
     token = random.randrange(sys.maxsize - 1)
+    if not inline:
+        return _alternative(envelope, text, html, boundary(token))
     body = MIMEMultipart("alternative", boundary=boundary(token))
     body.attach(MIMEText(text, "plain", "utf-8"))
     body.attach(MIMEText(html, "html", "utf-8"))
-    msg = _related(body, inline, boundary(token + 1)) if inline else body
+    msg = _related(body, inline, boundary(token + 1))
     for name, value in headers(envelope):
         msg[name] = value
     return msg.as_bytes(policy=WIRE)
+
+
+def _alternative(envelope: Envelope, text: str, html: str, mark: str) -> bytes:
+    """multipart/alternative (text, HTML), written directly: the bytes the email
+    package writes for that tree (its header folding, its base64), without building
+    the tree and walking it again (tests/test_render_parts.py compares the two)."""
+    fields = [("Content-Type", f'multipart/alternative; boundary="{mark}"'),
+              ("MIME-Version", "1.0"), *headers(envelope)]  # fmt: skip
+    head = b"".join(WIRE.fold_binary(name, value) for name, value in fields)
+    delimiter = f"\r\n--{mark}\r\n".encode("ascii")
+    return b"".join((
+        head, b"\r\n", delimiter[2:], _base64_part("plain", text), delimiter,
+        _base64_part("html", html), f"\r\n--{mark}--\r\n".encode("ascii"),
+    ))  # fmt: skip
+
+
+def _base64_part(subtype: str, content: str) -> bytes:
+    head = (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n")  # fmt: skip
+    encoded = email.base64mime.body_encode(content.encode("utf-8"))
+    return (head + encoded.replace("\n", "\r\n")).encode("ascii")
 
 
 def boundary(token: int) -> str:
