@@ -40,7 +40,7 @@ from maildesk.timers.writes import Reads, Writes
 log = logging.getLogger("maildesk.timers")
 ACTOR = "maildesk"
 LEASE = timedelta(minutes=5)
-BATCH = 100  # timers per transaction: on SQLite the write lock is held ~0.3-0.5 s
+BATCH = 100  # timers per transaction: on SQLite the write lock is held ~0.1 s
 CLAIM_LIMIT = 10_000  # per tick; the next tick takes the rest
 
 
