@@ -34,6 +34,7 @@ from maildesk.held.settings import LIMITS
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer
+from maildesk.sla import usecases as sla
 from maildesk.store import (
     JournalEntry,
     Store,
@@ -217,6 +218,8 @@ class Service:
             ticket = self._after_change(tx, action.ticket, now)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
+            sla.sync(tx, ticket, self.cfg, now)
+        ticket = sla.with_due(tx, ticket)
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
@@ -226,6 +229,7 @@ class Service:
         ticket = tickets.by_id(tx, before.id)
         if ticket.status != before.status:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
+        sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response: due times
         return ticket
 
     def _keep_attachments(

@@ -15,6 +15,7 @@ from maildesk.config import Config
 from maildesk.domain import AttachmentVerdict, MailKind, TicketView
 from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
+from maildesk.render import due
 from maildesk.sla.settings import SLA_SECTION
 
 NO_SUBJECT = "(no subject)"
@@ -32,6 +33,7 @@ def for_ticket_mail(
         "engineer": mail.engineer,
         "t": card(ticket, cfg, locale, mail.engineer),
         "notice": plan.notice,
+        "sla": due.sla_notice(plan.notice, ticket, cfg, locale),
         "text": plan.text,
         "signature": plan.signature,
         "author": plan.author,
@@ -73,6 +75,7 @@ def card(ticket: TicketView, cfg: Config, locale: str, engineer: bool) -> dict[s
         "created": vocab.local_time(ticket.created_at, zone),
         "updated": vocab.local_time(ticket.updated_at, zone),
         "due": vocab.local_time(ticket.created_at + timedelta(hours=hours), zone),
+        "response_due": due.response_due(ticket, cfg, locale),
         "target_hours": f"{hours:g}",
         "linked_number": ticket.linked_number,
     }

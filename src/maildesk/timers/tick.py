@@ -26,6 +26,8 @@ from maildesk.config import Config
 from maildesk.domain import Change, EventKind, TicketView
 from maildesk.pipeline import lifecycle
 from maildesk.render import Renderer
+from maildesk.sla import usecases as sla
+from maildesk.sla.steps import SLA_KINDS
 from maildesk.store import Store, Tx, events, tickets
 from maildesk.store import timers as rows
 from maildesk.timers.kinds import KINDS, on_status
@@ -132,13 +134,15 @@ def apply(
             tickets.change(tx, ticket.id, (change,), now, ACTOR, None)
             follow_status(tx, ticket.id, ticket.status, new, now, cfg)
             ticket = tickets.by_id(tx, ticket.id)
+            sla.sync(tx, ticket, cfg, now)
     if result.event:
         events.add(tx, ticket.id, now, ACTOR, EventKind.TIMER, None, text=result.event)
     _schedule(tx, ticket.id, result.schedule, now)
     rows.cancel(tx, ticket.id, result.cancel, now, f"cancelled by {timer.key}")
     if not result.mails:
         return 0, ticket
-    return outgoing.write_timer(tx, renderer, result.mails, ticket, timer.key, now), ticket
+    shown = sla.with_due(tx, ticket) if timer.kind in SLA_KINDS else ticket
+    return outgoing.write_timer(tx, renderer, result.mails, shown, timer.key, now), ticket
 
 
 def follow_status(tx: Tx, ticket_id: int, old: str, new: str, now: datetime, cfg: Config) -> None:

@@ -1,0 +1,109 @@
+"""Use cases: keep a ticket's SLA targets and their timers true, in the caller's
+transaction.  The decisions are in targets.py and steps.py.
+
+`sync` runs whenever a ticket may have moved: created, its status, priority or first
+response changed (Service, the timers' tick), or the calendar changed (`recompute`,
+called by `maildesk calendar import` and by the daemon when seeding added a year).
+It stores each target and replaces the ticket's pending SLA timers by the ones its
+running targets owe; timers already done are never scheduled again.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from maildesk.calendar.business import next_working_instant
+from maildesk.calendar.model import Calendar, around_the_clock
+from maildesk.calendar.settings import CALENDAR_SECTION
+from maildesk.calendar.usecases import calendar_in, ensure_seeded
+from maildesk.config import Config
+from maildesk.domain import TicketView
+from maildesk.sla import steps
+from maildesk.sla.settings import SLA_SECTION, TARGETS
+from maildesk.sla.targets import Facts, Target, follow, started
+from maildesk.store import Store, Tx, tickets
+from maildesk.store import sla as rows
+from maildesk.store import timers as timer_rows
+from maildesk.timers.model import WorkingTime
+
+
+@dataclass
+class Calendars:
+    """The business calendar read once, when first needed; 24×7 in the desk's zone."""
+
+    tx: Tx
+    cfg: Config
+    now: datetime
+    loaded: dict[str, Calendar] = field(default_factory=dict)
+
+    def get(self, name: str) -> Calendar:
+        if name not in self.loaded:
+            settings = self.cfg.section(CALENDAR_SECTION)
+            if name == "24x7":
+                self.loaded[name] = around_the_clock(settings.timezone)
+            else:  # a fresh database is seeded here (the daemon seeds at start)
+                ensure_seeded(self.tx, self.now)
+                self.loaded[name] = calendar_in(self.tx, settings)
+        return self.loaded[name]
+
+
+def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
+         calendars: Calendars | None = None) -> dict[str, Target]:  # fmt: skip
+    """Store the ticket's targets as its state says; reschedule their timers."""
+    cals = calendars or Calendars(tx, cfg, now)
+    settings = cfg.section(SLA_SECTION)
+    facts = Facts(ticket.status, ticket.first_response_at, now)
+    old = rows.of_ticket(tx, ticket.id)
+    new: dict[str, Target] = {}
+    for name in TARGETS:
+        minutes = settings.target_minutes(name, ticket.priority)
+        if minutes is None:
+            if name in old:
+                rows.drop(tx, ticket.id, name)
+            continue
+        calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
+        base = old.get(name) or started(name, calendar, minutes, ticket.created_at)
+        base = replace(base, minutes=minutes, calendar=calendar)
+        new[name] = follow(base, facts, cals.get(calendar))
+        rows.put(tx, ticket.id, old.get(name), new[name])
+    if new != old:
+        _reschedule(tx, ticket, new, cals, now)
+    return new
+
+
+def _reschedule(tx: Tx, ticket: TicketView, targets: dict[str, Target], cals: Calendars,
+                now: datetime) -> None:  # fmt: skip
+    settings = cals.cfg.section(SLA_SECTION)
+    rows.unschedule(tx, ticket.id, steps.SLA_KINDS)
+    for t in targets.values():
+        for plan in steps.plans(t, ticket.priority, settings, cals.get(t.calendar)):
+            step = plan.step if plan.step is not None else 1
+            timer_rows.schedule(tx, ticket.id, plan.kind, step, plan.due_at, now)
+
+
+def recompute(tx: Tx, cfg: Config, now: datetime) -> int:
+    """The calendar changed: every ticket with a target not met gets its due times
+    again from the new calendar; returns how many tickets."""
+    cals = Calendars(tx, cfg, now)
+    ids = rows.open_ticket_ids(tx)
+    for ticket_id in ids:
+        sync(tx, tickets.by_id(tx, ticket_id), cfg, now, cals)
+    return len(ids)
+
+
+def with_due(tx: Tx, ticket: TicketView) -> TicketView:
+    """The ticket with its targets' due times, for the mails that state them."""
+    found = rows.of_ticket(tx, ticket.id)
+    return replace(ticket, targets=tuple(found[n] for n in TARGETS if n in found))
+
+
+def business_hours(store: Store, cfg: Config, now: datetime) -> WorkingTime:
+    """The next working instant of the business calendar as it is in the database now
+    (seeded on first use; years newly seeded move open tickets' due times)."""
+    with store.transaction() as tx:
+        if ensure_seeded(tx, now):
+            recompute(tx, cfg, now)
+        cal = calendar_in(tx, cfg.section(CALENDAR_SECTION))
+    return functools.partial(next_working_instant, cal)
