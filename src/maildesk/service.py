@@ -26,6 +26,7 @@ from maildesk.domain import (
     Person,
     Quarantine,
     RecordBounce,
+    Status,
     TicketRef,
     TicketView,
     Work,
@@ -230,6 +231,8 @@ class Service:
         if ticket.status != before.status:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
         sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response: due times
+        if ticket.status == Status.ESCALATED != before.status:
+            sla.escalated_by_hand(tx, ticket, self.cfg, now)
         return ticket
 
     def _keep_attachments(

@@ -4,9 +4,9 @@ Per target: a reminder to the assignee at `remind_at` of the target; at the due 
 the breach (escalation level 1: the status becomes escalated, the group lead is
 mailed); each `escalation_hours` entry a further level, that long after the breach in
 the same calendar, mailed to the managers.  Keys: kind `sla_remind` step = the
-target's number, kind `sla_escalate` step = the target's number × 100 + the level
-(the `_24x7` kinds for around-the-clock policies: sent at any hour; the others wait
-for working time).
+target's number, kind `sla_escalate` step = the target's number × 100 + the level, or
+900 + the level after an `#escalate` (the `_24x7` kinds for around-the-clock
+policies: sent at any hour; the others wait for working time).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from maildesk.sla.targets import RUNNING, Target, at_share
 from maildesk.timers.model import Result, Schedule, Timer, TimerKind, obsolete
 
 LEVELS = 99  # a step is target × 100 + level
+MANUAL = 9  # the "target" of an escalation by hand (#escalate)
 
 
 def remind_kind(calendar: str) -> TimerKind:
@@ -57,15 +58,28 @@ def plans(t: Target, priority: str, settings: SlaSettings, cal: Calendar) -> lis
     return out
 
 
+def by_hand(now: datetime, priority: str, settings: SlaSettings, cal: Calendar) -> list[Schedule]:
+    """`#escalate` is level 1 (the lead hears of it as of a breach); the further levels
+    follow from then as after a breach (step 900 + level)."""
+    escalate = escalate_kind(settings.calendar.get(priority, "business"))
+    hours = settings.escalation_hours[priority][: LEVELS - 1]
+    return [Schedule(escalate, add_business(cal, now, h * 60), MANUAL * 100 + level)
+            for level, h in enumerate(hours, start=2)]  # fmt: skip
+
+
 def _target_of(timer: Timer) -> tuple[str, int]:
     """(target, level); level 0 for a reminder."""
     if timer.kind in (TimerKind.SLA_REMIND, TimerKind.SLA_REMIND_24X7):
         return TARGETS[timer.step - 1], 0
+    if timer.step // 100 == MANUAL:
+        return "escalation", timer.step % 100
     return TARGETS[timer.step // 100 - 1], timer.step % 100
 
 
 def _still_owed(ticket: TicketView, target: str) -> str:
     """Why the target no longer counts, or "" while it does."""
+    if target == "escalation":
+        return "" if ticket.status == Status.ESCALATED else f"ticket is {ticket.status}"
     if Status(ticket.status) not in RUNNING:
         return f"ticket is {ticket.status}: the {target} clock is paused"
     if target == "response" and ticket.first_response_at is not None:

@@ -76,7 +76,7 @@ def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
 def _reschedule(tx: Tx, ticket: TicketView, targets: dict[str, Target], cals: Calendars,
                 now: datetime) -> None:  # fmt: skip
     settings = cals.cfg.section(SLA_SECTION)
-    rows.unschedule(tx, ticket.id, steps.SLA_KINDS)
+    rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100)
     for t in targets.values():
         for plan in steps.plans(t, ticket.priority, settings, cals.get(t.calendar)):
             step = plan.step if plan.step is not None else 1
@@ -107,3 +107,13 @@ def business_hours(store: Store, cfg: Config, now: datetime) -> WorkingTime:
             recompute(tx, cfg, now)
         cal = calendar_in(tx, cfg.section(CALENDAR_SECTION))
     return functools.partial(next_working_instant, cal)
+
+
+def escalated_by_hand(tx: Tx, ticket: TicketView, cfg: Config, now: datetime) -> None:
+    """`#escalate` (or `#status escalated`): the lead was told with the change; the
+    further levels of the chain follow, as after a breach."""
+    settings = cfg.section(SLA_SECTION)
+    cals = Calendars(tx, cfg, now)
+    calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
+    for plan in steps.by_hand(now, ticket.priority, settings, cals.get(calendar)):
+        timer_rows.schedule(tx, ticket.id, plan.kind, plan.step or 1, plan.due_at, now)

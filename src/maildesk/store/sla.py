@@ -51,12 +51,12 @@ def drop(tx: Tx, ticket_id: int, target: str) -> None:
     tx.c.execute(delete(T_SLA).where(cs.ticket_id == ticket_id, cs.target == target))
 
 
-def unschedule(tx: Tx, ticket_id: int, kinds: Sequence[str]) -> None:
-    """Remove the ticket's pending timers of these kinds (done ones stay: a step
-    happens once); they are scheduled again from the targets."""
+def unschedule(tx: Tx, ticket_id: int, kinds: Sequence[str], below_step: int) -> None:
+    """Remove the ticket's pending timers of these kinds with a step below this (done
+    ones stay: a step happens once); they are scheduled again from the targets."""
     tm = T_TIMERS.c
     tx.c.execute(delete(T_TIMERS).where(tm.ticket_id == ticket_id, tm.kind.in_(list(kinds)),
-                                        tm.state == "pending"))  # fmt: skip
+                                        tm.state == "pending", tm.step < below_step))  # fmt: skip
 
 
 def open_ticket_ids(tx: Tx) -> list[int]:
