@@ -17,8 +17,12 @@ import pytest
 
 from maildesk import cli_sla
 from maildesk.cli import main
+from maildesk.calendar.model import Calendar
 from maildesk.clock import TestClock
 from maildesk.service import Service
+from maildesk.sla.settings import SlaSettings
+from maildesk.sla.steps import plans
+from maildesk.sla.targets import Facts, follow, started, state
 from maildesk.sla.usecases import business_hours
 from maildesk.store import outbox as outbox_rows
 from maildesk.store import sla as sla_rows
@@ -351,3 +355,34 @@ def test_overdue_and_due_within_listings(
     out = capsys.readouterr().out
     assert "response: due 2026-11-23 14:00 (+08:00) (240 min, business), paused 0 min" in out
     assert out.rstrip().count("breached") >= 1
+
+
+def test_pure_targets_pause_by_exactly_the_business_time_waited() -> None:
+    cal = Calendar(SH)  # weekdays 09-12, 13-18; no holidays (a provisional year)
+    start = local(2026, 11, 23, 9)
+    t = follow(started("response", "business", 240, start), Facts("new", None, start), cal)
+    assert (t.due_at, state(t, start)) == (local(2026, 11, 23, 14), "running")
+    waiting = follow(t, Facts("waiting_on_user", None, local(2026, 11, 23, 10)), cal)
+    assert waiting.due_at is None and state(waiting, local(2026, 11, 30, 9)) == "paused"
+    back = follow(waiting, Facts("in_progress", None, local(2026, 11, 24, 10)), cal)
+    assert back.paused_minutes == 480 and back.due_at == local(2026, 11, 24, 14)
+    met = follow(back, Facts("in_progress", local(2026, 11, 24, 15), local(2026, 11, 24, 15)), cal)
+    assert state(met, local(2026, 12, 1, 9)) == "breached"  # met, but an hour late
+    assert provisional_year(cal)
+
+
+def provisional_year(cal: Calendar) -> bool:
+    t = follow(started("resolution", "business", 60, local(2027, 3, 1, 9)),
+               Facts("new", None, local(2027, 3, 1, 9)), cal)  # fmt: skip
+    return t.provisional
+
+
+def test_no_reminder_for_a_target_already_breached() -> None:
+    """A ticket older than the SLA module (or moved by a calendar change) gets its
+    breach and levels, not a reminder first."""
+    cal = Calendar(SH)
+    t = follow(started("response", "business", 60, local(2026, 11, 23, 9)),
+               Facts("new", None, local(2026, 11, 25, 9)), cal)  # fmt: skip
+    settings = SlaSettings({"medium": 1}, {}, {}, 0.75, {"medium": (2.0,)})
+    kinds = [(p.kind, p.step) for p in plans(t, "medium", settings, cal, local(2026, 11, 25, 9))]
+    assert kinds == [("sla_escalate", 101), ("sla_escalate", 102)]

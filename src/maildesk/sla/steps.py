@@ -43,13 +43,16 @@ def number(target: str) -> int:
     return TARGETS.index(target) + 1
 
 
-def plans(t: Target, priority: str, settings: SlaSettings, cal: Calendar) -> list[Schedule]:
-    """The timers of a running target (none when it is met or paused)."""
+def plans(
+    t: Target, priority: str, settings: SlaSettings, cal: Calendar, now: datetime
+) -> list[Schedule]:
+    """The timers of a running target (none when it is met or paused; no reminder once
+    it is breached, e.g. a ticket older than the SLA module, or a calendar change)."""
     if not t.running or t.due_at is None:
         return []
     n = number(t.target)
     out = []
-    if settings.remind_at > 0:
+    if settings.remind_at > 0 and t.due_at > now:
         out.append(Schedule(remind_kind(t.calendar), at_share(t, settings.remind_at, cal), n))
     escalate = escalate_kind(t.calendar)
     out.append(Schedule(escalate, t.due_at, n * 100 + 1))

@@ -78,7 +78,7 @@ def _reschedule(tx: Tx, ticket: TicketView, targets: dict[str, Target], cals: Ca
     settings = cals.cfg.section(SLA_SECTION)
     rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100)
     for t in targets.values():
-        for plan in steps.plans(t, ticket.priority, settings, cals.get(t.calendar)):
+        for plan in steps.plans(t, ticket.priority, settings, cals.get(t.calendar), now):
             step = plan.step if plan.step is not None else 1
             timer_rows.schedule(tx, ticket.id, plan.kind, step, plan.due_at, now)
 
