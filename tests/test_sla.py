@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from maildesk import cli_sla
-from maildesk.cli import main
 from maildesk.calendar.model import Calendar
+from maildesk.cli import main
 from maildesk.clock import TestClock
 from maildesk.service import Service
 from maildesk.sla.settings import SlaSettings
