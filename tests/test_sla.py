@@ -238,6 +238,10 @@ def test_the_first_public_reply_meets_the_response_target(make_config: ConfigFac
     assert run_at(service, clock, local(2026, 11, 24, 18)) == []
     with service.store.transaction() as tx:
         assert [t for t in timer_rows.pending(tx) if t.kind.startswith("sla")] == []
+    user_says(service, clock, local(2026, 11, 25, 9), number, n=3)
+    assert "响应时限：已于 11月23日 10:00 (+08:00) 达成" in body_of(
+        service, "notification", ENGINEER
+    )
 
 
 def test_escalate_by_hand_takes_the_same_chain(make_config: ConfigFactory) -> None:
@@ -290,7 +294,7 @@ def body_of(service: Service, kind: str, to: str) -> str:
     with service.store.transaction() as tx:
         found = [r for r in outbox_rows.listing(tx, limit=100000)
                  if r.kind == kind and r.recipients == (to,)]  # fmt: skip
-        raw = outbox_rows.raw(tx, found[-1].id) or b""
+        raw = outbox_rows.raw(tx, max(r.id for r in found)) or b""
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     part = msg.get_body(("plain",))

@@ -34,7 +34,10 @@ def hours_text(minutes: float) -> str:
 
 
 def business_terms(t: Target, zone: str, locale: str) -> str:
-    """The target and its due time, as one phrase; "" while paused (no due time)."""
+    """The target and its due time, as one phrase (met, or paused: said so)."""
+    if t.met_at is not None:
+        at = when(t.met_at, zone, locale)
+        return f"已于 {at} 达成" if locale == "zh-CN" else f"met on {at}"
     if t.due_at is None:
         return "已暂停（等待您的回复）" if locale == "zh-CN" else "paused (waiting for a reply)"
     hours, by = hours_text(t.minutes), when(t.due_at, zone, locale)
