@@ -13,6 +13,7 @@ Met: the first response by an engineer's public reply; the resolution by resolvi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -54,13 +55,15 @@ def started(target: str, calendar: str, minutes: float, now: datetime) -> Target
     return Target(target, calendar, minutes, now)
 
 
-def follow(t: Target, facts: Facts, cal: Calendar) -> Target:
-    """The target after the ticket's state, its first response and the calendar."""
+def follow(t: Target, facts: Facts, cal: Calendar | Callable[[], Calendar]) -> Target:
+    """The target after the ticket's state, its first response and the calendar (or
+    a function giving it: called only when a due time is computed)."""
     t = _meet(t, facts)
     if t.met_at is not None:
         return t
     if Status(facts.status) in RUNNING:
-        return _due(_resume(t, facts.now, cal), cal)
+        calendar = cal if isinstance(cal, Calendar) else cal()
+        return _due(_resume(t, facts.now, calendar), calendar)
     return _pause(t, facts.now)
 
 

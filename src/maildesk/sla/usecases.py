@@ -19,10 +19,10 @@ from maildesk.calendar.model import Calendar, around_the_clock
 from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.calendar.usecases import calendar_in, ensure_seeded
 from maildesk.config import Config
-from maildesk.domain import TicketView
+from maildesk.domain import Status, TicketView
 from maildesk.sla import steps
 from maildesk.sla.settings import SLA_SECTION, TARGETS
-from maildesk.sla.targets import Facts, Target, follow, started
+from maildesk.sla.targets import RUNNING, Facts, Target, follow, started
 from maildesk.store import Store, Tx, tickets
 from maildesk.store import sla as rows
 from maildesk.store import timers as timer_rows
@@ -59,14 +59,14 @@ def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
     new: dict[str, Target] = {}
     for name in TARGETS:
         minutes = settings.target_minutes(name, ticket.priority)
-        if minutes is None:
-            if name in old:
+        if minutes is None or (name not in old and Status(ticket.status) not in RUNNING):
+            if name in old:  # off for this priority now
                 rows.drop(tx, ticket.id, name)
-            continue
+            continue  # a ticket older than the targets gets them when next worked on
         calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
         base = old.get(name) or started(name, calendar, minutes, ticket.created_at)
         base = replace(base, minutes=minutes, calendar=calendar)
-        new[name] = follow(base, facts, cals.get(calendar))
+        new[name] = follow(base, facts, functools.partial(cals.get, calendar))
         rows.put(tx, ticket.id, old.get(name), new[name])
     if new != old:
         _reschedule(tx, ticket, new, cals, now)
