@@ -16,7 +16,7 @@ from datetime import datetime
 
 from maildesk.calendar.business import next_working_instant
 from maildesk.calendar.model import Calendar, around_the_clock
-from maildesk.calendar.settings import CALENDAR_SECTION
+from maildesk.calendar.settings import CALENDAR_SECTION, CalendarSettings
 from maildesk.calendar.usecases import calendar_in, ensure_seeded
 from maildesk.config import Config
 from maildesk.domain import Status, TicketView
@@ -43,10 +43,28 @@ class Calendars:
             settings = self.cfg.section(CALENDAR_SECTION)
             if name == "24x7":
                 self.loaded[name] = around_the_clock(settings.timezone)
-            else:  # a fresh database is seeded here (the daemon seeds at start)
-                ensure_seeded(self.tx, self.now)
-                self.loaded[name] = calendar_in(self.tx, settings)
+            else:
+                self.loaded[name] = _business(self.tx, settings, self.now)
         return self.loaded[name]
+
+
+_BUILT: dict[tuple[object, ...], Calendar] = {}  # one per stored version: its year tables kept
+
+
+def _business(tx: Tx, settings: CalendarSettings, now: datetime) -> Calendar:
+    """The business calendar, built again only when the stored one changed (reading and
+    building it costs ~10 ms; the version query a fraction of one).  A database with
+    no official year at all is seeded first (the daemon seeds at start)."""
+    version = rows.calendar_version(tx)
+    if not version[2] and ensure_seeded(tx, now):
+        version = rows.calendar_version(tx)
+    key = (settings, *version)
+    found = _BUILT.get(key)
+    if found is None:
+        found = calendar_in(tx, settings)
+        _BUILT.clear()
+        _BUILT[key] = found
+    return found
 
 
 def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
@@ -105,7 +123,7 @@ def business_hours(store: Store, cfg: Config, now: datetime) -> WorkingTime:
     with store.transaction() as tx:
         if ensure_seeded(tx, now):
             recompute(tx, cfg, now)
-        cal = calendar_in(tx, cfg.section(CALENDAR_SECTION))
+        cal = _business(tx, cfg.section(CALENDAR_SECTION), now)
     return functools.partial(next_working_instant, cal)
 
 

@@ -6,10 +6,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from maildesk.sla.targets import Target
-from maildesk.store.base import T_SLA, T_TICKETS, T_TIMERS, Tx, ct
+from maildesk.store.base import (
+    T_CALENDAR_DAYS,
+    T_CALENDAR_YEARS,
+    T_SLA,
+    T_TICKETS,
+    T_TIMERS,
+    Tx,
+    ct,
+)
 
 cs = T_SLA.c
 FIELDS = ("target", "calendar", "minutes", "started_at", "paused_minutes", "paused_since",
@@ -75,3 +83,12 @@ def due_before(tx: Tx, until: datetime, limit: int = 1000) -> list[tuple[str, Ta
         .limit(limit)
     )
     return [(r.number, _target(r)) for r in tx.c.execute(query)]
+
+
+def calendar_version(tx: Tx) -> tuple[object, ...]:
+    """Changes whenever the stored calendar does (a day or a year written or removed):
+    a Calendar built from an equal version is the same."""
+    d, y = T_CALENDAR_DAYS.c, T_CALENDAR_YEARS.c
+    days = tx.c.execute(select(func.count(), func.max(d.imported_at))).one()
+    years = tx.c.execute(select(func.count(), func.max(y.imported_at))).one()
+    return (*days, *years)
