@@ -219,8 +219,7 @@ class Service:
             ticket = self._after_change(tx, action.ticket, now)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
-            sla.sync(tx, ticket, self.cfg, now)
-        ticket = sla.with_due(tx, ticket)
+            ticket = sla.with_due(tx, ticket, sla.sync(tx, ticket, self.cfg, now))
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
@@ -230,10 +229,10 @@ class Service:
         ticket = tickets.by_id(tx, before.id)
         if ticket.status != before.status:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
-        sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response: due times
+        targets = sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response
         if ticket.status == Status.ESCALATED != before.status:
             sla.escalated_by_hand(tx, ticket, self.cfg, now)
-        return ticket
+        return sla.with_due(tx, ticket, targets)
 
     def _keep_attachments(
         self,

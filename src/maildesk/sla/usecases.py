@@ -87,18 +87,23 @@ def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
         new[name] = follow(base, facts, functools.partial(cals.get, calendar))
         rows.put(tx, ticket.id, old.get(name), new[name])
     if new != old:
-        _reschedule(tx, ticket, new, cals, now)
+        _reschedule(tx, ticket, new, cals, now, had=bool(old))
     return new
 
 
 def _reschedule(tx: Tx, ticket: TicketView, targets: dict[str, Target], cals: Calendars,
-                now: datetime) -> None:  # fmt: skip
+                now: datetime, had: bool) -> None:  # fmt: skip
+    """Replace the pending timers of the targets (`had`: there were targets before, so
+    maybe timers) by the ones they owe now."""
     settings = cals.cfg.section(SLA_SECTION)
-    rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100)
-    for t in targets.values():
-        for plan in steps.plans(t, ticket.priority, settings, cals.get(t.calendar), now):
-            step = plan.step if plan.step is not None else 1
-            timer_rows.schedule(tx, ticket.id, plan.kind, step, plan.due_at, now)
+    if had:
+        rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100)
+    owed = [
+        (p.kind.value, p.step or 1, p.due_at)
+        for t in targets.values()
+        for p in steps.plans(t, ticket.priority, settings, cals.get(t.calendar), now)
+    ]
+    timer_rows.schedule_many(tx, ticket.id, owed, now)
 
 
 def recompute(tx: Tx, cfg: Config, now: datetime) -> int:
@@ -111,9 +116,10 @@ def recompute(tx: Tx, cfg: Config, now: datetime) -> int:
     return len(ids)
 
 
-def with_due(tx: Tx, ticket: TicketView) -> TicketView:
-    """The ticket with its targets' due times, for the mails that state them."""
-    found = rows.of_ticket(tx, ticket.id)
+def with_due(tx: Tx, ticket: TicketView, found: dict[str, Target] | None = None) -> TicketView:
+    """The ticket with its targets' due times (as `sync` returned them, else read), for
+    the mails that state them."""
+    found = rows.of_ticket(tx, ticket.id) if found is None else found
     return replace(ticket, targets=tuple(found[n] for n in TARGETS if n in found))
 
 

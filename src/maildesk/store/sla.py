@@ -88,7 +88,13 @@ def due_before(tx: Tx, until: datetime, limit: int = 1000) -> list[tuple[str, Ta
 def calendar_version(tx: Tx) -> tuple[object, ...]:
     """Changes whenever the stored calendar does (a day or a year written or removed):
     a Calendar built from an equal version is the same."""
-    d, y = T_CALENDAR_DAYS.c, T_CALENDAR_YEARS.c
-    days = tx.c.execute(select(func.count(), func.max(d.imported_at))).one()
-    years = tx.c.execute(select(func.count(), func.max(y.imported_at))).one()
-    return (*days, *years)
+    return tuple(tx.c.execute(VERSION).one())
+
+
+_D, _Y = T_CALENDAR_DAYS.c, T_CALENDAR_YEARS.c
+VERSION = select(
+    select(func.count()).select_from(T_CALENDAR_DAYS).scalar_subquery(),
+    select(func.max(_D.imported_at)).scalar_subquery(),
+    select(func.count()).select_from(T_CALENDAR_YEARS).scalar_subquery(),
+    select(func.max(_Y.imported_at)).scalar_subquery(),
+)
