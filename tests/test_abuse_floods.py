@@ -46,15 +46,18 @@ def test_a_500_mail_flood_reaches_engineers_as_one_summary(
 ) -> None:
     cfg = make_config(transport="smtp", smtp_port=smtp_sink.port, imap={"port": dovecot.port},
                       extra=PEOPLE, flood_limit=5)  # fmt: skip
-    for n in range(500):
+    # 500 on SQLite; on PostgreSQL the same path with fewer mails keeps the suite in budget
+    flood = 500 if cfg.database_url.startswith("sqlite") else 150
+    held = flood - 5
+    for n in range(flood):
         dovecot.append("support", make_mail(n, subject=f"求助 {n}"))
     with running(cfg) as daemon:
 
         def all_in() -> bool:
             with daemon.store.transaction() as tx:
-                return tickets.count(tx) == 500
+                return tickets.count(tx) == flood
 
-        wait_until(all_in, timeout=120, what="500 tickets")
+        wait_until(all_in, timeout=120, what=f"{flood} tickets")
         wait_until(lambda: len(smtp_sink.messages) >= 10, what="the first acks and notifications")
     before = outbox_counts(cfg)
     service = build_service(cfg)
@@ -75,12 +78,12 @@ def test_a_500_mail_flood_reaches_engineers_as_one_summary(
     print(f"\nflood: before {dict(before)}\n       after  {dict(after)}\n"
           f"       held events {held_events}, mails to the engineer {len(to_wang)}, "
           f"mails received in all {len(smtp_sink.messages)}")  # fmt: skip
-    assert before[("ack", "sent")] == 5 and before[("ack", "held")] == 495
-    assert before[("notification", "sent")] == 5 and before[("notification", "held")] == 495
-    assert after[("ack", "summarised")] == 495 and after[("notification", "summarised")] == 495
+    assert before[("ack", "sent")] == 5 and before[("ack", "held")] == held
+    assert before[("notification", "sent")] == 5 and before[("notification", "held")] == held
+    assert after[("ack", "summarised")] == held and after[("notification", "summarised")] == held
     assert after[("flood_summary", "pending")] == 1 and after[("flood_ack", "pending")] == 1
-    assert held_events == 990
-    assert len(to_wang) == 6  # 5 notifications, then one summary for 495 tickets
+    assert held_events == 2 * held
+    assert len(to_wang) == 6  # 5 notifications, then one summary for the held tickets
 
 
 class TwoResponders:

@@ -12,10 +12,6 @@ from benchmarks.reading_mail import score_kinds, score_replies
 
 HELDOUT = Path(__file__).resolve().parent / "fixtures" / "heldout"
 
-# Lines lost because a format=flowed soft break is not joined: parse.py's job, not the
-# reply rules'.  Nothing else may be cut.
-KNOWN_CUT = {"thunderbird_inline.eml"}
-
 
 def test_automatic_mail_is_recognised_and_people_are_not() -> None:
     score = score_kinds(HELDOUT / "kinds")
@@ -27,5 +23,5 @@ def test_automatic_mail_is_recognised_and_people_are_not() -> None:
 def test_visible_text_is_exact_and_nothing_written_is_cut() -> None:
     score = score_replies(HELDOUT / "replies")
     assert score.total >= 50
-    assert set(score.cut_files) <= KNOWN_CUT, score.misses
+    assert score.cut_files == [], score.misses
     assert score.exact / score.total >= 0.85, score.misses

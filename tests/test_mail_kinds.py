@@ -44,6 +44,7 @@ HOSTILE = {
     "file": '<svg onload="x()">.exe',
     "engineer": '<iframe src="http://evil.test"></iframe><style>body{display:none}</style>已重置',
 }
+OWN_MAILTO = f"href=mailto:it-support@example.com?subject=%5B{NUMBER}%5D%20"  # survey links
 INPUT_TAGS = {"div", "script", "img", "a", "svg", "iframe", "style", "b"}
 
 
@@ -109,6 +110,15 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
         ),
     ]
     out.append((MailPlan(MailKind.CLOSING_NOTICE), user, False))
+    out.append((MailPlan(MailKind.PROGRESS_NOTE), user, False))
+    out.append((MailPlan(MailKind.WAITING_REMINDER), user, False))
+    out.append((MailPlan(MailKind.AUTO_RESOLVED), user, False))
+    out.append((MailPlan(MailKind.SURVEY), user, False))
+    history = (f"2026-11-22 10:02 (+08:00)  {name}  {text}",)
+    for notice in ("review_opened", "review_remind", "review_escalated"):
+        plan = MailPlan(MailKind.REVIEW, to=(LEAD,), notice=notice, text=text, lines=history,
+                        author=f"2 · {name}", due=NOW)  # fmt: skip
+        out.append((plan, LEAD, True))
     for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
                    "requester_closed"):  # fmt: skip
         plan = MailPlan(MailKind.NOTIFICATION, to=(ENGINEER,), notice=notice, text=text,
@@ -196,6 +206,10 @@ def test_hostile_input_stays_text_in_every_html_part(locale: str) -> None:
         html = body(msg, "html")
         found = Tags()
         found.feed(html)
+        ours = [a for a in found.attrs if a.startswith(OWN_MAILTO)]
+        assert found.tags.count("a") == len(ours), f"{plan.kind}: anchors not ours"
+        found.tags = [t for t in found.tags if t != "a"]
+        found.attrs = [a for a in found.attrs if not a.startswith(OWN_MAILTO)]
         alive = INPUT_TAGS & set(found.tags)
         assert not alive, f"{plan.kind}/{plan.notice}: {alive}"
         assert not [a for a in found.attrs if "evil" in a or a.startswith("on")], plan.kind
@@ -227,6 +241,7 @@ def test_chinese_mail_has_no_english_words() -> None:
             if subtype == "html":
                 text = re.sub(r"<[^>]+>", " ", text)
                 text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")
+            text = re.sub(r"mailto:\S+", " ", text)  # the survey's one-click links
             text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # addresses
             text = re.sub(r"“[^”]*”", " ", text)  # quoted: what people wrote
             text = text.replace("VPN", "")  # the subject, as the user wrote it

@@ -182,6 +182,18 @@ def test_a_rule_that_matches_but_has_nothing_left_to_set_is_still_listed() -> No
     assert got.group == "network"
 
 
+def test_a_keyword_of_words_without_latin_letters_matches_across_spaces() -> None:
+    """`无法 打印` has a space but no ASCII word: it loads, and any white space between
+    its words matches (it used to stop the rule file from loading)."""
+    text = (
+        '[[rule]]\nname = "print"\nmatch.body.keywords = ["无法 打印"]\nset.category = "硬件故障"\n'
+    )
+    assert route(mail("求助", "现在无法  打印了"), rules(text)).category == "硬件故障"
+    assert route(mail("求助", "无法\n打印"), rules(text)).category == "硬件故障"
+    assert route(mail("求助", "无法打印"), rules(text)).category is None
+    assert route(mail("求助", "vpn 无法 连接"), rules(text)).category is None
+
+
 def test_subcategory_goes_with_its_category() -> None:
     # printer's category lost to an earlier rule: its subcategory is not taken either
     got = route(mail("打印机的网络"), rules(ORDER))

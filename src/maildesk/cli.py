@@ -633,6 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
     from maildesk.cli_calendar import add_calendar  # imports this module: after it loaded
 
     add_calendar(sub)
+    from maildesk.cli_surveys import add_surveys  # imports this module: after it loaded
+
+    add_surveys(sub)
     ignored_cmd = sub.add_parser(
         "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
     )

@@ -18,6 +18,7 @@ from maildesk.cli import EX_FAIL, EX_OK, CommandError, load_config, open_store
 from maildesk.clock import SystemClock
 from maildesk.sla import usecases as sla
 from maildesk.store import calendar as rows
+from maildesk.survey.usecases import recompute_reviews
 from maildesk.vocab import local_time
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -51,6 +52,8 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
     with open_store(cfg).transaction() as tx:
         usecases.ensure_seeded(tx, now)
         change = usecases.import_schedule(tx, parsed, path.name, now)
+        if change.changed:  # deadlines on business time follow the calendar
+            recompute_reviews(tx, cfg, now)
         moved = sla.recompute(tx, cfg, now) if change.changed else 0
     for year in change.years:
         was = "official now (was provisional)" if year in change.newly_official else "replaced"

@@ -255,6 +255,27 @@ class Timer(Base):
     __table_args__ = (Index("ix_timers_due", "state", "due_at", "id"),)
 
 
+class SurveyAnswerRow(Base):
+    """A requester's score for a resolved ticket; a later answer replaces it (`replaced`).
+    A score <= 2 opens a review, closed by `#review done` (survey/)."""
+
+    __tablename__ = "survey_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    via: Mapped[str] = mapped_column(String(10))  # link | reply
+    sender: Mapped[str] = mapped_column(String(320))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    inbound_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replaced: Mapped[bool] = mapped_column(Boolean, default=False)
+    review: Mapped[str] = mapped_column(String(10), default="")  # "" | open | closed
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    review_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    review_closed_by: Mapped[str] = mapped_column(String(320), default="")
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+
 class CalendarDay(Base):
     """A special day of the official schedule: a holiday, or a make-up working day."""
 

@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     HELD = "held"  # a limit held a mail back (outbox status held)
     MESSAGE_ID_REUSED = "message_id_reused"  # a different message had this Message-ID first
     TIMER = "timer"  # a timer fired (timers/): what it did
+    SURVEY_ANSWER = "survey_answer"  # the requester scored the resolution (survey/)
+    SURVEY_REFUSED = "survey_refused"  # a survey answer that proved nothing: changed nothing
+    REVIEW = "review"  # a low score's review opened, or closed by `#review done`
 
 
 class MailKind(StrEnum):
@@ -76,6 +79,11 @@ class MailKind(StrEnum):
     HELD_SUMMARY = "held_summary"  # to a group's lead: mail held back on their tickets
     WATCHERS_REFUSED = "watchers_refused"  # to a requester, once: whom their Cc did not add
     CLOSING_NOTICE = "closing_notice"  # to the requester: closed by the clock, how to reopen
+    PROGRESS_NOTE = "progress_note"  # to the requester: still being worked on ([inform])
+    WAITING_REMINDER = "waiting_reminder"  # to the requester: we still wait for your reply
+    AUTO_RESOLVED = "auto_resolved"  # to the requester: resolved unanswered, how to reopen
+    SURVEY = "survey"  # to the requester after resolution: five one-click scores
+    REVIEW = "review"  # to the lead and managers: a low score, the ticket's history
 
 
 class TicketType(StrEnum):
@@ -196,6 +204,28 @@ class Facts:
     last_reply: LastReply | None = None  # on the ticket the mail threads onto
     watchers_refused_before: bool = False  # that ticket's requester was told once already
     earlier_texts: tuple[str, ...] = ()  # what the sender wrote on that ticket before
+    survey: SurveySent | None = None  # the latest survey sent on that ticket, if any
+
+
+@dataclass(frozen=True)
+class SurveySent:
+    """The latest satisfaction survey sent on a ticket (survey/)."""
+
+    ticket_id: int
+    sent_at: datetime
+    nonces: tuple[str, ...]  # of every survey mail's Message-ID: a reply to one answers
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """A requester's score for a resolved ticket; `refused` non-empty: it proved nothing
+    (a forged or misdirected token) and changes nothing but a line in the history."""
+
+    ticket: TicketRef
+    score: int = 0
+    comment: str = ""
+    via: str = ""  # "link" (a signed mailto subject) or "reply" (a plain reply)
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,6 +279,7 @@ class Work:
     note: str = ""  # internal, never sent
     said: str = ""  # a requester's own words with their command: a reply on the ticket
     refused: str = ""  # why nothing was applied
+    review: str | None = None  # `#review done <note>`: the low score's review is closed
 
 
 @dataclass(frozen=True)
@@ -291,11 +322,12 @@ class MailPlan:
     asked: tuple[str, ...] = ()  # what a claimed mail asked for and did not get
     not_watching: tuple[Reason, ...] = ()  # people in Cc who were not added, and why
     hold: str = ""  # a limit holds it back: kept as held mail with this reason (held/)
+    due: datetime | None = None  # a deadline the mail states (a review's target)
 
 
 @dataclass(frozen=True)
 class Decision:
-    action: NewTicket | FollowUp | Work | RecordBounce | Ignore | Quarantine
+    action: NewTicket | FollowUp | Work | RecordBounce | Ignore | Quarantine | SurveyAnswer
     mails: tuple[MailPlan, ...]
     no_reply_reason: str | None = None
     attachments: tuple[AttachmentVerdict, ...] = ()

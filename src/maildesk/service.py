@@ -22,11 +22,14 @@ from maildesk.domain import (
     FollowUp,
     Ignore,
     Inbound,
+    MailKind,
     NewTicket,
     Person,
     Quarantine,
     RecordBounce,
     Status,
+    SurveyAnswer,
+    SurveySent,
     TicketRef,
     TicketView,
     Work,
@@ -34,7 +37,7 @@ from maildesk.domain import (
 from maildesk.held.settings import LIMITS
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
-from maildesk.render import Renderer
+from maildesk.render import Renderer, keyed_nonce
 from maildesk.sla import usecases as sla
 from maildesk.store import (
     JournalEntry,
@@ -45,9 +48,11 @@ from maildesk.store import (
     events,
     journal,
     participants,
+    surveys,
     threads,
     tickets,
 )
+from maildesk.survey import usecases as survey_usecases
 from maildesk.timers import tick as timer_tick
 from maildesk.vocab import reason, say
 
@@ -197,7 +202,18 @@ class Service:
             last_reply=events.last_reply(tx, matched.id) if matched else None,
             watchers_refused_before=_told_of_watchers(tx, matched),
             earlier_texts=_earlier_texts(tx, matched, sender),
+            survey=self._survey_sent(tx, matched) if matched else None,
         )
+
+    def _survey_sent(self, tx: Tx, ticket: TicketRef) -> SurveySent | None:
+        """The ticket's surveys: when the latest went, and their Message-IDs' nonces
+        (derived from the timer's key and the requester, as render.keyed_nonce does)."""
+        keys, at = surveys.sent(tx, ticket.id)
+        if at is None:
+            return None
+        domain, to = self.cfg.message_id_domain, ticket.requester_email
+        nonces = tuple(keyed_nonce(f"{key}:{MailKind.SURVEY}", to, domain) for key in keys)
+        return SurveySent(ticket.id, at, nonces)
 
     def _apply(
         self, tx: Tx, inbound_id: int, inbound: Inbound, decision: Decision, now: datetime
@@ -211,9 +227,12 @@ class Service:
         if isinstance(action, Quarantine):
             journal.quarantine(tx, inbound_id, now, action.reason)
             return Outcome("quarantined", action.reason, inbound_id)
+        if isinstance(action, SurveyAnswer):  # never reopens, never answered
+            return self._survey_answer(tx, inbound_id, inbound, action, now)
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
-            ticket = self._after_change(tx, action.ticket, now)
+            spoke = bool(action.text) and not action.refused  # relayed to the requester
+            ticket = self._after_change(tx, action.ticket, now, spoke)
         elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
             ticket = self._after_change(tx, action.ticket, now)
@@ -224,11 +243,16 @@ class Service:
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
 
-    def _after_change(self, tx: Tx, before: TicketRef, now: datetime) -> TicketView:
-        """The ticket as changed; a new status starts and ends its timers (timers/)."""
+    def _after_change(
+        self, tx: Tx, before: TicketRef, now: datetime, spoke: bool = False
+    ) -> TicketView:
+        """The ticket as changed; a new status starts and ends its timers (timers/), and
+        words relayed to the requester restart the ones waiting for such words."""
         ticket = tickets.by_id(tx, before.id)
         if ticket.status != before.status:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
+        if spoke:
+            timer_tick.follow_message(tx, ticket.id, ticket.status, now, self.cfg)
         targets = sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response
         if ticket.status == Status.ESCALATED != before.status:
             sla.escalated_by_hand(tx, ticket, self.cfg, now)
@@ -273,10 +297,21 @@ class Service:
             events.add(tx, ticket.id, now, actor, EventKind.NOTE, inbound_id, text=work.note)
         if work.said:
             events.add(tx, ticket.id, now, actor, EventKind.REPLY, inbound_id, text=work.said)
+        if work.review is not None:
+            survey_usecases.close_review(tx, ticket.id, actor, work.review, now, inbound_id)
         changed = ", ".join(f"{c.field} {c.old} → {c.new}" for c in work.changes)
         detail = f"by {actor}" + (f": {changed}" if changed else "")
         journal.finish(tx, inbound_id, now, f"worked on {ticket.number}", ticket.id)
         return Outcome("worked", detail, inbound_id, ticket.number)
+
+    def _survey_answer(
+        self, tx: Tx, inbound_id: int, inbound: Inbound, answer: SurveyAnswer, now: datetime
+    ) -> Outcome:
+        ticket = answer.ticket
+        detail = survey_usecases.record_answer(tx, self.renderer, inbound, answer, inbound_id,
+                                               now)  # fmt: skip
+        journal.finish(tx, inbound_id, now, detail, ticket.id)
+        return Outcome("survey", detail, inbound_id, ticket.number)
 
     def _bounce(self, tx: Tx, inbound_id: int, bounce: RecordBounce, now: datetime) -> Outcome:
         outbox_id, ticket_id = bounces.record_bounce(

@@ -43,6 +43,8 @@ FEATURE_MODULES = (
     "maildesk.timers.settings",
     "maildesk.pipeline.automail.settings",
     "maildesk.calendar.settings",
+    "maildesk.timers.inform_settings",
+    "maildesk.survey.settings",
 )
 
 

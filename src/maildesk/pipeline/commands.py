@@ -234,6 +234,7 @@ _SPECS = (
     _Spec("category", ("分类", "类别"), _value(_CATEGORIES), "category"),
     _Spec("escalate", ("升级",), _required_text("needs_reason"), "state"),
     _Spec("note", ("备注", "内部备注"), _optional_text, "note"),
+    _Spec("review", ("复核", "回访复核"), _optional_text, "review"),
 )
 _BY_WORD = _index((spec.name, (spec.name, *spec.words)) for spec in _SPECS)
 _SPEC = {spec.name: spec for spec in _SPECS}
@@ -354,6 +355,8 @@ _HELP = (
     ("escalate", "<reason>", "escalate, with the reason", "<原因>", "升级工单，需写明原因"),
     ("note", "", "the rest of the mail is an internal note, not sent to the requester", "",
      "邮件其余内容作为内部备注，不发送给用户"),
+    ("review", "done", "close the review of a low satisfaction score (a note may follow)",
+     "完成", "完成低分满意度评价的复核（其后可写说明）"),
 )  # fmt: skip
 
 _HELP_TEXT = {

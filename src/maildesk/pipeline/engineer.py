@@ -64,7 +64,8 @@ def _engineer(
     text = _relayed_text(parsed)
     reasons = [f"escalated: {c.argument}" for c in parsed.commands if c.name == "escalate"]
     note = "\n\n".join(part for part in (*reasons, parsed.note) if part)
-    action = Work(ticket, person.email, changes, text=text, note=note)
+    action = Work(ticket, person.email, changes, text=text, note=note,
+                  review=_review_note(parsed.commands))  # fmt: skip
     mails: list[MailPlan] = []
     if text:
         mails.append(MailPlan(MailKind.RELAY, text=text, signature=person.name))
@@ -72,6 +73,22 @@ def _engineer(
         mails.append(MailPlan(MailKind.STATUS))
     mails += notify.about_changes(ticket, changes, person.email, cfg)
     return Decision(action, tuple(mails))
+
+
+DONE_WORDS = ("done", "closed", "close", "完成", "已完成", "关闭", "结束")
+
+
+def _review_note(found: tuple[commands.Command, ...]) -> str | None:
+    """`#review done <note>` / `#复核 完成 <说明>`: the review's closing note ("" if none);
+    None when the reply has no such command."""
+    for command in found:
+        if command.name == "review":
+            note = command.argument
+            for word in sorted(DONE_WORDS, key=len, reverse=True):
+                if note.casefold().startswith(word):
+                    return note[len(word) :].lstrip(" :：,，。.")
+            return note
+    return None
 
 
 def _requester(

@@ -89,6 +89,27 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
         True,
         lane=Lane.BULK,
     ),
+    # timers/inform.py: the clock keeps the requester informed (watchers in Cc), in the
+    # ticket's conversation; interactive: each is about one ticket someone is waiting on
+    MailKind.PROGRESS_NOTE: MailSpec(
+        "progress_note", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
+    ),
+    MailKind.WAITING_REMINDER: MailSpec(
+        "waiting_reminder", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
+    ),
+    MailKind.AUTO_RESOLVED: MailSpec(
+        "auto_resolved", Audience.PARTICIPANTS, Thread.REQUESTER, "auto-generated", True
+    ),
+    # timers/survey: to the requester alone (the answer is theirs), in their conversation;
+    # bulk, like every mail the clock sends in numbers
+    MailKind.SURVEY: MailSpec(
+        "survey", Audience.SENDER, Thread.REQUESTER, "auto-generated", True, lane=Lane.BULK
+    ),
+    # a low score's review, its reminder and escalation: to the lead and managers, who
+    # close it by replying `#review done` (hence Reply-To and their signed Message-IDs)
+    MailKind.REVIEW: MailSpec(
+        "review", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, reply_to=True
+    ),
 }
 
 

@@ -20,6 +20,7 @@ import mailparser
 
 from maildesk.domain import Address, AttachmentInfo, Inbound
 from maildesk.pipeline.charsets import decode_bytes, decode_header_value, unfold
+from maildesk.pipeline.flowed import unflow
 from maildesk.pipeline.html_text import html_to_text
 from maildesk.pipeline.mime_caps import DEPTH, HTML_CHARS, PARTS, TEXT_CHARS, cut, over_cap
 
@@ -328,7 +329,15 @@ def _part_text(part: email.message.Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    return decode_bytes(payload, part.get_content_charset())
+    text = decode_bytes(payload, part.get_content_charset())
+    if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
+        return unflow(text, delsp=_param(part, "delsp") == "yes")
+    return text
+
+
+def _param(part: email.message.Message, name: str) -> str:
+    value = part.get_param(name)
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def _clean_text(text: str) -> str:

@@ -1,7 +1,8 @@
 """The decision for one inbound message: which ticket change, which mails.  Pure.
 
 Policy as a chain of small steps (Mailman style): our own mail is dropped,
-bounces are recorded, delay notices ignored, automatic mail is noted where it
+bounces are recorded, delay notices ignored, a satisfaction survey's answer is
+stored (never a follow-up: it reopens nothing), automatic mail is noted where it
 belongs and never reopens or answers anything, then threading decides between a
 follow-up and a new ticket, and finally which automatic answers may be sent.
 """
@@ -44,6 +45,7 @@ from maildesk.pipeline import (
     notify,
     reply_text,
     routing,
+    survey,
     trust,
 )
 from maildesk.pipeline.automail.settings import AUTOMATIC
@@ -77,6 +79,9 @@ def decide(
     if machine is not None:
         return machine
     match = correlate.find(inbound, facts)
+    answered = survey.decide(inbound, facts, cfg, now, auto, match)
+    if answered is not None:  # a score: never a follow-up, never a new ticket
+        return answered
     verdicts = attachment_policy.check(inbound.attachments, limits(cfg))
     decision = _human_or_automatic(inbound, facts, cfg, now, auto, match, verdicts, rules)
     return replace(decision, attachments=verdicts)

@@ -117,6 +117,7 @@ class _Phrases:
     scan: re.Pattern[str] | None
     mixed: tuple[tuple[frozenset[bytes], re.Pattern[str]], ...]
     mixed_words: frozenset[bytes]  # the longest ASCII word of each mixed keyword
+    spaced: bool  # a mixed keyword has no ASCII word (`无法 打印`): its regex is always tried
 
     @classmethod
     def build(cls, keywords: tuple[str, ...]) -> _Phrases | None:
@@ -131,7 +132,8 @@ class _Phrases:
             plain=frozenset(plain),
             scan=re.compile("|".join(map(re.escape, plain))) if plain else None,
             mixed=tuple((_tokens(k), re.compile(_phrase(k))) for k in mixed),
-            mixed_words=frozenset(max(_tokens(k), key=len) for k in mixed),
+            mixed_words=frozenset(max(t, key=len) for k in mixed if (t := _tokens(k))),
+            spaced=any(not _tokens(k) for k in mixed),
         )
 
     def find(self, text: str, tokens: frozenset[bytes], plain: frozenset[str] | None) -> str | None:
@@ -146,7 +148,7 @@ class _Phrases:
             found = self.scan.search(text)
             if found is not None:
                 return found.group()
-        if self.mixed_words.isdisjoint(tokens):  # the usual case: no mixed keyword can be there
+        if not self.spaced and self.mixed_words.isdisjoint(tokens):  # no mixed keyword can be there
             return None
         for needed, regex in self.mixed:
             if needed <= tokens:

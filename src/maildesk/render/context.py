@@ -17,6 +17,8 @@ from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
 from maildesk.render import due
 from maildesk.sla.settings import SLA_SECTION
+from maildesk.survey import answers
+from maildesk.timers.inform_settings import INFORM
 
 NO_SUBJECT = "(no subject)"
 
@@ -49,7 +51,17 @@ def for_ticket_mail(
         "allowed_types": ", ".join(cfg.attachments.allowed_types),
         "now": vocab.local_time(now, cfg.tickets.timezone),
         "reopen_days": f"{cfg.threading.reopen_closed_within_days:g}",
+        "inform": cfg.section(INFORM),
+        "survey": _survey(mail, ticket, cfg) if plan.kind is MailKind.SURVEY else [],
+        "history": list(plan.lines),
+        "due": vocab.local_time(plan.due, cfg.tickets.timezone) if plan.due else "",
     }
+
+
+def _survey(mail: Addressed, ticket: TicketView, cfg: Config) -> list[answers.Option]:
+    """The five scores, each a mailto link signed for this ticket and this reader."""
+    return answers.options(cfg.security.secret, cfg.support_address, ticket.number,
+                           mail.to.email, cfg.locale)  # fmt: skip
 
 
 def _why(verdict: AttachmentVerdict, locale: str) -> str:

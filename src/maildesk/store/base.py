@@ -27,6 +27,7 @@ from maildesk.db import (
     OutboxMessage,
     SlaTarget,
     StoredAttachment,
+    SurveyAnswerRow,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -50,6 +51,7 @@ T_TIMERS = cast(Table, Timer.__table__)
 T_CALENDAR_DAYS = cast(Table, CalendarDay.__table__)
 T_CALENDAR_YEARS = cast(Table, CalendarYear.__table__)
 T_SLA = cast(Table, SlaTarget.__table__)
+T_SURVEY_ANSWERS = cast(Table, SurveyAnswerRow.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c

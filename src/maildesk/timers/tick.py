@@ -20,8 +20,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from maildesk import outgoing
+from maildesk.calendar import usecases as calendars
+from maildesk.calendar.business import add_business
+from maildesk.calendar.model import Calendar
+from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.config import Config
 from maildesk.domain import Change, EventKind, TicketView
 from maildesk.pipeline import lifecycle
@@ -30,7 +35,7 @@ from maildesk.sla import usecases as sla
 from maildesk.sla.steps import SLA_KINDS
 from maildesk.store import Store, Tx, events, tickets
 from maildesk.store import timers as rows
-from maildesk.timers.kinds import KINDS, on_status
+from maildesk.timers.kinds import KINDS, first_step, on_status, restarted_on_message
 from maildesk.timers.model import Result, Schedule, Timer, TimerKind, WorkingTime, always
 
 log = logging.getLogger("maildesk.timers")
@@ -137,7 +142,7 @@ def apply(
             sla.sync(tx, ticket, cfg, now)
     if result.event:
         events.add(tx, ticket.id, now, ACTOR, EventKind.TIMER, None, text=result.event)
-    _schedule(tx, ticket.id, result.schedule, now)
+    _schedule(tx, ticket.id, result.schedule, now, cfg)
     rows.cancel(tx, ticket.id, result.cancel, now, f"cancelled by {timer.key}")
     if not result.mails:
         return 0, ticket
@@ -150,10 +155,43 @@ def follow_status(tx: Tx, ticket_id: int, old: str, new: str, now: datetime, cfg
     state (a new step each), cancel the pending ones that do not live in it."""
     start, cancel = on_status(old, new, now, cfg)
     rows.cancel(tx, ticket_id, cancel, now, f"status {old} → {new}")
-    _schedule(tx, ticket_id, start, now)
+    _schedule(tx, ticket_id, start, now, cfg)
 
 
-def _schedule(tx: Tx, ticket_id: int, plans: Sequence[Schedule], now: datetime) -> None:
+def follow_message(tx: Tx, ticket_id: int, status: str, now: datetime, cfg: Config) -> None:
+    """A message went to the requester (an engineer's public reply): the pending timers
+    of the kinds it restarts are due again their first delay from now."""
+    kinds = restarted_on_message(status)
+    if not kinds:
+        return
+    pending = {TimerKind(r.kind): r.step for r in rows.of_ticket(tx, ticket_id)
+               if r.state == "pending" and r.kind in kinds}  # fmt: skip
+    plans = (first_step(kind, now, cfg, step) for kind, step in pending.items())
+    _schedule(tx, ticket_id, [plan for plan in plans if plan is not None], now, cfg)
+
+
+def _schedule(
+    tx: Tx, ticket_id: int, plans: Sequence[Schedule], now: datetime, cfg: Config
+) -> None:
+    calendar: Calendar | None = None
     for plan in plans:
         step = plan.step if plan.step is not None else rows.next_step(tx, ticket_id, plan.kind)
-        rows.schedule(tx, ticket_id, plan.kind, step, plan.due_at, now)
+        due = plan.due_at
+        if plan.business_minutes is not None:
+            calendar = calendar or business_calendar(tx, cfg, now)
+            due = add_business(calendar, plan.due_at, plan.business_minutes)
+        rows.schedule(tx, ticket_id, plan.kind, step, due, now)
+
+
+def business_calendar(tx: Tx, cfg: Config, now: datetime) -> Calendar:
+    """The business calendar ([calendar] hours, the database's holidays and make-up
+    days, seeded on first use), read once per transaction: a batch of timers shares
+    one, and the year tables it caches are built once (reading it is ~4 ms)."""
+    found = _CALENDARS.get(tx)
+    if found is None:
+        calendars.ensure_seeded(tx, now)
+        found = _CALENDARS[tx] = calendars.calendar_in(tx, cfg.section(CALENDAR_SECTION))
+    return found
+
+
+_CALENDARS: WeakKeyDictionary[Tx, Calendar] = WeakKeyDictionary()  # dies with its Tx
