@@ -7,7 +7,7 @@ mail never shows an engineer's address.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from maildesk import vocab
@@ -86,7 +86,7 @@ def card(ticket: TicketView, cfg: Config, locale: str, engineer: bool) -> dict[s
         "department": ticket.department,
         "created": vocab.local_time(ticket.created_at, zone),
         "updated": vocab.local_time(ticket.updated_at, zone),
-        "due": vocab.local_time(ticket.created_at + timedelta(hours=hours), zone),
+        "due": due.response_due_at(ticket, zone),  # the stored due time, "" when none
         "response_due": due.response_due(ticket, cfg, locale),
         "target_hours": f"{hours:g}",
         "linked_number": ticket.linked_number,

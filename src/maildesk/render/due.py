@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from maildesk import vocab
 from maildesk.config import Config
 from maildesk.domain import TicketView
 from maildesk.sla.settings import SLA_SECTION
@@ -54,6 +55,15 @@ def business_terms(t: Target, zone: str, locale: str) -> str:
 
 def target_of(ticket: TicketView, name: str) -> Target | None:
     return next((t for t in ticket.targets if t.target == name), None)
+
+
+def response_due_at(ticket: TicketView, zone: str) -> str:
+    """The first response's due time alone (`2026-12-03 10:00 (+08:00)`), "" when none
+    is running."""
+    found = target_of(ticket, "response")
+    if found is None or found.due_at is None:
+        return ""
+    return vocab.local_time(found.due_at, zone)
 
 
 def response_due(ticket: TicketView, cfg: Config, locale: str) -> str:
