@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -328,13 +327,29 @@ def test_sla_priorities_left_out_keep_their_default() -> None:
     assert dict(sla.response_hours) == {"urgent": 1, "high": 1.5, "medium": 4, "low": 24}
 
 
-def test_sla_response_due() -> None:
-    sla = parse(MINIMAL + "[sla]\nresponse_hours = { urgent = 0.5 }\n").section(SLA_SECTION)
-    created = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-    assert sla.response_due(created, "urgent") == datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-    assert sla.response_due(created, "low") == datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
-    with pytest.raises(ValueError, match="critical"):
-        sla.response_due(created, "critical")
+def test_sla_targets_in_minutes_per_priority() -> None:
+    text = "[sla]\nresponse_hours = { urgent = 0.5 }\nresolution_hours = { urgent = 9 }\n"
+    sla = parse(MINIMAL + text + 'calendar = { urgent = "24x7" }\n').section(SLA_SECTION)
+    assert sla.target_minutes("response", "urgent") == 30
+    assert sla.target_minutes("response", "low") == 8 * 60
+    assert sla.target_minutes("resolution", "urgent") == 9 * 60
+    assert sla.target_minutes("resolution", "low") is None  # no resolution target
+    assert sla.around_the_clock("urgent") and not sla.around_the_clock("high")
+    assert sla.escalation_hours["medium"] == (4,) and sla.remind_at == 0.75
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('calendar = { low = "weekends" }', "sla.calendar.low"),
+        ("remind_at = 1", "sla.remind_at"),
+        ("escalation_hours = { high = [4, 2] }", "sla.escalation_hours.high"),
+        ("resolution_hours = { critical = 2 }", "sla.resolution_hours.critical"),
+    ],
+)
+def test_sla_bad_values_name_their_key(text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        parse(MINIMAL + "[sla]\n" + text + "\n")
 
 
 # --- the registry ------------------------------------------------------------------------

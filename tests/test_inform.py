@@ -30,8 +30,11 @@ INFORM_MAIL = ("progress_note", "waiting_reminder", "auto_resolved", "closing_no
 
 
 def setup(make_config: ConfigFactory, start: datetime, inform: str) -> tuple[Service, TestClock]:
-    # surveys (also started on resolution) are tests/test_surveys.py's
-    cfg = make_config(extra=PEOPLE + f"\n[inform]\n{inform}\n" + "\n[survey]\nenabled = false\n")
+    # surveys (also started on resolution) are tests/test_surveys.py's, SLA reminders
+    # and escalations tests/test_sla.py's (here beyond any time these tests advance)
+    far = "\n[sla]\nresponse_hours = { urgent = 2000, high = 2000, medium = 2000, low = 2000 }\n"
+    cfg = make_config(extra=PEOPLE + f"\n[inform]\n{inform}\n" + "\n[survey]\nenabled = false\n"
+                      + far)  # fmt: skip
     clock = TestClock(start)
     return build_service(cfg, clock), clock
 
@@ -45,7 +48,11 @@ def pending(service: Service, number: str) -> dict[str, datetime]:
         ticket = tickets.view(tx, number)
         assert ticket is not None
         found = timer_rows.of_ticket(tx, ticket.id)
-    return {t.kind: t.due_at.astimezone(CST) for t in found if t.state == "pending"}
+    return {
+        t.kind: t.due_at.astimezone(CST)
+        for t in found
+        if t.state == "pending" and not t.kind.startswith("sla_")
+    }  # SLA: tests/test_sla
 
 
 def history(service: Service, number: str) -> list[str]:

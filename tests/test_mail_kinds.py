@@ -25,6 +25,7 @@ from maildesk.domain import (
 )
 from maildesk.pipeline import mails, tags
 from maildesk.render import Renderer, environment
+from maildesk.sla.targets import Target
 from maildesk.vocab import reason
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,7 +68,14 @@ def ticket(
         status="in_progress", priority="urgent", category="网络问题", type="incident",
         assignee="wang.gong@example.com", group="network", created_at=NOW, updated_at=NOW,
         first_response_at=None, resolved_at=None, closed_at=None, linked_number="IT-20261101-0007",
+        targets=(RESPONSE, RESOLUTION),
     )  # fmt: skip
+
+
+# created on a Sunday morning: the first business hour ends on Monday 10:00
+RESPONSE = Target("response", "business", 60, NOW, due_at=datetime(2026, 11, 23, 2, tzinfo=UTC))
+RESOLUTION = Target("resolution", "business", 9 * 60, NOW, provisional=True,
+                    due_at=datetime(2027, 1, 4, 2, tzinfo=UTC))  # fmt: skip
 
 
 def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool]]:
@@ -117,6 +125,10 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
                         lines=(file,), author=name, reopened=True,
                         unverified=notice == "follow_up")  # fmt: skip
         out.append((plan, ENGINEER, True))
+    for notice in ("urgent", "sla_remind.response", "sla_breach.resolution",
+                   "sla_level2.response"):  # fmt: skip
+        out.append((MailPlan(MailKind.NOTIFICATION, to=(LEAD,), notice=notice, text=text), LEAD,
+                    True))  # fmt: skip
     return out
 
 
@@ -258,7 +270,14 @@ def test_times_are_local_with_offset() -> None:
         assert msg["Date"].endswith("+0800")
         assert "UTC" not in body(msg, "plain")
     ack = next(out for plan, out in render_all("zh-CN") if plan.kind is MailKind.ACK)
-    assert "2026-11-22 10:02 (+08:00)" in body(parsed(ack), "plain")  # 01:02 UTC + 1 h target
+    # 01:02 UTC on a Sunday + 1 business hour, in business terms
+    assert "1 个工作小时内，即 11月23日 10:00 (+08:00) 前" in body(parsed(ack), "plain")
+    en = next(out for plan, out in render_all("en") if plan.kind is MailKind.ACK)
+    assert "within 1 business hours, by 23 Nov 10:00 (+08:00)" in body(parsed(en), "plain")
+    breach = next(
+        out for plan, out in render_all("zh-CN") if plan.notice == "sla_breach.resolution"
+    )
+    assert "9 个工作小时内，即 1月4日 10:00 (+08:00) 前（暂定" in body(parsed(breach), "plain")
 
 
 def test_long_chinese_subject_folds_into_short_encoded_words() -> None:

@@ -112,7 +112,7 @@ def test_one_thread_per_ticket_per_person(
                            "VPN 连不上了", cc=f"王芳 <{WATCHER}>")  # fmt: skip
         ack = story.wait(USER, 1)
         number = str(ack["Subject"]).split("]")[0].strip("[")
-        assert "4 小时内" in body_text(ack) and "交换机端口灯不亮" in body_text(ack)
+        assert "4 个工作小时内，即 " in body_text(ack) and "交换机端口灯不亮" in body_text(ack)
         note1 = story.wait(WANG, 1)
         assert tags.TAGGED.match(str(note1["Message-ID"]).strip().strip("<>"))
 

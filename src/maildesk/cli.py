@@ -323,18 +323,28 @@ TICKET_COLUMNS = Columns(
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
+    from maildesk import cli_sla
+
     cfg = load_config(args, secrets=False)
+    cli_sla.check(args)
     with open_read_store(cfg).transaction() as tx:
+        if cli_sla.wanted(args):
+            return cli_sla.cmd_list_due(args, cfg, tx)
         rows = tickets.listing(tx, args.status, args.limit)
     nothing = _none_found("tickets", args.status)
     return print_rows(args.json, cfg.tickets.timezone, rows, TICKET_COLUMNS, nothing)
 
 
 def cmd_tickets_show(args: argparse.Namespace) -> int:
+    from maildesk import cli_sla
+
     cfg = load_config(args, secrets=False)
+    now = cli_sla.NOW()
     with open_read_store(cfg).transaction() as tx:
         ticket = _ticket_numbered(tx, args.number.upper())
         extra: dict[str, Any] = {
+            "targets": cli_sla.targets_json(tx, ticket.id, now),
+            "target_lines": cli_sla.target_lines(tx, ticket.id, now, cfg.tickets.timezone),
             "linked_from": _tickets_linked_to(tx, ticket.id),
             "watchers": participants.watchers(tx, ticket.id),
             "attachments": participants.attachments(tx, ticket.id),
@@ -342,6 +352,7 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
                        for e in events.listing(tx, ticket.id)],
         }  # fmt: skip
     if args.json:
+        extra.pop("target_lines")
         print_json({**asdict(ticket), **extra}, cfg.tickets.timezone)
     else:
         _print_ticket(ticket, extra, cfg)
@@ -369,8 +380,10 @@ def _print_ticket(ticket: TicketView, extra: dict[str, Any], cfg: Config) -> Non
         "linked_from": ", ".join(extra["linked_from"]), "watchers": ", ".join(extra["watchers"]),
     }  # fmt: skip
     for key, value in fields.items():
-        if key not in ("id", "description"):
+        if key not in ("id", "description", "targets"):
             print(f"{key:>18}: {_field_text(key, value, zone)}".rstrip())
+    for line in extra["target_lines"]:
+        print(line)
     print(f"\n{ticket.description}\n")
     for a in extra["attachments"]:
         print(f"  attachment {a['filename']} ({a['size']} bytes) {a['refused_reason'] or 'kept'}")
@@ -643,6 +656,9 @@ def _add_tickets(sub: Any) -> None:
     lst.add_argument("--status", choices=[s.value for s in Status], help="only this status")
     lst.add_argument("--limit", type=int, default=50)
     lst.add_argument("--json", action="store_true")
+    from maildesk.cli_sla import add_arguments  # imports this module: after it loaded
+
+    add_arguments(lst)
     lst.set_defaults(func=cmd_tickets_list)
     show = tsub.add_parser("show", help="one ticket with its event log")
     show.add_argument("number")

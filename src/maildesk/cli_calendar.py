@@ -16,6 +16,7 @@ from maildesk.calendar.model import WEEKDAYS, Calendar, SpecialDay
 from maildesk.calendar.settings import CALENDAR_SECTION, CalendarSettings
 from maildesk.cli import EX_FAIL, EX_OK, CommandError, load_config, open_store
 from maildesk.clock import SystemClock
+from maildesk.sla import usecases as sla
 from maildesk.store import calendar as rows
 from maildesk.survey.usecases import recompute_reviews
 from maildesk.vocab import local_time
@@ -53,6 +54,7 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
         change = usecases.import_schedule(tx, parsed, path.name, now)
         if change.changed:  # deadlines on business time follow the calendar
             recompute_reviews(tx, cfg, now)
+        moved = sla.recompute(tx, cfg, now) if change.changed else 0
     for year in change.years:
         was = "official now (was provisional)" if year in change.newly_official else "replaced"
         print(f"{year}: {was}, from {change.source}")
@@ -60,6 +62,8 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
         print(f"  {day.text()}")
     if not change.days:
         print("no day changed")
+    if moved:
+        print(f"due times recomputed on {moved} open ticket(s)")
     return EX_OK
 
 

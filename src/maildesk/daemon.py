@@ -26,11 +26,12 @@ from maildesk.held import tick
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
 from maildesk.service import Outcome, Service
+from maildesk.sla.usecases import business_hours
 from maildesk.store import JournalEntry, claims, journal
 from maildesk.store import timers as timer_rows
 from maildesk.supervise import Heartbeat, Policy, supervise
 from maildesk.timers import tick as timer_tick
-from maildesk.timers.model import WorkingTime, always
+from maildesk.timers.model import WorkingTime
 
 log = logging.getLogger("maildesk.daemon")
 SWEEP_SECONDS = 5.0
@@ -61,10 +62,11 @@ class Daemon:
         service: Service,
         transport: Transport,
         clock: Callable[[], datetime] | None = None,
-        working_time: WorkingTime = always,
+        working_time: WorkingTime | None = None,
     ) -> None:
         self.cfg = cfg
-        self.working_time = working_time  # the business calendar's next working instant
+        # the next working instant: by default the business calendar, read at each tick
+        self.working_time = working_time
         self.service = service
         self.store = service.store
         self.clock = clock or service.clock  # one time source for the whole daemon
@@ -85,6 +87,7 @@ class Daemon:
         """Run until SIGTERM/SIGINT (0), or until a loop stays unhealthy (1)."""
         self._install_signals()
         self._release_own_claims()
+        business_hours(self.store, self.cfg, self.clock())  # seeds the calendar first
         self.listener = self._start_listener()
         threads = [self._supervised(name, body) for name, body in self._loops()]
         log.info("maildesk running as %s; stop with SIGTERM or Ctrl-C", self.holder)
@@ -271,8 +274,10 @@ class Daemon:
 
     def run_timers(self) -> int:
         """One tick: claim the due timers and apply them; returns the mails queued."""
-        report = timer_tick.run(self.store, self.service.renderer, self.clock(), self.holder,
-                                working_time=self.working_time)  # fmt: skip
+        now = self.clock()
+        working = self.working_time or business_hours(self.store, self.cfg, now)
+        report = timer_tick.run(self.store, self.service.renderer, now, self.holder,
+                                working_time=working)  # fmt: skip
         if report.mails:
             self.outbox_ready.set()
         return report.mails

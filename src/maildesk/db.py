@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -292,6 +294,28 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     source: Mapped[str] = mapped_column(String(300))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SlaTarget(Base):
+    """One promise on a ticket (first response, resolution): its due time in the
+    policy's calendar, the business minutes it was paused, when it was met."""
+
+    __tablename__ = "sla_targets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    target: Mapped[str] = mapped_column(String(20))  # "response" | "resolution"
+    calendar: Mapped[str] = mapped_column(String(10))  # "business" | "24x7"
+    minutes: Mapped[float] = mapped_column(Float)  # the target, in the calendar's minutes
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paused_minutes: Mapped[float] = mapped_column(Float, default=0.0)  # pauses ended so far
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # None: paused
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # a year not official
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "target"),
+        Index("ix_sla_targets_due", "due_at"),
+    )
 
 
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:

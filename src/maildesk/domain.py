@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from maildesk.vocab import Reason
+
+if TYPE_CHECKING:
+    from maildesk.sla.targets import Target
 
 
 class Status(StrEnum):
@@ -353,6 +357,7 @@ class TicketView:
     resolved_at: datetime | None
     closed_at: datetime | None
     linked_number: str = ""
+    targets: tuple[Target, ...] = ()  # its SLA targets, when a mail states due times
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from maildesk.domain import (
     Person,
     Quarantine,
     RecordBounce,
+    Status,
     SurveyAnswer,
     SurveySent,
     TicketRef,
@@ -37,6 +38,7 @@ from maildesk.held.settings import LIMITS
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer, keyed_nonce
+from maildesk.sla import usecases as sla
 from maildesk.store import (
     JournalEntry,
     Store,
@@ -236,6 +238,7 @@ class Service:
             ticket = self._after_change(tx, action.ticket, now)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
+            ticket = sla.with_due(tx, ticket, sla.sync(tx, ticket, self.cfg, now))
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
@@ -250,7 +253,10 @@ class Service:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
         if spoke:
             timer_tick.follow_message(tx, ticket.id, ticket.status, now, self.cfg)
-        return ticket
+        targets = sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response
+        if ticket.status == Status.ESCALATED != before.status:
+            sla.escalated_by_hand(tx, ticket, self.cfg, now)
+        return sla.with_due(tx, ticket, targets)
 
     def _keep_attachments(
         self,

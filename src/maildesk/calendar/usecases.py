@@ -9,11 +9,11 @@ When the calendar changes: `import_schedule` returns a CalendarChange: the years
 replaced and the date ranges whose special days changed.  Every open ticket whose
 deadline window (from its start to its due time, in the new or the old calendar)
 touches one of those ranges, or whose due time lies in a replaced year, must have its
-deadlines recomputed with the new Calendar.  The SLA module plugs that in here: call
-its recomputation with the returned CalendarChange in the same transaction (the CLI
-calls `import_schedule` and prints the change).  Seeding changes the calendar too: when
-`ensure_seeded` returns years (a newer chinese-calendar), deadlines in them are due
-for recomputation the same way.  A Calendar caches its year tables: keep one per load
+deadlines recomputed with the new Calendar: `maildesk calendar import` calls
+`sla.usecases.recompute` in the same transaction when the change is not empty.
+Seeding changes the calendar too: when `ensure_seeded` returns years (a newer
+chinese-calendar), `sla.usecases.business_hours` (the daemon, at start and each timer
+tick) recomputes the same way.  A Calendar caches its year tables: keep one per load
 and build a new one after a change.
 """
 

@@ -25,6 +25,7 @@ from maildesk.domain import (
     MailKind,
     MailPlan,
     NewTicket,
+    Priority,
     Quarantine,
     RecordBounce,
     Status,
@@ -203,7 +204,7 @@ def _new_ticket(
     alert = notify.plan(notify.targets(new.assignee, new.group, cfg), "new", new.description,
                         kept, author=answers.author(inbound, facts))  # fmt: skip
     flood = held_policy.for_new_ticket(facts, inbound.sender.email, answers.limits(cfg))
-    alerts = (replace(alert, hold=flood),) if alert else ()
+    alerts = tuple(replace(a, hold=flood) for a in _with_urgent(alert, new, cfg))
     refusal = silent or answers.reply_refusal(inbound, facts, cfg)
     if refusal:
         return Decision(new, alerts, no_reply_reason=refusal)
@@ -269,3 +270,13 @@ def _ticket_fields(
 
 def _acknowledgment(inbound: Inbound, facts: Facts, notice: str) -> MailPlan:
     return MailPlan(MailKind.ACK, notice=notice, text=reply_text.written(inbound, facts))
+
+
+def _with_urgent(alert: MailPlan | None, new: NewTicket, cfg: Config) -> list[MailPlan]:
+    """An urgent ticket is announced to the group's lead at once (紧急问题需立即联系用户),
+    besides whoever works it; each person hears once."""
+    plans = [alert] if alert else []
+    if new.priority == Priority.URGENT.value:
+        urgent = notify.plan(notify.leads(new.group, cfg), "urgent", new.description)
+        plans += [urgent] if urgent else []
+    return notify.once_each(plans, skip=set())

@@ -7,7 +7,7 @@ mail never shows an engineer's address.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from maildesk import vocab
@@ -15,6 +15,7 @@ from maildesk.config import Config
 from maildesk.domain import AttachmentVerdict, MailKind, TicketView
 from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
+from maildesk.render import due
 from maildesk.sla.settings import SLA_SECTION
 from maildesk.survey import answers
 from maildesk.timers.inform_settings import INFORM
@@ -34,6 +35,7 @@ def for_ticket_mail(
         "engineer": mail.engineer,
         "t": card(ticket, cfg, locale, mail.engineer),
         "notice": plan.notice,
+        "sla": due.sla_notice(plan.notice, ticket, cfg, locale),
         "text": plan.text,
         "signature": plan.signature,
         "author": plan.author,
@@ -84,7 +86,8 @@ def card(ticket: TicketView, cfg: Config, locale: str, engineer: bool) -> dict[s
         "department": ticket.department,
         "created": vocab.local_time(ticket.created_at, zone),
         "updated": vocab.local_time(ticket.updated_at, zone),
-        "due": vocab.local_time(ticket.created_at + timedelta(hours=hours), zone),
+        "due": due.response_due_at(ticket, zone),  # the stored due time, "" when none
+        "response_due": due.response_due(ticket, cfg, locale),
         "target_hours": f"{hours:g}",
         "linked_number": ticket.linked_number,
     }

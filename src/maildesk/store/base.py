@@ -25,6 +25,7 @@ from maildesk.db import (
     Lease,
     MailboxState,
     OutboxMessage,
+    SlaTarget,
     StoredAttachment,
     SurveyAnswerRow,
     Ticket,
@@ -49,6 +50,7 @@ T_HEARTBEATS = cast(Table, Heartbeat.__table__)
 T_TIMERS = cast(Table, Timer.__table__)
 T_CALENDAR_DAYS = cast(Table, CalendarDay.__table__)
 T_CALENDAR_YEARS = cast(Table, CalendarYear.__table__)
+T_SLA = cast(Table, SlaTarget.__table__)
 T_SURVEY_ANSWERS = cast(Table, SurveyAnswerRow.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c

@@ -56,6 +56,30 @@ def schedule(tx: Tx, ticket_id: int, kind: str, step: int, due_at: datetime, now
     )
 
 
+def _upsert(dialect: str) -> Any:
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    insert = module.insert(T_TIMERS)
+    return insert.on_conflict_do_update(
+        index_elements=["key"], set_={"due_at": insert.excluded.due_at}, where=cm.state == "pending"
+    )
+
+
+UPSERT = {name: _upsert(name) for name in ("sqlite", "postgresql")}
+
+
+def schedule_many(
+    tx: Tx, ticket_id: int, plans: Sequence[tuple[str, int, datetime]], now: datetime
+) -> None:
+    """`schedule` for several (kind, step, due_at) of one ticket, in one statement."""
+    if not plans:
+        return
+    rows = [{"key": key_of(ticket_id, kind, step), "ticket_id": ticket_id, "kind": kind,
+             "step": step, "due_at": due_at, "state": "pending", "lease_holder": "",
+             "lease_until": None, "created_at": now, "done_at": None, "outcome": ""}
+            for kind, step, due_at in plans]  # fmt: skip
+    tx.c.execute(UPSERT[tx.c.dialect.name], rows)
+
+
 def next_step(tx: Tx, ticket_id: int, kind: str) -> int:
     """The step after the last one this ticket had of this kind (1 for the first)."""
     last = tx.c.scalar(select(func.max(cm.step)).where(cm.ticket_id == ticket_id, cm.kind == kind))

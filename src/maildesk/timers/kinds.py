@@ -6,8 +6,15 @@ from datetime import datetime
 
 from maildesk.config import Config
 from maildesk.domain import Status
+from maildesk.pipeline.lifecycle import EVERY
+from maildesk.sla import steps as sla
 from maildesk.timers import auto_close, inform, survey
 from maildesk.timers.model import KindSpec, Schedule, TimerKind, by_business_delay
+
+
+def never(now: datetime, cfg: Config) -> datetime | None:
+    return None
+
 
 KINDS: dict[TimerKind, KindSpec] = {
     TimerKind.AUTO_CLOSE: KindSpec(
@@ -65,6 +72,12 @@ KINDS: dict[TimerKind, KindSpec] = {
         first_due=survey.never,
         working_time=True,
     ),
+    # SLA timers are scheduled and moved by sla/usecases.sync (they need the ticket's
+    # targets and calendar), never by a status change alone
+    TimerKind.SLA_REMIND: KindSpec(sla.fire, frozenset(EVERY), frozenset(), never, True),
+    TimerKind.SLA_ESCALATE: KindSpec(sla.fire, frozenset(EVERY), frozenset(), never, True),
+    TimerKind.SLA_REMIND_24X7: KindSpec(sla.fire, frozenset(EVERY), frozenset(), never, False),
+    TimerKind.SLA_ESCALATE_24X7: KindSpec(sla.fire, frozenset(EVERY), frozenset(), never, False),
 }
 
 

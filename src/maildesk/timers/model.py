@@ -14,6 +14,10 @@ from maildesk.pipeline.lifecycle import Trigger
 
 class TimerKind(StrEnum):
     AUTO_CLOSE = "auto_close"  # resolved and no reply for [lifecycle] auto_close_days
+    SLA_REMIND = "sla_remind"  # a share of an SLA target used up: the assignee reminded
+    SLA_ESCALATE = "sla_escalate"  # an SLA target breached: lead, then managers (sla/)
+    SLA_REMIND_24X7 = "sla_remind_24x7"  # the same for a 24×7 policy: sent at any hour
+    SLA_ESCALATE_24X7 = "sla_escalate_24x7"
     PROGRESS_NOTE = "progress_note"  # in progress, nothing said to the requester ([inform])
     WAITING_REMIND = "waiting_remind"  # waiting on the user: remind them ([inform])
     AUTO_RESOLVE = "auto_resolve"  # waiting on the user too long: resolved ([inform])

@@ -31,6 +31,9 @@ from maildesk.config import Config
 from maildesk.domain import EventKind, TicketView
 from maildesk.pipeline import lifecycle
 from maildesk.render import Renderer
+from maildesk.sla import usecases as sla
+from maildesk.sla.steps import SLA_KINDS
+from maildesk.sla.targets import moves_targets
 from maildesk.store import Store, Tx, tickets
 from maildesk.store import timers as rows
 from maildesk.timers.kinds import KINDS, first_step, on_status, restarted_on_message
@@ -145,12 +148,17 @@ def apply(
             start, cancel = on_status(old, new, now, cfg)
             writes.cancel(ticket.id, cancel, f"status {old} → {new}")
             _schedule(writes, ticket.id, start, now, cfg)
+            if moves_targets(old, new):  # targets pause, resume, are met or reopened
+                sla.sync(writes.timers_now(), ticket, cfg, now)
     if result.event:
         writes.event(ticket.id, ACTOR, EventKind.TIMER, text=result.event)
     _schedule(writes, ticket.id, result.schedule, now, cfg)
     writes.cancel(ticket.id, result.cancel, f"cancelled by {timer.key}")
+    if not result.mails:
+        return ticket
+    shown = sla.with_due(writes.timers_now(), ticket) if timer.kind in SLA_KINDS else ticket
     people = reads.people(ticket)
-    for mail in outgoing.timer_mails(renderer, result.mails, ticket, people, reads.histories,
+    for mail in outgoing.timer_mails(renderer, result.mails, shown, people, reads.histories,
                                      timer.key, now):  # fmt: skip
         writes.mail(mail, ticket.id)
     return ticket

@@ -5,7 +5,7 @@ A score <= 2 opens a review (review = "open", due in [survey] review_hours busin
 hours), closed by an engineer's `#review done` (review = "closed").
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from maildesk.db import UTCDateTime
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

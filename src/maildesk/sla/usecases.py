@@ -1,0 +1,143 @@
+"""Use cases: keep a ticket's SLA targets and their timers true, in the caller's
+transaction.  The decisions are in targets.py and steps.py.
+
+`sync` runs whenever a ticket may have moved: created, its status, priority or first
+response changed (Service, the timers' tick), or the calendar changed (`recompute`,
+called by `maildesk calendar import` and by the daemon when seeding added a year).
+It stores each target and replaces the ticket's pending SLA timers by the ones its
+running targets owe; timers already done are never scheduled again.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from maildesk.calendar.business import next_working_instant
+from maildesk.calendar.model import Calendar, around_the_clock
+from maildesk.calendar.settings import CALENDAR_SECTION, CalendarSettings
+from maildesk.calendar.usecases import calendar_in, ensure_seeded
+from maildesk.config import Config
+from maildesk.domain import Status, TicketView
+from maildesk.sla import steps
+from maildesk.sla.settings import SLA_SECTION, TARGETS
+from maildesk.sla.targets import RUNNING, Facts, Target, follow, started
+from maildesk.store import Store, Tx, tickets
+from maildesk.store import sla as rows
+from maildesk.store import timers as timer_rows
+from maildesk.timers.model import WorkingTime
+
+
+@dataclass
+class Calendars:
+    """The business calendar read once, when first needed; 24×7 in the desk's zone."""
+
+    tx: Tx
+    cfg: Config
+    now: datetime
+    loaded: dict[str, Calendar] = field(default_factory=dict)
+
+    def get(self, name: str) -> Calendar:
+        if name not in self.loaded:
+            settings = self.cfg.section(CALENDAR_SECTION)
+            if name == "24x7":
+                self.loaded[name] = around_the_clock(settings.timezone)
+            else:
+                self.loaded[name] = _business(self.tx, settings, self.now)
+        return self.loaded[name]
+
+
+_BUILT: dict[tuple[object, ...], Calendar] = {}  # one per stored version: its year tables kept
+
+
+def _business(tx: Tx, settings: CalendarSettings, now: datetime) -> Calendar:
+    """The business calendar, built again only when the stored one changed (reading and
+    building it costs ~10 ms; the version query a fraction of one).  A database with
+    no official year at all is seeded first (the daemon seeds at start)."""
+    version = rows.calendar_version(tx)
+    if not version[2] and ensure_seeded(tx, now):
+        version = rows.calendar_version(tx)
+    key = (settings, *version)
+    found = _BUILT.get(key)
+    if found is None:
+        found = calendar_in(tx, settings)
+        _BUILT.clear()
+        _BUILT[key] = found
+    return found
+
+
+def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
+         calendars: Calendars | None = None) -> dict[str, Target]:  # fmt: skip
+    """Store the ticket's targets as its state says; reschedule their timers."""
+    cals = calendars or Calendars(tx, cfg, now)
+    settings = cfg.section(SLA_SECTION)
+    facts = Facts(ticket.status, ticket.first_response_at, now)
+    old = rows.of_ticket(tx, ticket.id)
+    new: dict[str, Target] = {}
+    for name in TARGETS:
+        minutes = settings.target_minutes(name, ticket.priority)
+        if minutes is None or (name not in old and Status(ticket.status) not in RUNNING):
+            if name in old:  # off for this priority now
+                rows.drop(tx, ticket.id, name)
+            continue  # a ticket older than the targets gets them when next worked on
+        calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
+        base = old.get(name) or started(name, calendar, minutes, ticket.created_at)
+        base = replace(base, minutes=minutes, calendar=calendar)
+        new[name] = follow(base, facts, functools.partial(cals.get, calendar))
+        rows.put(tx, ticket.id, old.get(name), new[name])
+    if new != old:
+        _reschedule(tx, ticket, new, cals, now, had=bool(old))
+    return new
+
+
+def _reschedule(tx: Tx, ticket: TicketView, targets: dict[str, Target], cals: Calendars,
+                now: datetime, had: bool) -> None:  # fmt: skip
+    """Replace the pending timers of the targets (`had`: there were targets before, so
+    maybe timers) by the ones they owe now."""
+    settings = cals.cfg.section(SLA_SECTION)
+    if had:
+        rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100)
+    owed = [
+        (p.kind.value, p.step or 1, p.due_at)
+        for t in targets.values()
+        for p in steps.plans(t, ticket.priority, settings, cals.get(t.calendar), now)
+    ]
+    timer_rows.schedule_many(tx, ticket.id, owed, now)
+
+
+def recompute(tx: Tx, cfg: Config, now: datetime) -> int:
+    """The calendar changed: every ticket with a target not met gets its due times
+    again from the new calendar; returns how many tickets."""
+    cals = Calendars(tx, cfg, now)
+    ids = rows.open_ticket_ids(tx)
+    for ticket_id in ids:
+        sync(tx, tickets.by_id(tx, ticket_id), cfg, now, cals)
+    return len(ids)
+
+
+def with_due(tx: Tx, ticket: TicketView, found: dict[str, Target] | None = None) -> TicketView:
+    """The ticket with its targets' due times (as `sync` returned them, else read), for
+    the mails that state them."""
+    found = rows.of_ticket(tx, ticket.id) if found is None else found
+    return replace(ticket, targets=tuple(found[n] for n in TARGETS if n in found))
+
+
+def business_hours(store: Store, cfg: Config, now: datetime) -> WorkingTime:
+    """The next working instant of the business calendar as it is in the database now
+    (seeded on first use; years newly seeded move open tickets' due times)."""
+    with store.transaction() as tx:
+        if ensure_seeded(tx, now):
+            recompute(tx, cfg, now)
+        cal = _business(tx, cfg.section(CALENDAR_SECTION), now)
+    return functools.partial(next_working_instant, cal)
+
+
+def escalated_by_hand(tx: Tx, ticket: TicketView, cfg: Config, now: datetime) -> None:
+    """`#escalate` (or `#status escalated`): the lead was told with the change; the
+    further levels of the chain follow, as after a breach."""
+    settings = cfg.section(SLA_SECTION)
+    cals = Calendars(tx, cfg, now)
+    calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
+    for plan in steps.by_hand(now, ticket.priority, settings, cals.get(calendar)):
+        timer_rows.schedule(tx, ticket.id, plan.kind, plan.step or 1, plan.due_at, now)

@@ -1,0 +1,100 @@
+"""SLA targets: one row per (ticket, target) with its due time (sla/targets.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+
+from maildesk.sla.targets import Target
+from maildesk.store.base import (
+    T_CALENDAR_DAYS,
+    T_CALENDAR_YEARS,
+    T_SLA,
+    T_TICKETS,
+    T_TIMERS,
+    Tx,
+    ct,
+)
+
+cs = T_SLA.c
+FIELDS = ("target", "calendar", "minutes", "started_at", "paused_minutes", "paused_since",
+          "due_at", "met_at", "provisional")  # fmt: skip
+
+
+def _target(row: object) -> Target:
+    return Target(*(getattr(row, name) for name in FIELDS))
+
+
+def of_ticket(tx: Tx, ticket_id: int) -> dict[str, Target]:
+    rows = tx.c.execute(select(*(cs[f] for f in FIELDS)).where(cs.ticket_id == ticket_id))
+    return {r.target: _target(r) for r in rows}
+
+
+def of_tickets(tx: Tx, ticket_ids: Iterable[int]) -> dict[int, dict[str, Target]]:
+    ids = list(ticket_ids)
+    out: dict[int, dict[str, Target]] = {i: {} for i in ids}
+    if ids:
+        query = select(cs.ticket_id, *(cs[f] for f in FIELDS)).where(cs.ticket_id.in_(ids))
+        for r in tx.c.execute(query):
+            out[r.ticket_id][r.target] = _target(r)
+    return out
+
+
+def put(tx: Tx, ticket_id: int, old: Target | None, new: Target) -> None:
+    """Store the target (unchanged rows are not written)."""
+    if old == new:
+        return
+    values = asdict(new)
+    if old is None:
+        tx.c.execute(T_SLA.insert().values(ticket_id=ticket_id, **values))
+    else:
+        tx.c.execute(update(T_SLA).where(cs.ticket_id == ticket_id, cs.target == new.target)
+                     .values(**values))  # fmt: skip
+
+
+def drop(tx: Tx, ticket_id: int, target: str) -> None:
+    tx.c.execute(delete(T_SLA).where(cs.ticket_id == ticket_id, cs.target == target))
+
+
+def unschedule(tx: Tx, ticket_id: int, kinds: Sequence[str], below_step: int) -> None:
+    """Remove the ticket's pending timers of these kinds with a step below this (done
+    ones stay: a step happens once); they are scheduled again from the targets."""
+    tm = T_TIMERS.c
+    tx.c.execute(delete(T_TIMERS).where(tm.ticket_id == ticket_id, tm.kind.in_(list(kinds)),
+                                        tm.state == "pending", tm.step < below_step))  # fmt: skip
+
+
+def open_ticket_ids(tx: Tx) -> list[int]:
+    """Tickets with a target still running or paused (a calendar change moves them)."""
+    query = select(cs.ticket_id).where(cs.met_at.is_(None)).distinct().order_by(cs.ticket_id)
+    return list(tx.c.scalars(query))
+
+
+def due_before(tx: Tx, until: datetime, limit: int = 1000) -> list[tuple[str, Target]]:
+    """Running targets due before `until`, soonest first, with their ticket's number."""
+    query = (
+        select(ct.number, *(cs[f] for f in FIELDS))
+        .join(T_TICKETS, ct.id == cs.ticket_id)
+        .where(cs.met_at.is_(None), cs.due_at.is_not(None), cs.due_at < until)
+        .order_by(cs.due_at, cs.id)
+        .limit(limit)
+    )
+    return [(r.number, _target(r)) for r in tx.c.execute(query)]
+
+
+def calendar_version(tx: Tx) -> tuple[object, ...]:
+    """Changes whenever the stored calendar does (a day or a year written or removed):
+    a Calendar built from an equal version is the same."""
+    return tuple(tx.c.execute(VERSION).one())
+
+
+_D, _Y = T_CALENDAR_DAYS.c, T_CALENDAR_YEARS.c
+VERSION = select(
+    select(func.count()).select_from(T_CALENDAR_DAYS).scalar_subquery(),
+    select(func.max(_D.imported_at)).scalar_subquery(),
+    select(func.count()).select_from(T_CALENDAR_YEARS).scalar_subquery(),
+    select(func.max(_Y.imported_at)).scalar_subquery(),
+)
