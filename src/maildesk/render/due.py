@@ -18,7 +18,8 @@ from maildesk.sla.targets import Target
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TARGET_NAMES = {"response": ("首次响应", "first response"), "resolution": ("解决", "resolution"),
-                "escalation": ("升级处理", "escalation")}  # fmt: skip
+                "escalation": ("升级处理", "escalation"),
+                "update": ("进展更新", "progress update")}  # fmt: skip
 
 
 def when(at: datetime, zone: str, locale: str) -> str:

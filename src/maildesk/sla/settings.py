@@ -3,6 +3,7 @@
     [sla]
     response_hours = { urgent = 1, high = 2, medium = 4, low = 8 }   # first response
     resolution_hours = {}              # e.g. { urgent = 9, low = 45 }; none when absent
+    update_hours = {}                  # e.g. { urgent = 2, low = 16 }; none when absent
     calendar = { urgent = "business" } # "business" (the business calendar) or "24x7"
     remind_at = 0.75                   # the assignee is reminded at this share of a target
     escalation_hours = { urgent = [1], high = [2], medium = [4], low = [8] }
@@ -10,7 +11,9 @@
 A target is counted in the policy's calendar: "business" hours of the [calendar]
 section (holidays and make-up days included), or "24x7".  At breach the group lead is
 mailed (escalation level 1); each number of `escalation_hours` is a further level,
-that many hours (same calendar) after the breach, mailed to the managers.  A priority
+that many hours (same calendar) after the breach, mailed to the managers.  The update
+target (off unless `update_hours` names the priority) runs from each engineer's public
+reply to the next, once the first response is given.  A priority
 left out keeps its default; an unknown one is an error naming `sla.<key>.<priority>`.
 Read it with `cfg.section(SLA_SECTION)`.
 """
@@ -18,7 +21,7 @@ Read it with `cfg.section(SLA_SECTION)`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -32,7 +35,7 @@ DEFAULT_ESCALATION_HOURS: Mapping[str, list[float]] = MappingProxyType(
     {"urgent": [1], "high": [2], "medium": [4], "low": [8]}
 )  # as maildesk.toml writes it; built into tuples
 CALENDARS = ("business", "24x7")
-TARGETS = ("response", "resolution")  # the order of their timer steps (sla/steps.py)
+TARGETS = ("response", "resolution", "update")  # the order of their timer steps (steps.py)
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,13 @@ class SlaSettings:
     calendar: Mapping[str, str]  # priority -> "business" | "24x7"
     remind_at: float  # share of a target, 0 < x < 1; 0 = no reminders
     escalation_hours: Mapping[str, tuple[float, ...]]  # after the breach, per level ≥ 2
+    # priority -> hours from one message to the requester to the next; absent = none
+    update_hours: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def target_minutes(self, target: str, priority: str) -> float | None:
         """The target's length in minutes of the policy's calendar, None when off."""
-        hours = self.response_hours if target == "response" else self.resolution_hours
+        hours = {"response": self.response_hours, "resolution": self.resolution_hours,
+                 "update": self.update_hours}[target]  # fmt: skip
         value = hours.get(priority)
         return None if value is None else value * 60
 
@@ -115,6 +121,7 @@ SLA_SECTION = register(
             "calendar": ({}, calendar_per_priority),
             "remind_at": (0.75, share),
             "escalation_hours": (DEFAULT_ESCALATION_HOURS, levels_per_priority),
+            "update_hours": ({}, optional_hours),
         },
         built_from_values(SlaSettings),
     )

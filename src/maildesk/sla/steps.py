@@ -6,7 +6,9 @@ mailed); each `escalation_hours` entry a further level, that long after the brea
 the same calendar, mailed to the managers.  Keys: kind `sla_remind` step = the
 target's number, kind `sla_escalate` step = the target's number × 100 + the level, or
 900 + the level after an `#escalate` (the `_24x7` kinds for around-the-clock
-policies: sent at any hour; the others wait for working time).
+policies: sent at any hour; the others wait for working time).  The update target
+recurs: cycle c adds c × 1000 to its steps (a step happens once, so each cycle needs
+its own: 3 → 1003, 301 → 1301 in the first cycle after the first response).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from maildesk.timers.model import Result, Schedule, Timer, TimerKind, obsolete
 
 LEVELS = 99  # a step is target × 100 + level
 MANUAL = 9  # the "target" of an escalation by hand (#escalate)
+CYCLE = 1000  # a recurring target's cycle c adds c × CYCLE to its steps
 
 
 def remind_kind(calendar: str) -> TimerKind:
@@ -44,12 +47,20 @@ def number(target: str) -> int:
 
 
 def plans(
-    t: Target, priority: str, settings: SlaSettings, cal: Calendar, now: datetime
+    t: Target, priority: str, settings: SlaSettings, cal: Calendar, now: datetime, cycle: int = 0
 ) -> list[Schedule]:
     """The timers of a running target (none when it is met or paused; no reminder once
     it is breached, e.g. a ticket older than the SLA module, or a calendar change)."""
     if not t.running or t.due_at is None:
         return []
+    out = _steps(t, priority, settings, cal, now)
+    return [Schedule(p.kind, p.due_at, (p.step or 0) + cycle * CYCLE) for p in out]
+
+
+def _steps(
+    t: Target, priority: str, settings: SlaSettings, cal: Calendar, now: datetime
+) -> list[Schedule]:
+    assert t.due_at is not None
     n = number(t.target)
     out = []
     if settings.remind_at > 0 and t.due_at > now:
@@ -72,11 +83,12 @@ def by_hand(now: datetime, priority: str, settings: SlaSettings, cal: Calendar) 
 
 def _target_of(timer: Timer) -> tuple[str, int]:
     """(target, level); level 0 for a reminder."""
+    step = timer.step % CYCLE
     if timer.kind in (TimerKind.SLA_REMIND, TimerKind.SLA_REMIND_24X7):
-        return TARGETS[timer.step - 1], 0
-    if timer.step // 100 == MANUAL:
-        return "escalation", timer.step % 100
-    return TARGETS[timer.step // 100 - 1], timer.step % 100
+        return TARGETS[step - 1], 0
+    if step // 100 == MANUAL:
+        return "escalation", step % 100
+    return TARGETS[step // 100 - 1], step % 100
 
 
 def _still_owed(ticket: TicketView, target: str) -> str:
@@ -87,6 +99,8 @@ def _still_owed(ticket: TicketView, target: str) -> str:
         return f"ticket is {ticket.status}: the {target} clock is paused"
     if target == "response" and ticket.first_response_at is not None:
         return "first response given"
+    if target == "update" and ticket.first_response_at is None:
+        return "no first response yet"
     return ""
 
 

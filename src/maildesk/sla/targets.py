@@ -1,6 +1,6 @@
 """The promises on one ticket, as values, and how a ticket's state moves them.  Pure.
 
-A target (first response, resolution) is a length in minutes of its policy's calendar
+A target (first response, resolution, update) is a length in minutes of its policy's calendar
 (business hours, or 24×7) counted from `started_at`.  Its clock runs while the ticket
 is being worked and pauses while it waits on the user or is finished (resolved,
 closed, rejected); a pause adds the business minutes it lasted, so the due time moves
@@ -9,6 +9,11 @@ resumes with the time it had left, never with the time it spent waiting.
 
 Met: the first response by an engineer's public reply; the resolution by resolving
 (a reopen takes it back).  A met target keeps the due time it had then.
+
+The update target recurs: it runs from the last message to the requester (an
+engineer's public reply, the first response included); the next such message meets it
+and starts the next cycle from then (nothing paused yet).  Finishing the ticket stops
+it as it does the resolution (a reopen resumes it with the time that was left).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class Facts:
     status: str
     first_response_at: datetime | None
     now: datetime
+    last_update_at: datetime | None = None  # the last engineer's public reply
 
 
 def moves_targets(old: str, new: str) -> bool:
@@ -68,13 +74,22 @@ def started(target: str, calendar: str, minutes: float, now: datetime) -> Target
 def follow(t: Target, facts: Facts, cal: Calendar | Callable[[], Calendar]) -> Target:
     """The target after the ticket's state, its first response and the calendar (or
     a function giving it: called only when a due time is computed)."""
-    t = _meet(t, facts)
+    t = _meet(_next_cycle(t, facts), facts)
     if t.met_at is not None:
         return t
     if Status(facts.status) in RUNNING:
         calendar = cal if isinstance(cal, Calendar) else cal()
         return _due(_resume(t, facts.now, calendar), calendar)
     return _pause(t, facts.now)
+
+
+def _next_cycle(t: Target, facts: Facts) -> Target:
+    """A message to the requester after the update target started meets it: the next
+    one runs from that message."""
+    last = facts.last_update_at
+    if t.target != "update" or last is None or last <= t.started_at:
+        return t
+    return started(t.target, t.calendar, t.minutes, last)
 
 
 def _meet(t: Target, facts: Facts) -> Target:

@@ -1,11 +1,12 @@
 """Use cases: keep a ticket's SLA targets and their timers true, in the caller's
 transaction.  The decisions are in targets.py and steps.py.
 
-`sync` runs whenever a ticket may have moved: created, its status, priority or first
-response changed (Service, the timers' tick), or the calendar changed (`recompute`,
-called by `maildesk calendar import` and by the daemon when seeding added a year).
-It stores each target and replaces the ticket's pending SLA timers by the ones its
-running targets owe; timers already done are never scheduled again.
+`sync` runs whenever a ticket may have moved: created, its status, priority, first
+response or last public reply (the update target) changed (Service, the timers'
+tick), or the calendar changed (`recompute`, called by `maildesk calendar import` and
+by the daemon when seeding added a year).  It stores each target and replaces the
+ticket's pending SLA timers by the ones its running targets owe; timers already done
+are never scheduled again.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from maildesk.calendar.usecases import calendar_in, ensure_seeded
 from maildesk.config import Config
 from maildesk.domain import Status, TicketView
 from maildesk.sla import steps
-from maildesk.sla.settings import SLA_SECTION, TARGETS
-from maildesk.sla.targets import RUNNING, Facts, Target, follow, started
+from maildesk.sla.settings import SLA_SECTION, TARGETS, SlaSettings
+from maildesk.sla.targets import FINISHED, RUNNING, Facts, Target, follow, started
 from maildesk.store import Store, Tx, tickets
 from maildesk.store import sla as rows
 from maildesk.store import timers as timer_rows
@@ -72,38 +73,64 @@ def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
     """Store the ticket's targets as its state says; reschedule their timers."""
     cals = calendars or Calendars(tx, cfg, now)
     settings = cfg.section(SLA_SECTION)
-    facts = Facts(ticket.status, ticket.first_response_at, now)
+    replies, last = _updates(tx, ticket, settings)
+    facts = Facts(ticket.status, ticket.first_response_at, now, last)
     old = rows.of_ticket(tx, ticket.id)
     new: dict[str, Target] = {}
     for name in TARGETS:
         minutes = settings.target_minutes(name, ticket.priority)
-        if minutes is None or (name not in old and Status(ticket.status) not in RUNNING):
+        if minutes is None or (name not in old and not _starts(name, ticket.status, facts)):
             if name in old:  # off for this priority now
                 rows.drop(tx, ticket.id, name)
             continue  # a ticket older than the targets gets them when next worked on
         calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
-        base = old.get(name) or started(name, calendar, minutes, ticket.created_at)
+        start = facts.last_update_at if name == "update" else ticket.created_at
+        base = old.get(name) or started(name, calendar, minutes, start or ticket.created_at)
         base = replace(base, minutes=minutes, calendar=calendar)
         new[name] = follow(base, facts, functools.partial(cals.get, calendar))
         rows.put(tx, ticket.id, old.get(name), new[name])
     if new != old:
-        _reschedule(tx, ticket, new, cals, now, had=bool(old))
+        _reschedule(tx, ticket, new, cals, now, had=bool(old), cycle=replies)
     return new
 
 
+def _updates(tx: Tx, ticket: TicketView, settings: SlaSettings) -> tuple[int, datetime | None]:
+    """The ticket's public replies so far and the last one's time, read only when its
+    priority has an update target."""
+    if settings.target_minutes("update", ticket.priority) is None:
+        return 0, None
+    return rows.last_public_reply(tx, ticket.id)
+
+
+def _starts(name: str, status: str, facts: Facts) -> bool:
+    """Can a target the ticket does not have yet start now?  While it runs; the update
+    target from the first message to the requester on, unless the ticket is finished
+    (waiting on the user, it starts paused)."""
+    if name == "update":
+        return facts.last_update_at is not None and Status(status) not in FINISHED
+    return Status(status) in RUNNING
+
+
 def _reschedule(tx: Tx, ticket: TicketView, targets: dict[str, Target], cals: Calendars,
-                now: datetime, had: bool) -> None:  # fmt: skip
+                now: datetime, had: bool, cycle: int) -> None:  # fmt: skip
     """Replace the pending timers of the targets (`had`: there were targets before, so
-    maybe timers) by the ones they owe now."""
+    maybe timers) by the ones they owe now; the update target's carry its `cycle`."""
     settings = cals.cfg.section(SLA_SECTION)
     if had:
-        rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100)
+        rows.unschedule(tx, ticket.id, steps.SLA_KINDS, below_step=steps.MANUAL * 100,
+                        cycle=steps.CYCLE)  # fmt: skip
     owed = [
         (p.kind.value, p.step or 1, p.due_at)
         for t in targets.values()
-        for p in steps.plans(t, ticket.priority, settings, cals.get(t.calendar), now)
+        for p in steps.plans(
+            t, ticket.priority, settings, cals.get(t.calendar), now, _cycle(t, cycle)
+        )
     ]
     timer_rows.schedule_many(tx, ticket.id, owed, now)
+
+
+def _cycle(t: Target, replies: int) -> int:
+    return replies if t.target == "update" else 0
 
 
 def recompute(tx: Tx, cfg: Config, now: datetime) -> int:

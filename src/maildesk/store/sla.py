@@ -8,10 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 
+from maildesk.domain import EventKind
 from maildesk.sla.targets import Target
 from maildesk.store.base import (
     T_CALENDAR_DAYS,
     T_CALENDAR_YEARS,
+    T_EVENTS,
     T_SLA,
     T_TICKETS,
     T_TIMERS,
@@ -59,12 +61,26 @@ def drop(tx: Tx, ticket_id: int, target: str) -> None:
     tx.c.execute(delete(T_SLA).where(cs.ticket_id == ticket_id, cs.target == target))
 
 
-def unschedule(tx: Tx, ticket_id: int, kinds: Sequence[str], below_step: int) -> None:
-    """Remove the ticket's pending timers of these kinds with a step below this (done
-    ones stay: a step happens once); they are scheduled again from the targets."""
+def unschedule(tx: Tx, ticket_id: int, kinds: Sequence[str], below_step: int,
+               cycle: int) -> None:  # fmt: skip
+    """Remove the ticket's pending timers of these kinds with a step below this, a
+    recurring target's cycles (multiples of `cycle`) set aside (done ones stay: a step
+    happens once); they are scheduled again from the targets."""
     tm = T_TIMERS.c
     tx.c.execute(delete(T_TIMERS).where(tm.ticket_id == ticket_id, tm.kind.in_(list(kinds)),
-                                        tm.state == "pending", tm.step < below_step))  # fmt: skip
+                                        tm.state == "pending",
+                                        tm.step % cycle < below_step))  # fmt: skip
+
+
+def last_public_reply(tx: Tx, ticket_id: int) -> tuple[int, datetime | None]:
+    """How many public replies (an engineer's words to the requester) the ticket had,
+    and when the last one went: the update target's cycle and start."""
+    te = T_EVENTS.c
+    query = select(func.count(), func.max(te.at)).where(
+        te.ticket_id == ticket_id, te.kind == EventKind.PUBLIC_REPLY
+    )
+    count, at = tx.c.execute(query).one()
+    return int(count or 0), at
 
 
 def open_ticket_ids(tx: Tx) -> list[int]:
