@@ -151,6 +151,8 @@ def test_example_imap_block_is_valid_when_uncommented() -> None:
         (MINIMAL + "[sla]\nresponse_hours = { low = true }\n", "sla.response_hours.low"),
         (MINIMAL + "[sla]\nresponse_hours = 4\n", "sla.response_hours"),
         (MINIMAL + "[sla]\nresponse_hour = {}\n", "sla.response_hour"),
+        (MINIMAL + "[sla]\nupdate_hours = { critical = 2 }\n", "sla.update_hours.critical"),
+        (MINIMAL + "[sla]\nupdate_hours = { low = -1 }\n", "sla.update_hours.low"),
         ("sla = 1\n" + MINIMAL, "sla"),
     ],
 )

@@ -416,3 +416,138 @@ def test_no_reminder_for_a_target_already_breached() -> None:
 )
 def test_which_status_changes_move_targets(old: str, new: str, moves: bool) -> None:
     assert moves_targets(old, new) is moves
+
+
+UPDATE = "\n[sla]\nupdate_hours = { medium = 3 }\nescalation_hours = { medium = [1] }\n"
+
+
+def timers_of(
+    service: Service, number: str, state: str = "pending"
+) -> dict[tuple[str, int], datetime]:
+    with service.store.transaction() as tx:
+        found = tickets.view(tx, number)
+        assert found is not None
+        return {(t.kind, t.step): t.due_at for t in timer_rows.of_ticket(tx, found.id)
+                if t.kind.startswith("sla") and t.state == state}  # fmt: skip
+
+
+def test_the_update_target_reminds_breaches_and_escalates(make_config: ConfigFactory) -> None:
+    """Medium, 3 business hours between messages to the requester: the first response
+    at 10:00 starts it, due 14:00 (the lunch hour not counted); the reminder at 75 %
+    (13:15), the breach to the lead at 14:00, level 2 to the managers at 15:00."""
+    service, clock = setup(make_config, local(2026, 11, 23, 9), UPDATE)
+    number = open_ticket(service)
+    with service.store.transaction() as tx:
+        found = tickets.view(tx, number)
+        assert found is not None and "update" not in sla_rows.of_ticket(tx, found.id)
+    engineer_says(service, clock, local(2026, 11, 23, 10), number, "正在查看交换机。", n=2)
+    update = target(service, number, "update")
+    assert (update.started_at, update.due_at) == (local(2026, 11, 23, 10), local(2026, 11, 23, 14))
+    assert timers_of(service, number) == {
+        ("sla_remind", 1003): local(2026, 11, 23, 13, 15),
+        ("sla_escalate", 1301): local(2026, 11, 23, 14),
+        ("sla_escalate", 1302): local(2026, 11, 23, 15),
+    }
+    before = len(notes(service))
+    assert run_at(service, clock, local(2026, 11, 23, 13, 14)) == []
+    assert run_at(service, clock, local(2026, 11, 23, 13, 15)) == [(ENGINEER,)]
+    assert "progress update" in body_of(service, "notification", ENGINEER) or \
+        "进展更新" in body_of(service, "notification", ENGINEER)  # fmt: skip
+    assert run_at(service, clock, local(2026, 11, 23, 13, 59)) == []
+    assert run_at(service, clock, local(2026, 11, 23, 14)) == [(LEAD,)]
+    assert status(service, number) == "escalated"
+    assert "进展更新" in body_of(service, "notification", LEAD)
+    assert run_at(service, clock, local(2026, 11, 23, 15)) == [(MANAGER,)]
+    assert run_at(service, clock, local(2026, 11, 30, 15)) == []
+    assert len(notes(service)) == before + 3
+    assert state(target(service, number, "update"), clock.now()) == "breached"
+
+
+def test_a_reply_meets_the_update_target_and_starts_the_next(make_config: ConfigFactory) -> None:
+    """The first cycle's reminder went at 13:15; a reply at 13:30 meets it before the
+    breach: the next is due 3 business hours later (16:30), with steps of its own, so
+    its reminder is sent too (15:45); the first cycle's breach never comes."""
+    service, clock = setup(make_config, local(2026, 11, 23, 9), UPDATE)
+    number = open_ticket(service)
+    engineer_says(service, clock, local(2026, 11, 23, 10), number, "正在查看交换机。", n=2)
+    assert run_at(service, clock, local(2026, 11, 23, 13, 15)) == [(ENGINEER,)]
+    engineer_says(service, clock, local(2026, 11, 23, 13, 30), number, "已更换网线，请再试。", n=3)
+    update = target(service, number, "update")
+    assert (update.started_at, update.due_at, update.met_at) == (
+        local(2026, 11, 23, 13, 30), local(2026, 11, 23, 16, 30), None)  # fmt: skip
+    assert timers_of(service, number) == {
+        ("sla_remind", 2003): local(2026, 11, 23, 15, 45),
+        ("sla_escalate", 2301): local(2026, 11, 23, 16, 30),
+        ("sla_escalate", 2302): local(2026, 11, 23, 17, 30),
+    }
+    assert run_at(service, clock, local(2026, 11, 23, 14)) == []  # the old breach: gone
+    assert status(service, number) != "escalated"
+    assert run_at(service, clock, local(2026, 11, 23, 15, 45)) == [(ENGINEER,)]
+    assert run_at(service, clock, local(2026, 11, 23, 16, 29)) == []
+    assert run_at(service, clock, local(2026, 11, 23, 16, 30)) == [(LEAD,)]
+
+
+def test_waiting_on_the_user_pauses_the_update_target(make_config: ConfigFactory) -> None:
+    """The reply that asks for a screenshot starts the cycle and the wait at once: the
+    3 hours start when the user answers (Tuesday 10:00 → due 14:00), nothing before."""
+    service, clock = setup(make_config, local(2026, 11, 23, 9), UPDATE)
+    number = open_ticket(service)
+    engineer_says(service, clock, local(2026, 11, 23, 10), number, "#wait\n请发一张截图。", n=2)
+    paused = target(service, number, "update")
+    assert paused.due_at is None and paused.paused_since == local(2026, 11, 23, 10)
+    assert timers_of(service, number) == {}
+    assert run_at(service, clock, local(2026, 11, 24, 9)) == []
+    user_says(service, clock, local(2026, 11, 24, 10), number, n=3)
+    resumed = target(service, number, "update")
+    assert resumed.paused_minutes == 8 * 60 and resumed.due_at == local(2026, 11, 24, 14)
+    assert run_at(service, clock, local(2026, 11, 24, 13, 14)) == []
+    assert run_at(service, clock, local(2026, 11, 24, 13, 15)) == [(ENGINEER,)]
+    assert run_at(service, clock, local(2026, 11, 24, 14)) == [(LEAD,)]
+
+
+def test_resolving_stops_the_update_target(
+    make_config: ConfigFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, clock = setup(make_config, local(2026, 11, 23, 9), UPDATE)
+    number = open_ticket(service)
+    engineer_says(service, clock, local(2026, 11, 23, 10), number, "正在查看交换机。", n=2)
+    path = str(make_config.written[-1])
+    monkeypatch.setattr(cli_sla, "NOW", lambda: local(2026, 11, 23, 14, 30))
+    assert main(["--config", path, "tickets", "list", "--overdue"]) == 0
+    assert "update" in capsys.readouterr().out  # due 14:00, not met
+    engineer_says(service, clock, local(2026, 11, 23, 11), number, "#resolve 已重置端口", n=3)
+    met = target(service, number, "update")
+    assert met.met_at == local(2026, 11, 23, 11) and state(met, clock.now()) == "met"
+    assert timers_of(service, number) == {}
+    assert run_at(service, clock, local(2026, 11, 30, 10)) == []
+    assert main(["--config", path, "tickets", "list", "--overdue"]) == 0
+    assert number not in capsys.readouterr().out
+    assert main(["--config", path, "tickets", "show", number]) == 0
+    # the resolving reply met the cycle then running and started none (nothing due)
+    line = "update: due - (180 min, business), paused 0 min, met 2026-11-23 11:00 (+08:00): met"
+    assert line in capsys.readouterr().out
+
+
+def test_no_update_target_unless_configured(make_config: ConfigFactory) -> None:
+    service, clock = setup(make_config, local(2026, 11, 23, 9))
+    number = open_ticket(service)
+    engineer_says(service, clock, local(2026, 11, 23, 10), number, "正在查看交换机。", n=2)
+    engineer_says(service, clock, local(2026, 11, 23, 11), number, "请再试一次。", n=3)
+    with service.store.transaction() as tx:
+        found = tickets.view(tx, number)
+        assert found is not None
+        assert set(sla_rows.of_ticket(tx, found.id)) == {"response"}
+    assert timers_of(service, number) == {}
+
+
+def test_pure_update_cycles() -> None:
+    """Each later message starts the next cycle from itself; an earlier one does not."""
+    cal = Calendar(SH)
+    start = local(2026, 11, 23, 10)
+    t = follow(started("update", "business", 120, start),
+               Facts("in_progress", start, start, start), cal)  # fmt: skip
+    assert t.due_at == local(2026, 11, 23, 12)
+    later = local(2026, 11, 23, 11)
+    nxt = follow(t, Facts("in_progress", start, later, later), cal)
+    assert (nxt.started_at, nxt.due_at, nxt.met_at) == (later, local(2026, 11, 23, 14), None)
+    assert follow(nxt, Facts("in_progress", start, later, start), cal) == nxt
