@@ -524,7 +524,8 @@ def test_resolving_stops_the_update_target(
     assert number not in capsys.readouterr().out
     assert main(["--config", path, "tickets", "show", number]) == 0
     # the resolving reply met the cycle then running and started none (nothing due)
-    line = "update: due - (180 min, business), paused 0 min, met 2026-11-23 11:00 (+08:00): met"
+    line = "update: due - (180 min, business), since the reply of 2026-11-23 11:00 (+08:00), " \
+        "paused 0 min, met 2026-11-23 11:00 (+08:00): met"  # fmt: skip
     assert line in capsys.readouterr().out
 
 

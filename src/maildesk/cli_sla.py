@@ -69,6 +69,8 @@ def target_lines(tx: Tx, ticket_id: int, now: datetime, zone: str) -> list[str]:
         if t.paused_since is not None and t.met_at is None:
             paused += f", paused since {local_time(t.paused_since, zone)}"
         met = f", met {local_time(t.met_at, zone)}" if t.met_at else ""
+        if t.target == "update":  # a cycle runs from the last reply to the requester
+            paused = f"since the reply of {local_time(t.started_at, zone)}, {paused}"
         out.append(f"{t.target:>18}: due {local_time(t.due_at, zone)} ({t.minutes:g} min, "
                    f"{t.calendar}), {paused}{met}: {_state(t, now)}")  # fmt: skip
     return out
