@@ -307,6 +307,7 @@ def test_a_low_score_opens_a_review_with_its_own_business_clock(
     review = opened[0]
     text = text_of(service, review)
     assert "等了两天才有人回复" in text and "#复核 完成" in text and "已重置端口" in text
+    assert "复核时限：24 个工作小时内，即 11月25日 18:00 (+08:00) 前" in text  # business terms
     # Monday 09:00 + 24 business hours (9-12, 13-18) = Wednesday 18:00; reminder at 75 %
     due = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     remind = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

@@ -18,6 +18,7 @@ from maildesk.pipeline.mails import Addressed
 from maildesk.render import due
 from maildesk.sla.settings import SLA_SECTION
 from maildesk.survey import answers
+from maildesk.survey.settings import SURVEY
 from maildesk.timers.inform_settings import INFORM
 
 NO_SUBJECT = "(no subject)"
@@ -55,7 +56,13 @@ def for_ticket_mail(
         "survey": _survey(mail, ticket, cfg) if plan.kind is MailKind.SURVEY else [],
         "history": list(plan.lines),
         "due": vocab.local_time(plan.due, cfg.tickets.timezone) if plan.due else "",
+        "review_due": _review_due(plan.due, cfg),
     }
+
+
+def _review_due(at: datetime | None, cfg: Config) -> str:
+    hours = cfg.section(SURVEY).review_hours
+    return due.review_terms(at, hours, cfg.tickets.timezone, cfg.locale) if at else ""
 
 
 def _survey(mail: Addressed, ticket: TicketView, cfg: Config) -> list[answers.Option]:

@@ -54,6 +54,14 @@ def business_terms(t: Target, zone: str, locale: str) -> str:
                    if t.provisional else "")  # fmt: skip
 
 
+def review_terms(at: datetime, hours: float, zone: str, locale: str) -> str:
+    """A review's due time as the SLA notices say theirs: the business hours and the time."""
+    by = when(at, zone, locale)
+    if locale == "zh-CN":
+        return f"{hours:g} 个工作小时内，即 {by} 前"
+    return f"within {hours:g} business hours, by {by}"
+
+
 def target_of(ticket: TicketView, name: str) -> Target | None:
     return next((t for t in ticket.targets if t.target == name), None)
 
