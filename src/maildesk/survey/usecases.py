@@ -13,17 +13,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from maildesk import outgoing, vocab
+from maildesk import outgoing
 from maildesk.calendar import business, usecases
 from maildesk.calendar.model import Calendar
 from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.config import Config
-from maildesk.domain import Address, Decision, EventKind, Inbound, MailKind, MailPlan, SurveyAnswer
+from maildesk.domain import (
+    Address,
+    Decision,
+    EventKind,
+    Inbound,
+    MailKind,
+    MailPlan,
+    SurveyAnswer,
+    TicketRef,
+)
 from maildesk.pipeline import notify
 from maildesk.render import Renderer
 from maildesk.store import Tx, events, surveys, tickets
 from maildesk.store import timers as timer_rows
 from maildesk.survey import answers
+from maildesk.survey import history as review_history
 from maildesk.survey.settings import SURVEY, Survey
 from maildesk.timers.model import TimerKind
 
@@ -121,20 +131,17 @@ def _review_plan(tx: Tx, cfg: Config, answer: SurveyAnswer, due: datetime) -> Ma
     to = tuple(dict.fromkeys(Address(p.name, p.email) for p in people))
     label = answers.LABELS[answer.score][0 if cfg.locale == "zh-CN" else 1]
     return MailPlan(MailKind.REVIEW, to=to, notice="review_opened", text=answer.comment,
-                    lines=history(tx, ticket.id, cfg.tickets.timezone),
+                    lines=history(tx, ticket, cfg),
                     author=f"{answer.score} · {label}", due=due)  # fmt: skip
 
 
-def history(tx: Tx, ticket_id: int, zone: str) -> tuple[str, ...]:
-    """The ticket's events, one line each, the latest HISTORY_LINES."""
-    lines = []
-    for row in events.listing(tx, ticket_id)[-HISTORY_LINES:]:
-        when = vocab.local_time(datetime.fromisoformat(row["at"]), zone)
-        change = f" {row['field']}: {row['old']} → {row['new']}" if row["field"] else ""
-        text = " ".join(str(row["text"]).split())
-        text = text[:200] + " …" if len(text) > 200 else text
-        lines.append(f"{when}  {row['actor']}  {row['kind']}{change}  {text}".rstrip())
-    return tuple(lines)
+def history(tx: Tx, ticket: TicketRef, cfg: Config) -> tuple[str, ...]:
+    """The ticket's latest HISTORY_LINES events, one line each in the desk's language."""
+    names = {p.email.lower(): p.name for p in cfg.people if p.name}
+    if ticket.requester_name:
+        names.setdefault(ticket.requester_email.lower(), ticket.requester_name)
+    rows = events.listing(tx, ticket.id)[-HISTORY_LINES:]
+    return review_history.lines(rows, cfg.locale, cfg.tickets.timezone, names)
 
 
 def close_review(
