@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -85,14 +87,7 @@ def main(argv: list[str]) -> int:
         return 2
     out, locale = Path(argv[0]), (argv[1] if len(argv) > 1 else "zh-CN")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
-        path = Path(folder) / "maildesk.toml"
-        path.write_text(CONFIG.format(locale=locale, folder=folder, rules=rules), encoding="utf-8")
-        cfg = config.load(path)
-        engine = db.make_engine(cfg.database_url)
-        db.upgrade(engine)
-        service = make_service(cfg, Store(engine))
+    with sample_service(CONFIG, locale) as service:
         story(service)
         with service.store.transaction() as tx:
             rows = sorted(outbox_rows.listing(tx, limit=1000), key=lambda r: r.id)
@@ -101,8 +96,25 @@ def main(argv: list[str]) -> int:
                 who = row.recipients[0].split("@")[0]
                 (out / f"{locale}-{n:02d}-{row.kind}-{who}.eml").write_bytes(raw)
                 print(out / f"{locale}-{n:02d}-{row.kind}-{who}.eml")
-        engine.dispose()
     return 0
+
+
+@contextmanager
+def sample_service(config_text: str, locale: str) -> Iterator[Service]:
+    """The real service on a throwaway SQLite database configured by `config_text`
+    (formatted with locale, folder and the shipped rules)."""
+    with tempfile.TemporaryDirectory() as folder:
+        rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
+        path = Path(folder) / "maildesk.toml"
+        text = config_text.format(locale=locale, folder=folder, rules=rules)
+        path.write_text(text, encoding="utf-8")
+        cfg = config.load(path)
+        engine = db.make_engine(cfg.database_url)
+        db.upgrade(engine)
+        try:
+            yield make_service(cfg, Store(engine))
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

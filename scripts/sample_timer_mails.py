@@ -17,17 +17,15 @@ scripts/render_mail_png.py.
 from __future__ import annotations
 
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-from maildesk import config, db
-from maildesk.cli import make_service
+from sample_mails import sample_service  # scripts/ is the script's own folder on sys.path
+
 from maildesk.clock import TestClock
 from maildesk.service import Service
 from maildesk.sla.usecases import business_hours
-from maildesk.store import Store
 from maildesk.store import outbox as outbox_rows
 from maildesk.timers import tick
 
@@ -147,18 +145,10 @@ def main(argv: list[str]) -> int:
         return 2
     out, locale = Path(argv[0]), (argv[1] if len(argv) > 1 else "zh-CN")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
-        path = Path(folder) / "maildesk.toml"
-        path.write_text(CONFIG.format(locale=locale, folder=folder, rules=rules), encoding="utf-8")
-        cfg = config.load(path)
-        engine = db.make_engine(cfg.database_url)
-        db.upgrade(engine)
-        service = make_service(cfg, Store(engine))
+    with sample_service(CONFIG, locale) as service:
         clock = TestClock(START.astimezone(UTC))
         service.clock = clock.now
         story(Story(service, clock, out, locale))
-        engine.dispose()
     return 0
 
 

@@ -26,11 +26,20 @@ from .servers.dovecot import Dovecot
 @contextmanager
 def running(cfg: Config, clock: Clock | None = None) -> Iterator[Daemon]:
     """The daemon in a thread; with `clock`, on time the test sets."""
+    with running_thread(cfg, clock) as (daemon, _):
+        yield daemon
+
+
+@contextmanager
+def running_thread(
+    cfg: Config, clock: Clock | None = None
+) -> Iterator[tuple[Daemon, threading.Thread]]:
+    """`running`, with the thread the daemon runs on (to see that it never stopped)."""
     daemon = Daemon(cfg, build_service(cfg, clock), make_transport(cfg.outbox))
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     try:
-        yield daemon
+        yield daemon, thread
     finally:
         daemon.stop.set()
         daemon.inbox_ready.set()

@@ -6,10 +6,9 @@ database is away and healthy again once it is back."""
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,17 +18,16 @@ import pytest
 from maildesk import config as config_mod
 from maildesk import db
 from maildesk.cli import main
-from maildesk.daemon import Daemon
 from maildesk.outbox import MARK_EVERY
 from maildesk.store import Store, journal, leases, tickets
 from maildesk.store.health import lease_holders
-from maildesk.transport import make_transport
 
-from .conftest import ConfigFactory, SmtpSink, build_service, require, wait_until
+from .conftest import ConfigFactory, SmtpSink, require, wait_until
 from .mails import make_mail
 from .servers.dovecot import Dovecot
 from .servers.postgres import PostgresCluster, postgres_available
 from .subprocesses import acks_by_message_id, start_daemon, wait_started
+from .test_daemon import running_thread
 
 pytestmark = pytest.mark.slow
 
@@ -51,21 +49,6 @@ def own_pg() -> Iterator[tuple[PostgresCluster, str]]:
         db.upgrade(engine)
         engine.dispose()
         yield cluster, cluster.url("maildesk")
-
-
-@contextmanager
-def _daemon_thread(cfg: config_mod.Config) -> Iterator[threading.Thread]:
-    daemon = Daemon(cfg, build_service(cfg), make_transport(cfg.outbox))
-    thread = threading.Thread(target=daemon.run, daemon=True)
-    thread.start()
-    try:
-        yield thread
-    finally:
-        daemon.stop.set()
-        daemon.inbox_ready.set()
-        daemon.outbox_ready.set()
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "daemon did not stop within 30 s"
 
 
 class Probe:
@@ -137,7 +120,7 @@ def test_one_daemon_resumes_intake_after_postgresql_restarts(
     )
     cfg = config_mod.load(path)
     probe = Probe(url)
-    with _daemon_thread(cfg) as thread:
+    with running_thread(cfg) as (_, thread):
         wait_until(lambda: _status(path) == 0, timeout=30, what="healthy status")
         _append(dovecot, range(50))
         wait_until(lambda: probe.tickets() >= 1, timeout=30, what="ingest under way")
