@@ -52,3 +52,11 @@ def test_apple_mail_delsp_joins_chinese_without_a_space() -> None:
 def test_text_not_marked_flowed_keeps_its_line_breaks() -> None:
     raw = (FIXTURES / "thunderbird-flowed.eml").read_bytes().replace(b"; format=flowed", b"")
     assert "third \nfloor" in parse(raw).text
+
+
+def test_a_huge_flowed_body_is_cut_to_the_text_cap() -> None:
+    """A flowed body that is one endless paragraph is cut to the body-text cap (the
+    joining is linear: benchmarks, not a timed assert)."""
+    head = (FIXTURES / "applemail-delsp-zh.eml").read_bytes().split(b"\r\n\r\n", 1)[0]
+    inbound = parse(head + b"\r\n\r\n" + b"a \r\n" * 300_000)
+    assert 0 < len(inbound.text) <= 200_000 + 200

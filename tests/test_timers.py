@@ -16,8 +16,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from maildesk import config as config_mod
 from maildesk import db
@@ -32,6 +34,7 @@ from maildesk.service import Service
 from maildesk.store import Store, events, tickets
 from maildesk.store import outbox as outbox_rows
 from maildesk.store import timers as timer_rows
+from maildesk.store.base import T_TIMERS
 from maildesk.timers import kinds, tick
 from maildesk.timers.kinds import on_status
 from maildesk.timers.model import TimerKind
@@ -340,3 +343,34 @@ def test_a_working_time_kind_waits_for_the_next_working_instant(
     report = tick.run(service.store, service.renderer, clock.now(), "test:1",
                       working_time=next_working)  # fmt: skip
     assert report.mails == 1 and status(service, number) == "closed"
+
+
+def test_a_timer_whose_handler_raises_is_marked_failed_and_blocks_no_other(
+    make_config: ConfigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One bad timer used to roll back its whole batch on every tick, for ever: now the
+    others fire and the bad one ends `failed: …`, logged, never retried in a loop."""
+    service, clock = setup(make_config)
+    opened = [open_ticket(service, n=10 * i) for i in range(1, 4)]
+    for i, (number, note) in enumerate(opened):
+        engineer_says(service, number, note, "#resolve 已重置交换机端口", n=10 * i + 5)
+    bad = opened[0][0]
+    spec = kinds.KINDS[TimerKind.AUTO_CLOSE]
+
+    def handler(ticket: Any, timer: Any, now: datetime, cfg: Any) -> Any:
+        if ticket.number == bad:
+            raise ValueError("a template that cannot render")
+        return spec.handler(ticket, timer, now, cfg)
+
+    monkeypatch.setitem(kinds.KINDS, TimerKind.AUTO_CLOSE, replace(spec, handler=handler))
+    clock.advance(days=DAYS)
+    report = run(service, clock)
+    assert (report.claimed, report.fired, report.mails, report.failed) == (3, 2, 2, 1)
+    assert [status(service, n) for n, _ in opened] == ["resolved", "closed", "closed"]
+    with service.store.transaction() as tx:
+        outcomes = sorted(
+            tx.c.scalars(select(T_TIMERS.c.outcome).where(T_TIMERS.c.state == "done"))
+        )
+    assert "failed: internal error: ValueError: a template that cannot render" in outcomes
+    clock.advance(minutes=10)
+    assert run(service, clock).claimed == 0  # done: never retried in a loop

@@ -50,28 +50,6 @@ def write(
     return len(addressed)
 
 
-def write_timer(
-    tx: Tx,
-    renderer: Renderer,
-    plans: Sequence[MailPlan],
-    ticket: TicketView,
-    key: str,
-    now: datetime,
-) -> int:
-    """Queue the mails of a fired timer (no message answered): Message-IDs derived from
-    the timer's key, and a mail whose Message-ID is already queued is not queued again.
-    Returns how many were queued."""
-    people = _participants(tx, ticket)
-    histories = threads.histories(tx, (ticket.id,))
-    queued = 0
-    for outgoing in timer_mails(renderer, plans, ticket, people, histories, key, now):
-        if outbox_rows.has_message_id(tx, outgoing.message_id):
-            continue
-        outbox_rows.enqueue(tx, outgoing, ticket.id, None, now)
-        queued += 1
-    return queued
-
-
 def timer_mails(
     renderer: Renderer,
     plans: Sequence[MailPlan],

@@ -77,7 +77,8 @@ def loop_state(row: HeartbeatRow, now: datetime, stale: timedelta) -> str:
 
 
 def expected_loops(cfg: Config) -> list[str]:
-    return [*DAEMON_LOOPS, *(f"imap-{mb.name}" for mb in cfg.imap)]
+    listener = ["listener"] if cfg.smtp_intake.enabled else []
+    return [*DAEMON_LOOPS, *listener, *(f"imap-{mb.name}" for mb in cfg.imap)]
 
 
 def gather(tx: Tx, cfg: Config, node: str | None, now: datetime) -> Report:

@@ -20,7 +20,7 @@ SIGNATURE_SEPARATOR = "-- "
 
 def unflow(text: str, delsp: bool = False) -> str:
     out: list[str] = []
-    pending: str | None = None  # the paragraph being joined, with its quote prefix
+    pending: list[str] = []  # the paragraph being joined: its prefix, then its pieces
     pending_depth = -1
     for raw in text.split("\n"):
         line = raw[:-1] if raw.endswith("\r") else raw
@@ -28,19 +28,20 @@ def unflow(text: str, delsp: bool = False) -> str:
         if body.startswith(" "):
             body = body[1:]  # space-stuffing
         soft = body.endswith(" ") and body != SIGNATURE_SEPARATOR
-        if pending is not None and depth != pending_depth:
-            out.append(pending)  # a soft break before a change of depth ends there
-            pending = None
+        if pending and depth != pending_depth:
+            out.append("".join(pending))  # a soft break before a change of depth ends there
+            pending = []
         if soft and delsp:
             body = body[:-1]
-        prefix = ">" * depth + (" " if depth and body else "")
-        pending = (pending + body) if pending is not None else prefix + body
+        if not pending:
+            pending.append(">" * depth + (" " if depth and body else ""))
+        pending.append(body)  # joined once per paragraph: linear in the text
         pending_depth = depth
         if not soft:
-            out.append(pending)
-            pending = None
-    if pending is not None:
-        out.append(pending)
+            out.append("".join(pending))
+            pending = []
+    if pending:
+        out.append("".join(pending))
     return "\n".join(out)
 
 

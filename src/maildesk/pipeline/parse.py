@@ -331,7 +331,8 @@ def _part_text(part: email.message.Message) -> str:
         return ""
     text = decode_bytes(payload, part.get_content_charset())
     if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
-        return unflow(text, delsp=_param(part, "delsp") == "yes")
+        flowed = text[: TEXT_CHARS.limit * 2]  # joined lines are cut to the cap afterwards
+        return unflow(flowed, delsp=_param(part, "delsp") == "yes")
     return text
 
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    bindparam,
     func,
     insert,
     select,
@@ -104,14 +103,6 @@ def _row(
         "held_reason": held_reason[:2000], "created_at": now, "sent_at": None,
     }  # fmt: skip
     return stored.row(values)
-
-
-HAS_MESSAGE_ID = select(co.id).where(co.message_id == bindparam("message_id")).limit(1)
-
-
-def has_message_id(tx: Tx, message_id: str) -> bool:
-    """Is a mail with this Message-ID queued (or sent) already?  (ix_outbox_message_id)"""
-    return tx.c.execute(HAS_MESSAGE_ID, {"message_id": message_id}).first() is not None
 
 
 def queued(tx: Tx, message_ids: Iterable[str]) -> set[str]:

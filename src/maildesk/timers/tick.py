@@ -16,8 +16,9 @@ instant is working time, 24×7); a row claimed before that is deferred to it.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
@@ -34,7 +35,7 @@ from maildesk.render import Renderer
 from maildesk.sla import usecases as sla
 from maildesk.sla.steps import SLA_KINDS
 from maildesk.sla.targets import moves_targets
-from maildesk.store import Store, Tx, tickets
+from maildesk.store import Store, Tx, errors, tickets
 from maildesk.store import timers as rows
 from maildesk.timers.kinds import KINDS, first_step, on_status, restarted_on_message
 from maildesk.timers.model import Result, Schedule, Timer, TimerKind, WorkingTime, always
@@ -54,6 +55,7 @@ class TickReport:
     obsolete: int  # the ticket had moved on: nothing done
     deferred: int  # waiting for working time
     mails: int
+    failed: int = 0  # its handler or its mail raised: marked done as `failed: …`, logged
 
 
 def run(
@@ -70,16 +72,61 @@ def run(
     """Claim the due timers and apply each once; returns what happened."""
     with store.transaction() as tx:
         claimed = rows.claim_due(tx, now, limit, holder, lease)
-    counts = {"fired": 0, "obsolete": 0, "deferred": 0, "mails": 0, "skipped": 0}
+    counts = dict.fromkeys(COUNTS, 0)
+    fire = functools.partial(_fire, store, renderer, now, holder, working_time)
     for start in range(0, len(claimed), batch):
-        with store.transaction() as tx:
-            _Batch(tx, renderer, now, holder, working_time).fire(claimed[start : start + batch],
-                                                                 counts)  # fmt: skip
+        chunk = claimed[start : start + batch]
+        try:
+            _add(counts, fire(chunk))
+        except Exception as exc:
+            if errors.classify(exc) == "transient":
+                raise  # an outage: the rows stay leased and are claimed again later
+            _one_by_one(store, fire, chunk, now, counts)
     report = TickReport(len(claimed), counts["fired"], counts["obsolete"], counts["deferred"],
-                        counts["mails"])  # fmt: skip
+                        counts["mails"], counts["failed"])  # fmt: skip
     if claimed:
         log.info("timers: %s", report)
     return report
+
+
+COUNTS = ("fired", "obsolete", "deferred", "mails", "skipped", "failed")
+
+
+def _fire(
+    store: Store, renderer: Renderer, now: datetime, holder: str, working_time: WorkingTime,
+    chunk: Sequence[rows.TimerRow],
+) -> dict[str, int]:  # fmt: skip
+    """One batch in one transaction; its counts only once it committed."""
+    counts = dict.fromkeys(COUNTS, 0)
+    with store.transaction() as tx:
+        _Batch(tx, renderer, now, holder, working_time).fire(chunk, counts)
+    return counts
+
+
+def _one_by_one(
+    store: Store,
+    fire: Callable[[Sequence[rows.TimerRow]], dict[str, int]],
+    chunk: Sequence[rows.TimerRow],
+    now: datetime,
+    counts: dict[str, int],
+) -> None:
+    """A batch failed because of one of its timers: each fires alone, and one that fails
+    again is marked done as `failed: reason` (logged), so it never blocks the others."""
+    for row in chunk:
+        try:
+            _add(counts, fire([row]))
+        except Exception as exc:
+            if errors.classify(exc) == "transient":
+                raise
+            log.exception("timer %s failed; marked done as failed", row.key)
+            with store.transaction() as tx:
+                rows.finish_many(tx, [(row.id, f"failed: {errors.reason(exc)}")], now)
+            counts["failed"] += 1
+
+
+def _add(counts: dict[str, int], more: dict[str, int]) -> None:
+    for name, n in more.items():
+        counts[name] += n
 
 
 @dataclass

@@ -64,10 +64,14 @@ def _delivery_subject(mail: Mail) -> str:
     return f"subject {quote(found.group(0))}"
 
 
+# Real bounces are small (a notice and the returned headers or a truncated copy).
+LIBRARY_BYTES = 1024 * 1024
+
+
 def failures(mail: Mail) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(temporary, permanent) failed addresses as flufl.bounce reads them; () on error."""
-    if mail.message is None:
-        return (), ()
+    if mail.message is None or len(mail.raw) > LIBRARY_BYTES:
+        return (), ()  # it reads every line: a forged 50 MB "bounce" would take half a minute
     try:
         temporary, permanent = all_failures(mail.message)
     except Exception:  # its detectors raise on 8-bit headers and odd MIME: no opinion
