@@ -315,11 +315,11 @@ def test_every_command_has_a_chinese_alias_and_a_help_line() -> None:
         ("en", ["Commands go on the first lines", "#status <state>", "#resolve [text]",
                 "#assign <engineer>", "#priority <level>", "urgent, high",
                 "in_progress (inprogress)", "hardware, software",
-                "#close and #status", "written in Chinese"]),
+                "#close, #status and #solved", "written in Chinese"]),
         ("zh-CN", ["命令写在回复的最前面", "#状态 <状态>", "#解决 [说明]", "#指派 <工程师>",
                    "#优先级 <级别>", "#重开           重新打开工单（也可写 #重新打开）",
                    "紧急、高、中 (普通)、低", "处理中、",
-                   "网络问题 (网络)", "#关闭 和 #状态", "也可以用英文书写"]),
+                   "网络问题 (网络)", "#关闭、#状态 和 #已解决", "也可以用英文书写"]),
     ],
 )  # fmt: skip
 def test_help_text(locale: str, fragments: list[str]) -> None:

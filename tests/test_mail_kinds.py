@@ -18,11 +18,14 @@ from maildesk.domain import (
     Address,
     AttachmentInfo,
     AttachmentVerdict,
+    Inbound,
     MailKind,
     MailPlan,
     OutgoingMail,
     TicketView,
 )
+from maildesk.kb import steps as kb_steps
+from maildesk.kb.model import Article, Suggestion
 from maildesk.pipeline import mails, tags
 from maildesk.render import Renderer, environment
 from maildesk.sla.targets import Target
@@ -109,6 +112,7 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
             False,
         ),
     ]
+    out.append((MailPlan(MailKind.ACK, text=text, articles=suggested(text, name)), user, False))
     out.append((MailPlan(MailKind.CLOSING_NOTICE), user, False))
     out.append((MailPlan(MailKind.PROGRESS_NOTE), user, False))
     out.append((MailPlan(MailKind.WAITING_REMINDER), user, False))
@@ -120,7 +124,7 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
                         author=f"2 · {name}", due=NOW)  # fmt: skip
         out.append((plan, LEAD, True))
     for notice in ("new", "follow_up", "assigned", "reassigned", "escalated", "priority_raised",
-                   "requester_closed"):  # fmt: skip
+                   "requester_closed", "self_served", "kb_draft"):  # fmt: skip
         plan = MailPlan(MailKind.NOTIFICATION, to=(ENGINEER,), notice=notice, text=text,
                         lines=(file,), author=name, reopened=True,
                         unverified=notice == "follow_up")  # fmt: skip
@@ -130,6 +134,15 @@ def plans(text: str, file: str, name: str) -> list[tuple[MailPlan, Address, bool
         out.append((MailPlan(MailKind.NOTIFICATION, to=(LEAD,), notice=notice, text=text), LEAD,
                     True))  # fmt: skip
     return out
+
+
+def suggested(text: str, name: str) -> tuple[Suggestion, ...]:
+    """Knowledge-base articles as people write them: the title, body and excerpt may hold
+    anything (markup, CRLF, a huge body)."""
+    body = f"## 步骤\n\n{text}\r\n1. 打开前盖。"
+    article = Article("printer.zh-CN", f"{name}：打印机卡纸", ("打印机",), "硬件故障", "zh-CN", (),
+                      body, Path("/kb/printer.zh-CN.md"))  # fmt: skip
+    return (Suggestion(article, 3.5, text[:500]),)
 
 
 def render_all(locale: str, **values: str) -> list[tuple[MailPlan, OutgoingMail]]:
@@ -161,6 +174,10 @@ def render_summaries(locale: str, **values: str) -> list[tuple[MailPlan, Outgoin
         mail = renderer.summary_mail(kind, Address(name, "lead@example.com"), subject,
                                      {"rows": [row], "lines": lines}, NOW)  # fmt: skip
         out.append((MailPlan(kind), mail))
+    asker = Inbound("<q@client.example.com>", Address(name, "zhang.wei@example.com"), None, (), (),
+                    f"知识库：{subject}", None, "", (), "", ())  # fmt: skip
+    plan = MailPlan(MailKind.KB_ANSWER, text=subject, articles=suggested(reason, name))
+    out.append((plan, kb_steps.answer_mail(renderer, asker, plan, NOW)))
     return out
 
 
@@ -234,6 +251,7 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 def test_chinese_mail_has_no_english_words() -> None:
     allowed = {"IT", "network"}  # the ticket prefix and a configured group name
     allowed |= {"maildesk", "tickets", "show", "outbox", "list", "status", "held", "retry"}  # CLI
+    allowed |= {"drafts"}  # the knowledge base's folder of drafts
     for plan, out in render_all("zh-CN") + render_summaries("zh-CN"):
         msg = parsed(out)
         for subtype in ("plain", "html"):

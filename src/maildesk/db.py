@@ -318,6 +318,34 @@ class SlaTarget(Base):
     )
 
 
+class KbUse(Base):
+    """A knowledge-base article suggested on a ticket, or credited for solving it (kb/)."""
+
+    __tablename__ = "kb_uses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    article: Mapped[str] = mapped_column(String(200))  # the article's name, "" for none
+    kind: Mapped[str] = mapped_column(String(10))  # "suggested" | "helped"
+    via: Mapped[str] = mapped_column(String(10), default="")  # helped: "link" | "reply"
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    inbound_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    __table_args__ = (Index("ix_kb_uses_kind_at", "kind", "at"),)
+
+
+class KbDraft(Base):
+    """A draft article `#kb` asked for: written to the kb folder after the commit."""
+
+    __tablename__ = "kb_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # drafts/<name>.md
+    content: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))  # "pending" | "written" | "conflict"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (Index("ix_kb_drafts_state", "state", "id"),)
+
+
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)

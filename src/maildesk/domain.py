@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from maildesk.kb.model import Suggestion
 from maildesk.vocab import Reason
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ class EventKind(StrEnum):
     SURVEY_ANSWER = "survey_answer"  # the requester scored the resolution (survey/)
     SURVEY_REFUSED = "survey_refused"  # a survey answer that proved nothing: changed nothing
     REVIEW = "review"  # a low score's review opened, or closed by `#review done`
+    KB_SUGGESTED = "kb_suggested"  # the acknowledgment suggested these articles (kb/)
+    SELF_SERVED = "self_served"  # the requester solved it with an article: resolved
+    KB_DRAFT = "kb_draft"  # `#kb`: a draft article written from the ticket
 
 
 class MailKind(StrEnum):
@@ -84,6 +88,7 @@ class MailKind(StrEnum):
     AUTO_RESOLVED = "auto_resolved"  # to the requester: resolved unanswered, how to reopen
     SURVEY = "survey"  # to the requester after resolution: five one-click scores
     REVIEW = "review"  # to the lead and managers: a low score, the ticket's history
+    KB_ANSWER = "kb_answer"  # to a `KB:` question's sender: the best articles, no ticket
 
 
 class TicketType(StrEnum):
@@ -205,6 +210,7 @@ class Facts:
     watchers_refused_before: bool = False  # that ticket's requester was told once already
     earlier_texts: tuple[str, ...] = ()  # what the sender wrote on that ticket before
     survey: SurveySent | None = None  # the latest survey sent on that ticket, if any
+    kb_suggested: tuple[str, ...] = ()  # articles that ticket's acknowledgment suggested
 
 
 @dataclass(frozen=True)
@@ -280,6 +286,24 @@ class Work:
     said: str = ""  # a requester's own words with their command: a reply on the ticket
     refused: str = ""  # why nothing was applied
     review: str | None = None  # `#review done <note>`: the low score's review is closed
+    served: SelfServed | None = None  # the requester solved it themselves (kb/)
+    draft: str | None = None  # `#kb [title]`: a draft article from the ticket ("": subject)
+
+
+@dataclass(frozen=True)
+class SelfServed:
+    """The requester says an article solved their problem: `#solved`/`#已解决` or a
+    signed one-click link.  The ticket is resolved, the article credited."""
+
+    article: str  # the article's name; "" when none was suggested
+    via: str  # "link" | "reply"
+
+
+@dataclass(frozen=True)
+class KbQuestion:
+    """A `KB:` question the knowledge base answers: a mail back, no ticket."""
+
+    articles: tuple[str, ...]  # the names of the articles sent
 
 
 @dataclass(frozen=True)
@@ -323,11 +347,14 @@ class MailPlan:
     not_watching: tuple[Reason, ...] = ()  # people in Cc who were not added, and why
     hold: str = ""  # a limit holds it back: kept as held mail with this reason (held/)
     due: datetime | None = None  # a deadline the mail states (a review's target)
+    articles: tuple[Suggestion, ...] = ()  # knowledge-base articles offered (kb/)
 
 
 @dataclass(frozen=True)
 class Decision:
-    action: NewTicket | FollowUp | Work | RecordBounce | Ignore | Quarantine | SurveyAnswer
+    action: (
+        NewTicket | FollowUp | Work | RecordBounce | Ignore | Quarantine | SurveyAnswer | KbQuestion
+    )
     mails: tuple[MailPlan, ...]
     no_reply_reason: str | None = None
     attachments: tuple[AttachmentVerdict, ...] = ()

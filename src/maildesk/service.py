@@ -22,6 +22,7 @@ from maildesk.domain import (
     FollowUp,
     Ignore,
     Inbound,
+    KbQuestion,
     MailKind,
     NewTicket,
     Person,
@@ -35,6 +36,8 @@ from maildesk.domain import (
     Work,
 )
 from maildesk.held.settings import LIMITS
+from maildesk.kb import flow as kb_flow
+from maildesk.kb import steps as kb_steps
 from maildesk.pipeline import automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer, keyed_nonce
@@ -88,6 +91,7 @@ class Service:
         clock: Clock | None = None,
         files: AttachmentStore | None = None,
         rules: routing.Rules | None = None,
+        kb: kb_flow.Desk | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -96,6 +100,8 @@ class Service:
         self.clock: Callable[[], datetime] = (clock or SystemClock()).now  # passed-in time
         self.files = files or AttachmentStore(cfg.attachments.folder)
         self.rules = rules
+        self.kb = kb  # the knowledge base (kb/flow.py): suggestions, self-service, questions
+        self._drafts_due = kb is not None  # `#kb` drafts to write after a commit (kb/steps)
         prefixes = (cfg.tickets.prefix, *cfg.tickets.other_prefixes)
         self.number_re = numbering.number_pattern(cfg.tickets.number_format, prefixes)
 
@@ -142,6 +148,9 @@ class Service:
             outcomes = [self._process_isolated(tx, inbound_id, now) for inbound_id in ids]
         for outcome in outcomes:  # logged once committed
             _log_outcome(outcome)
+        if self._drafts_due and self.kb is not None:
+            self._drafts_due = False
+            kb_steps.write_drafts(self.store, self.kb.settings.folder, self.clock())
         return outcomes
 
     def _process_isolated(self, tx: Tx, inbound_id: int, now: datetime) -> Outcome:
@@ -170,7 +179,7 @@ class Service:
             return Outcome("quarantined", str(exc), inbound_id)
         auto = automail.classify(raw, inbound)
         facts = self._facts(tx, inbound, now)
-        decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules)
+        decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules, self.kb)
         return self._apply(tx, inbound_id, inbound, decision, now)
 
     def _facts(self, tx: Tx, inbound: Inbound, now: datetime) -> Facts:
@@ -203,6 +212,7 @@ class Service:
             watchers_refused_before=_told_of_watchers(tx, matched),
             earlier_texts=_earlier_texts(tx, matched, sender),
             survey=self._survey_sent(tx, matched) if matched else None,
+            kb_suggested=kb_steps.suggested_on(tx, self.kb, matched),
         )
 
     def _survey_sent(self, tx: Tx, ticket: TicketRef) -> SurveySent | None:
@@ -229,6 +239,11 @@ class Service:
             return Outcome("quarantined", action.reason, inbound_id)
         if isinstance(action, SurveyAnswer):  # never reopens, never answered
             return self._survey_answer(tx, inbound_id, inbound, action, now)
+        if isinstance(action, KbQuestion):  # answered from the knowledge base, no ticket
+            kb_steps.answer_question(tx, self.renderer, inbound, decision, inbound_id, now)
+            detail = f"knowledge-base answer: {', '.join(action.articles)}"
+            journal.finish(tx, inbound_id, now, detail, None)
+            return Outcome("answered", detail, inbound_id)
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
             spoke = bool(action.text) and not action.refused  # relayed to the requester
@@ -238,6 +253,7 @@ class Service:
             ticket = self._after_change(tx, action.ticket, now)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
+            kb_steps.record_suggestions(tx, decision, ticket.id, inbound_id, now)
             ticket = sla.with_due(tx, ticket, sla.sync(tx, ticket, self.cfg, now))
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
@@ -299,6 +315,9 @@ class Service:
             events.add(tx, ticket.id, now, actor, EventKind.REPLY, inbound_id, text=work.said)
         if work.review is not None:
             survey_usecases.close_review(tx, ticket.id, actor, work.review, now, inbound_id)
+        kb_steps.record_served(tx, work, inbound_id, now)
+        if kb_steps.describe_draft(tx, self.renderer, self.kb, work, inbound, inbound_id, now):
+            self._drafts_due = True
         changed = ", ".join(f"{c.field} {c.old} → {c.new}" for c in work.changes)
         detail = f"by {actor}" + (f": {changed}" if changed else "")
         journal.finish(tx, inbound_id, now, f"worked on {ticket.number}", ticket.id)

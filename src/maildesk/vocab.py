@@ -61,6 +61,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "category": ("#分类", "#category"),
         "escalate": ("#升级", "#escalate"),
         "note": ("#备注", "#note"),
+        "kb": ("#知识库", "#kb"),
     },
     "asked": {
         "close": ("关闭工单", "close the ticket"),
@@ -128,6 +129,9 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "survey_answer": ("满意度评价", "satisfaction score"),
         "survey_refused": ("无效的满意度评价", "survey answer refused"),
         "review": ("满意度复核", "satisfaction review"),
+        "kb_suggested": ("推荐知识库文章", "knowledge-base articles suggested"),
+        "self_served": ("用户借助知识库自行解决", "solved by the user with an article"),
+        "kb_draft": ("知识库文章草稿", "knowledge-base draft written"),
     },
     "timer": {  # what a timer did (timers.model.TimerKind), in a ticket's history
         "sla_remind": ("时限提醒", "SLA reminder"),
@@ -273,8 +277,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "(the From header alone is not trusted)",
     ),
     "requester_commands_only": (
-        "用户只能对自己的工单使用 #关闭 和 #状态。",
-        "requesters may only use #close and #status on their own tickets",
+        "用户只能对自己的工单使用 #关闭、#状态 和 #已解决。",
+        "requesters may only use #close, #status and #solved on their own tickets",
     ),
     "watcher_external": (
         "{address} 不是本单位的地址，没有加为关注人",
@@ -313,6 +317,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "files_too_big": (
         "附件总大小超过每封邮件 {limit} 的上限",
         "the attachments together exceed {limit} per message",
+    ),
+    "kb_not_resolved": (
+        "“{line}”：工单当前状态为“{state}”，只有已解决或已关闭的工单才能写知识库文章草稿。",
+        '"{line}": a draft article is written from a resolved or closed ticket;'
+        " this one is {state}.",
     ),
 }
 

@@ -224,7 +224,7 @@ class _Spec:
 
 _SPECS = (
     _Spec("status", ("state", "状态"), _status, "state"),
-    _Spec("resolve", ("resolved", "解决", "已解决"), _optional_text, "state"),
+    _Spec("resolve", ("resolved", "解决", "已解决", "solved"), _optional_text, "state"),
     _Spec("close", ("关闭",), _no_argument, "state"),
     _Spec("reopen", ("重开", "重新打开"), _no_argument, "state"),
     _Spec("wait", ("等待", "等待用户"), _no_argument, "state"),
@@ -235,6 +235,7 @@ _SPECS = (
     _Spec("escalate", ("升级",), _required_text("needs_reason"), "state"),
     _Spec("note", ("备注", "内部备注"), _optional_text, "note"),
     _Spec("review", ("复核", "回访复核"), _optional_text, "review"),
+    _Spec("kb", ("知识库",), _optional_text, "kb"),
 )
 _BY_WORD = _index((spec.name, (spec.name, *spec.words)) for spec in _SPECS)
 _SPEC = {spec.name: spec for spec in _SPECS}
@@ -357,6 +358,8 @@ _HELP = (
      "邮件其余内容作为内部备注，不发送给用户"),
     ("review", "done", "close the review of a low satisfaction score (a note may follow)",
      "完成", "完成低分满意度评价的复核（其后可写说明）"),
+    ("kb", "[title]", "on a resolved ticket: write a draft knowledge-base article from it",
+     "[标题]", "已解决的工单：据此写一篇知识库文章草稿"),
 )  # fmt: skip
 
 _HELP_TEXT = {
@@ -371,7 +374,7 @@ _HELP_TEXT = {
         "label": "  {}: {}",
         "outro": (
             "A reply with an unknown command or a bad value changes nothing: correct it and"
-            " send it again. Requesters may only use #close and #status."
+            " send it again. Requesters may only use #close, #status and #solved."
         ),
     },
     "zh-CN": {
@@ -384,7 +387,7 @@ _HELP_TEXT = {
         "label": "  {}：{}",
         "outro": (
             "含有未知命令或错误值的回复不会执行任何命令，请修改后重新发送。"
-            "用户只能使用 #关闭 和 #状态。"
+            "用户只能使用 #关闭、#状态 和 #已解决。"
         ),
     },
 }

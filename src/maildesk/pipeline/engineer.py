@@ -65,7 +65,7 @@ def _engineer(
     reasons = [f"escalated: {c.argument}" for c in parsed.commands if c.name == "escalate"]
     note = "\n\n".join(part for part in (*reasons, parsed.note) if part)
     action = Work(ticket, person.email, changes, text=text, note=note,
-                  review=_review_note(parsed.commands))  # fmt: skip
+                  review=_review_note(parsed.commands), draft=_draft(parsed.commands))  # fmt: skip
     mails: list[MailPlan] = []
     if text:
         mails.append(MailPlan(MailKind.RELAY, text=text, signature=person.name))
@@ -73,6 +73,11 @@ def _engineer(
         mails.append(MailPlan(MailKind.STATUS))
     mails += notify.about_changes(ticket, changes, person.email, cfg)
     return Decision(action, tuple(mails))
+
+
+def _draft(found: tuple[commands.Command, ...]) -> str | None:
+    """`#kb [title]`: the draft's title ("" for the ticket's subject); None without it."""
+    return next((c.argument for c in found if c.name == "kb"), None)
 
 
 DONE_WORDS = ("done", "closed", "close", "完成", "已完成", "关闭", "结束")

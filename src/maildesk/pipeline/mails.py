@@ -110,6 +110,8 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.REVIEW: MailSpec(
         "review", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, reply_to=True
     ),
+    # kb/: a `KB:` question answered with articles, under the question; about no ticket
+    MailKind.KB_ANSWER: MailSpec("kb_answer", Audience.SENDER, Thread.ANSWER, "auto-replied", True),
 }
 
 

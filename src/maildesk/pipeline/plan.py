@@ -32,6 +32,7 @@ from maildesk.domain import (
     TicketRef,
 )
 from maildesk.held import policy as held_policy
+from maildesk.kb import flow as kb_flow
 from maildesk.pipeline import (
     answers,
     assign,
@@ -74,6 +75,7 @@ def decide(
     now: datetime,
     auto: AutoVerdict,
     rules: routing.Rules | None = None,
+    kb: kb_flow.Desk | None = None,
 ) -> Decision:
     machine = _machine_mail(inbound, cfg, auto) or _senderless(inbound, auto)
     if machine is not None:
@@ -82,8 +84,11 @@ def decide(
     answered = survey.decide(inbound, facts, cfg, now, auto, match)
     if answered is not None:  # a score: never a follow-up, never a new ticket
         return answered
+    solved = kb_flow.link(inbound, facts, cfg, kb) if auto.kind == "human" else None
+    if solved is not None:  # "this article solved it": one click, like a score
+        return solved
     verdicts = attachment_policy.check(inbound.attachments, limits(cfg))
-    decision = _human_or_automatic(inbound, facts, cfg, now, auto, match, verdicts, rules)
+    decision = _human_or_automatic(inbound, facts, cfg, now, auto, match, verdicts, rules, kb)
     return replace(decision, attachments=verdicts)
 
 
@@ -124,6 +129,7 @@ def _human_or_automatic(
     match: correlate.Match | None,
     verdicts: tuple[AttachmentVerdict, ...],
     rules: routing.Rules | None,
+    kb: kb_flow.Desk | None = None,
 ) -> Decision:
     if auto.kind == "list" and not (match and match.trusted):
         ignored = _list_policy(auto.reason, cfg)
@@ -131,6 +137,9 @@ def _human_or_automatic(
             return ignored
     if auto.kind == "auto_reply" or (auto.kind == "alert" and match and match.trusted):
         return _automatic(inbound, facts, match, auto.reason, cfg)
+    solved = kb_flow.reply(inbound, facts, cfg, kb, match) if auto.kind == "human" else None
+    if solved is not None:  # the requester's #solved / #已解决
+        return solved
     person = cfg.person(inbound.sender.email)
     if match and (match.trusted or person):
         work = engineer.decide(inbound, match, person, cfg, trust.of(inbound, match.ticket, cfg))
@@ -140,8 +149,11 @@ def _human_or_automatic(
     kept = tuple(v.safe_name for v in verdicts if not v.refused)
     if match and match.trusted and not _replaced(match.ticket, cfg, now):
         return follow_up.decide(inbound, facts, cfg, now, match, kept, refused)
+    asked = kb_flow.answer(inbound, facts, cfg, kb, match) if auto.kind == "human" else None
+    if asked is not None:  # a KB: question the articles answer: no ticket
+        return asked
     silent = f"automatic alert: {auto.reason}" if auto.kind == "alert" else ""
-    decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept, silent)
+    decision = _new_ticket(inbound, facts, cfg, now, match, rules, kept, silent, kb)
     mails = tuple(replace(m, refused=refused) if m.kind is MailKind.ACK else m
                   for m in decision.mails)  # fmt: skip
     return replace(decision, mails=mails)
@@ -194,6 +206,7 @@ def _new_ticket(
     rules: routing.Rules | None,
     kept: tuple[str, ...],
     silent: str = "",
+    kb: kb_flow.Desk | None = None,
 ) -> Decision:
     """A new ticket; `silent` says why it gets no acknowledgment (an alert), if so."""
     link, reason = None, ""
@@ -215,6 +228,7 @@ def _new_ticket(
         _acknowledgment(inbound, facts, notice),
         not_watching=answers.not_watching(new.refused_watchers),
         hold=flood,
+        articles=kb_flow.for_ack(kb, new.subject, new.description),
     )
     return Decision(new, (ack, *alerts))
 

@@ -54,6 +54,10 @@ def _effects(
         return [(name, command.argument)]
     if name in ("assign", "take"):
         return _assignment(command, state, actor, people)
+    if name == "kb":  # a draft from what was done: only once it is done
+        if state["status"] in (Status.RESOLVED, Status.CLOSED):
+            return []
+        return reason("kb_not_resolved", line=command.line, state=Term("status", state["status"]))
     trigger = _trigger(command)
     if isinstance(trigger, Reason) or trigger is None:
         return trigger or []  # note, status_query: no change

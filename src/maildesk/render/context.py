@@ -15,7 +15,7 @@ from maildesk.config import Config
 from maildesk.domain import AttachmentVerdict, MailKind, TicketView
 from maildesk.pipeline import commands
 from maildesk.pipeline.mails import Addressed
-from maildesk.render import due
+from maildesk.render import articles, due
 from maildesk.sla.settings import SLA_SECTION
 from maildesk.survey import answers
 from maildesk.survey.settings import SURVEY
@@ -57,7 +57,15 @@ def for_ticket_mail(
         "history": list(plan.lines),
         "due": vocab.local_time(plan.due, cfg.tickets.timezone) if plan.due else "",
         "review_due": _review_due(plan.due, cfg),
+        "articles": _articles(mail, ticket, cfg),
     }
+
+
+def _articles(mail: Addressed, ticket: TicketView, cfg: Config) -> list[articles.Shown]:
+    """Knowledge-base articles offered, each with a link signed for this reader."""
+    secret, support = cfg.security.secret, cfg.support_address
+    return articles.shown(mail.plan.articles, secret, support, ticket.number, mail.to.email,
+                          cfg.locale)  # fmt: skip
 
 
 def _review_due(at: datetime | None, cfg: Config) -> str:

@@ -21,6 +21,8 @@ from maildesk.db import (
     CalendarYear,
     Heartbeat,
     InboundMessage,
+    KbDraft,
+    KbUse,
     KnownMessageId,
     Lease,
     MailboxState,
@@ -52,6 +54,8 @@ T_CALENDAR_DAYS = cast(Table, CalendarDay.__table__)
 T_CALENDAR_YEARS = cast(Table, CalendarYear.__table__)
 T_SLA = cast(Table, SlaTarget.__table__)
 T_SURVEY_ANSWERS = cast(Table, SurveyAnswerRow.__table__)
+T_KB_USES = cast(Table, KbUse.__table__)
+T_KB_DRAFTS = cast(Table, KbDraft.__table__)
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c
