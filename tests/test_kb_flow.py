@@ -133,6 +133,11 @@ def test_the_link_resolves_as_self_served_and_the_engineer_is_told(
     assert (counted.resolved_self, counted.resolved_total) == (1, 1)
     assert [(a.name, a.suggested, a.helped) for a in counted.articles] == [("vpn.zh-CN", 1, 1)]
     assert use(service, "network") == counted and use(service, "desktop").articles == ()
+    # a later reply that quotes the link's subject is a follow-up: it reopens
+    again = mail(f"张伟 <{USER}>", f"Re: {solved_link(text)}", "还是连不上。",
+                 in_reply_to=rows(service, "ack")[-1].message_id, n=30)  # fmt: skip
+    assert service.ingest(again, "t").kind == "threaded"
+    assert status_and_history(service, number)[0] == "assigned"
 
 
 @pytest.mark.parametrize(
@@ -299,3 +304,42 @@ def test_article_use_counts_within_the_period(make_config: ConfigFactory, tmp_pa
             tx, clock.now() - timedelta(days=1), clock.now() + timedelta(minutes=1), ""
         )
     assert (later.resolved_self, later.resolved_total, later.articles[0].suggested) == (1, 1, 1)
+
+
+# --- as Chinese mail clients write it ------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kb"
+
+
+@pytest.mark.parametrize(
+    ("name", "via"),
+    [
+        ("foxmail_solved_gb18030.eml", "reply"),  # 回复: …, GB18030 base64, Foxmail quote
+        ("outlook_zh_solved_gb2312.eml", "reply"),  # 答复: …, gb2312 quoted-printable
+        ("qqmail_solved_link.eml", "link"),  # the mailto link, as QQ Mail sends it
+    ],
+)
+def test_solved_from_chinese_clients(
+    make_config: ConfigFactory, tmp_path: Path, name: str, via: str
+) -> None:
+    service, _ = setup(make_config, tmp_path)
+    number, _ = opened(service, *VPN_MAIL)
+    assert number == "IT-20261123-0001"  # the fixtures name it (and the link's token)
+    ack = rows(service, "ack")[-1].message_id
+    raw = (FIXTURES / name).read_bytes().replace(b"ACK-ID", f"<{ack}>".encode())
+    assert service.ingest(raw, name).kind == "worked"
+    status, history = status_and_history(service, number)
+    assert status == "resolved" and history[-1] == "self_served"
+    with service.store.transaction() as tx:
+        view = tickets.view(tx, number)
+        assert view is not None
+        credited = [e for e in events.listing(tx, view.id) if e["kind"] == "self_served"]
+    assert credited[0]["new"] == "vpn.zh-CN" and f"({via})" in credited[0]["text"]
+
+
+def test_a_question_from_netease_mail(make_config: ConfigFactory, tmp_path: Path) -> None:
+    service, _ = setup(make_config, tmp_path)
+    raw = (FIXTURES / "netease_question_gbk.eml").read_bytes()
+    assert service.ingest(raw, "163").kind == "answered"
+    (answer,) = rows(service, "kb_answer")
+    assert "VPN 连接失败（错误 809、691、超时）" in text_of(service, answer)

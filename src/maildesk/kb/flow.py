@@ -140,10 +140,11 @@ def link_url(secret: str, support: str, number: str, article: str, email: str, l
 
 
 def link(inbound: Inbound, facts: Facts, cfg: Config, desk: Desk | None) -> Decision | None:
-    """The decision for a one-click "solved" mail, or None when the mail is not one."""
+    """The decision for a one-click "solved" mail, or None when the mail is not one (a
+    reply quoting the link's subject answers a mail: it is a follow-up)."""
     found = _LINK.search(inbound.subject)
     ticket = facts.ticket_by_number
-    if found is None or ticket is None:
+    if found is None or ticket is None or correlate.referenced_ids(inbound):
         return None
     sender, article = inbound.sender.email, found["article"]
     why = _forged(cfg.security.secret, ticket, article, found["token"].lower(), sender)
