@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from maildesk import outgoing
+from maildesk.digest.model import SelfService
 from maildesk.domain import (
     Address,
     Decision,
@@ -49,6 +51,13 @@ DRAFTS = "drafts"
 def suggested_on(tx: Tx, desk: Desk | None, ticket: TicketRef | None) -> tuple[str, ...]:
     """Facts: the articles a ticket's acknowledgment suggested (none without a kb)."""
     return kb_rows.suggested(tx, ticket.id) if desk and ticket else ()
+
+
+def titled(use: SelfService, desk: Desk | None) -> SelfService:
+    """`store.kb.article_use` with each article's title (its name when it is gone)."""
+    found = [(u, desk.knowledge.article(u.name) if desk else None) for u in use.articles]
+    named = tuple(replace(u, title=a.title if a else u.name) for u, a in found)
+    return replace(use, articles=named)
 
 
 def record_suggestions(
@@ -124,7 +133,11 @@ def describe_draft(
 ) -> str:
     """`#kb [title]`: the draft's row (written after the commit), the leads and the
     engineer told where it is.  Returns the draft's name ("" without a kb)."""
-    if work.draft is None or desk is None:
+    if work.draft is None:
+        return ""
+    if desk is None:  # never in the daemon, which always has one (the folder may be empty)
+        events.add(tx, work.ticket.id, now, work.actor, EventKind.NOTE, inbound_id,
+                   text="#kb: no knowledge base is configured; no draft written")  # fmt: skip
         return ""
     view = tickets.by_id(tx, work.ticket.id)
     language = renderer.cfg.locale
