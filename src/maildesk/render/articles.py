@@ -13,7 +13,7 @@ take their place when it is merged: `body_text` and `body_html` are the two plac
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -66,8 +66,9 @@ def body_html(markdown: str) -> Markup:
 
 
 def to_text(markdown: str) -> str:
-    """The article for the text part: its Markdown, stripped of control characters."""
-    return "".join(c for c in markdown if not _hidden(c)).strip("\n")
+    """The article for the text part: its Markdown, without control characters (but line
+    breaks and tabs) or bidi overrides."""
+    return _HIDDEN.sub("", markdown).strip("\n")
 
 
 def to_html(markdown: str) -> str:
@@ -76,6 +77,5 @@ def to_html(markdown: str) -> str:
     return "<br>\n".join(lines)
 
 
-def _hidden(char: str) -> bool:
-    """A control character other than a line break or tab, or a bidi override."""
-    return (unicodedata.category(char) == "Cc" and char not in "\n\t") or char in BIDI
+# control characters (category Cc) but \t and \n, and the bidi overrides (history.BIDI)
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted(BIDI)) + "]")
