@@ -345,3 +345,19 @@ def test_a_question_from_netease_mail(make_config: ConfigFactory, tmp_path: Path
     assert service.ingest(raw, "163").kind == "answered"
     (answer,) = rows(service, "kb_answer")
     assert "VPN 连接失败（错误 809、691、超时）" in text_of(service, answer)
+
+
+def test_resolve_and_kb_in_one_reply(make_config: ConfigFactory, tmp_path: Path) -> None:
+    service, _ = setup(make_config, tmp_path, locale="en")
+    number, _ = opened(service, *VPN_MAIL)
+    body = "#resolve Reset the VPN session on the gateway\n#kb\nPlease try again."
+    assert engineer_reply(service, number, body, 40) == "worked"
+    (draft,) = (tmp_path / "kb" / "drafts").iterdir()
+    assert draft.name == f"vpn-{number.lower()}.en.md"  # a Chinese subject: with the number
+    written = draft.read_text()
+    assert 'title: "VPN 连不上了"' in written and "## Steps" in written
+    assert "\nReset the VPN session on the gateway\n\nPlease try again.\n" in written
+    assert status_and_history(service, number) == ("resolved", HISTORY_AFTER_KB)
+
+
+HISTORY_AFTER_KB = ["created", "routed", "kb_suggested", "changed", "public_reply", "kb_draft"]

@@ -4,8 +4,8 @@ The problem is the ticket's description, the steps are its resolution and the
 engineers' replies to the user (in order, each once), the keywords the ticket's most
 frequent terms (`terms.words`), the category the ticket's.  The file name is a slug of
 the title and the language, never one already taken: `vpn-809-error.zh-CN.md`,
-`vpn-809-error-2.zh-CN.md`; a title with no Latin letters or digits is named after
-the ticket (`it-20261122-0001.zh-CN.md`).
+`vpn-809-error-2.zh-CN.md`; a title in another script is named with the ticket's
+number (`VPN 连不上` → `vpn-it-20261122-0001.zh-CN.md`).
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ def title_of(asked: str, subject: str) -> str:
 
 
 def slug(title: str, number: str) -> str:
-    """Latin letters and digits of the title, lower case, joined by "-"."""
+    """Latin letters and digits of the title, lower case, joined by "-"; a title in
+    another script adds the ticket's number, which then says more than its Latin words."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    joined = "-".join(parts)[:SLUG_LIMIT].strip("-")
+    joined = "-".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))[:SLUG_LIMIT].strip("-")
+    if ascii_text.strip() != title.strip():
+        joined = "-".join(p for p in (joined, number.lower()) if p)
     return joined if len(joined) >= 3 else number.lower()
 
 
