@@ -22,7 +22,7 @@ from PIL import Image
 
 from maildesk import config
 from maildesk.digest import charts
-from maildesk.digest.model import DayCount, Figures, WeekSla
+from maildesk.digest.model import Counts, DayCount, Figures, WeekSla
 from maildesk.digest.render import INLINER, digest_mail, report_html
 from maildesk.digest.view import view
 from maildesk.domain import Address, MailKind
@@ -198,6 +198,12 @@ def test_hostile_names_stay_text_and_nothing_is_remote(locale: str) -> None:
     for header, value in msg.items():
         assert "\n" not in str(value).replace("\n ", "").replace("\n\t", ""), header
     assert len(msg.as_bytes()) < 400_000  # 10,000-character subjects are shortened
+
+
+def test_counts_beyond_any_float_are_written_out() -> None:
+    figures = replace(digests.realistic(), counts=Counts(opened=10**400))
+    text = part(mail(figures, "en"), "plain")
+    assert "Opened: " + f"{10**400:,}" in text
 
 
 @pytest.mark.parametrize("locale", LOCALES)

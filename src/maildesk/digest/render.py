@@ -30,9 +30,7 @@ INLINER = css_inline.CSSInliner(
     inline_style_tags=True,
     keep_style_tags=False,
     keep_link_tags=False,
-    keep_at_rules=False,
-    load_remote_stylesheets=False,
-    base_url=None,
+    load_remote_stylesheets=False,  # the daemon never reaches the network
 )
 
 

@@ -77,7 +77,9 @@ class Say:
         return word(key, self.locale)
 
     def n(self, value: float) -> str:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
 
     def pct(self, rate: float | None) -> str:
         return "–" if rate is None else f"{rate * 100:.1f}%"
