@@ -1,12 +1,15 @@
 """Use case, run by the clock: the digests that are due → the outbox, once per period.
 
-For each due digest (schedule.due): skipped when its period row exists; else its figures
-are read (`figures`, which opens its own read transaction: the store does not nest
-them), a mail per recipient is rendered (`write_mail`), and ONE transaction inserts the
-period row and the outbox rows.  The row's unique key decides between daemons: the
-insert that loses (PostgreSQL: it waits for the winner's commit; SQLite: the write lock
-serialises) queues nothing.  A digest that fails is logged and left unrecorded, so the
-next tick tries it again; the daemon loop goes on.
+For each due digest (schedule.due): skipped when its period row exists (one query for
+all of them); else its figures are read (`figures`, which opens its own read
+transaction: the store does not nest them), a mail per recipient is rendered
+(`write_mail`), and ONE transaction inserts the period row and the outbox rows.
+
+The row's unique key decides between daemons: the insert that loses (PostgreSQL: it
+waits for the winner's commit; SQLite: the write lock serialises) queues nothing.  A
+digest that fails is logged and left unrecorded, so the next tick tries it again; the
+daemon loop goes on (a database that is away fails the tick's first read, and the
+loop's supervisor backs off, as for the timers).
 
 The figures and the mail are edges passed in (`Edges`): digest/collect.figures and
 digest/render.digest_mail in the daemon.
@@ -60,8 +63,12 @@ def send_due(
 ) -> SendReport:
     """Queue every digest that is due and not yet recorded; returns what happened."""
     wanted = schedule.due(cfg.section(DIGESTS), cfg.people, now, cfg.tickets.timezone)
+    with store.transaction() as tx:  # one short read per tick when nothing is new
+        done = runs.recorded(tx, [runs.key(d.period, d.group) for d in wanted])
     sent = mails = failed = 0
     for item in wanted:
+        if runs.key(item.period, item.group) in done:
+            continue
         try:
             queued = _send(store, cfg, renderer, now, item, Edges(figures, write_mail))
         except Exception:  # one digest's failure stops neither the others nor the loop
@@ -76,10 +83,7 @@ def send_due(
 def _send(
     store: Store, cfg: Config, renderer: Renderer, now: datetime, item: schedule.Due, edges: Edges
 ) -> int:
-    """The mails one digest queued: 0 when its period was recorded already."""
-    with store.transaction() as tx:
-        if runs.recorded(tx, item.period, item.group):
-            return 0
+    """The mails one digest queued: 0 when another daemon recorded its period first."""
     figures = edges.figures(store, cfg, item.period, item.group, now)
     mails = [edges.write_mail(renderer, figures, to, now) for to in item.recipients]
     with store.transaction() as tx:

@@ -4,6 +4,7 @@ queues the mails in the same transaction, a losing insert changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -52,11 +53,20 @@ def record(tx: Tx, period: Period, group: str, recipients: int, now: datetime) -
     return tx.c.execute(_insert(tx), values).scalar() is not None
 
 
-def recorded(tx: Tx, period: Period, group: str) -> bool:
-    query = select(cd.id).where(
-        cd.kind == period.kind.value, cd.group_name == group, cd.first_day == period.first_day
-    )
-    return tx.c.scalar(query) is not None
+Key = tuple[str, str, date]  # (kind, group, first day)
+
+
+def key(period: Period, group: str) -> Key:
+    return (period.kind.value, group, period.first_day)
+
+
+def recorded(tx: Tx, keys: Sequence[Key]) -> set[Key]:
+    """Which of these periods have a row, in one query (by the unique key's index)."""
+    if not keys:
+        return set()
+    days = sorted({day for _, _, day in keys})
+    query = select(cd.kind, cd.group_name, cd.first_day).where(cd.first_day.in_(days))
+    return {(k, g, d) for k, g, d in tx.c.execute(query)} & set(keys)
 
 
 def listing(tx: Tx, limit: int = 100) -> list[DigestRunRow]:
