@@ -37,22 +37,23 @@ EXAMPLES = 2
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 
-# Text that is never what a problem is: cut before segmenting.  (name, characters one of
-# which it must contain: the pattern runs only then, pattern)
-NOISE: tuple[tuple[str, str, str], ...] = (
-    ("html tag", "<", r"<[^<>\n]{0,300}>"),
-    ("html entity", "&", r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,9});?"),
-    ("url", ":.", r"\b(?:https?|ftp|file)://\S*|\bwww\.\S+"),
-    ("mail header", ":", r"\b(?:content|mime|x|return|message|reply|in-reply|list|dkim|arc)"
-                         r"-[a-z0-9-]{1,40}:[^\n]*|^[ \t>]*(?:from|to|cc|bcc|date|sent):[^\n]*"
-                         r"|^[ \t>]*subject:"),
-    ("mail address", "@", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    ("date", "-/.年月", r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
-                        r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"),
-    ("english date", " ", r"(?=[0-9a-z])(?:\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+\d{4}"
-                          r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b"),
-    ("time", ":点點", r"\b\d{1,2}:\d{2}(?::\d{2})?\b"
-                      r"|[0-9一二两三四五六七八九十]{1,3}\s*[点點]\s*(?:\d{1,2}\s*分|半)?"),
+# Text that is never what a problem is: cut before segmenting.  (name, what the text must
+# contain one of for the pattern to run at all, pattern)
+NOISE: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("html tag", ("<",), r"<[^<>\n]{0,300}>"),
+    ("html entity", ("&",), r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,9});?"),
+    ("url", ("://", "www."), r"\b(?:https?|ftp|file)://\S*|\bwww\.\S+"),
+    ("mail header", (":",),
+     r"\b(?:content|mime|x|return|message|reply|in-reply|list|dkim|arc)-[a-z0-9-]{1,40}:[^\n]*"
+     r"|^[ \t>]*(?:from|to|cc|bcc|date|sent):[^\n]*|^[ \t>]*subject:"),
+    ("mail address", ("@",), r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    ("date", tuple("-/.年月"),
+     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"),
+    ("english date", (" ",),
+     r"(?=[0-9a-z])(?:\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+\d{4}"
+     r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b"),
+    ("time", tuple(":点點"),
+     r"\b\d{1,2}:\d{2}(?::\d{2})?\b|[0-9一二两三四五六七八九十]{1,3}\s*[点點]\s*(?:\d{1,2}\s*分|半)?"),
 )  # fmt: skip
 _NOISE = tuple(
     (hint, re.compile(pattern, re.IGNORECASE | re.MULTILINE)) for _, hint, pattern in NOISE
@@ -149,7 +150,7 @@ def _terms(text: str) -> frozenset[Term]:
 
 def _without_noise(text: str) -> str:
     for hint, pattern in _NOISE:
-        if any(c in text for c in hint):
+        if any(h in text for h in hint):
             text = pattern.sub(" ", text)
     return text
 

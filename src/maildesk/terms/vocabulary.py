@@ -37,7 +37,8 @@ FILLER: frozenset[str] = _table(
     回复 答复 转发 主题 发件人 收件人 日期 时间 发送
     谢谢你们 谢谢您 感谢您 非常感谢 多谢 先谢 打扰 不好意思 在线等 急急 辛苦了 里面 这边 那边
     几次 几个 一张 一封 出来 开始 反应 今天上午 今天下午 下周 下周一 能换 左右 之类 一下子 打扰了
-    分机 工号 联系方式 收到"""
+    分机 工号 联系方式 收到 周一 周二 周三 周四 周五 周六 周日 周末 星期一 星期二 星期三 星期四
+    星期五 星期六 星期日 星期天"""
 )
 
 # Places inside the office: where the problem is, never what it is.
@@ -72,7 +73,8 @@ ENGLISH_STOP: frozenset[str] = _table(
     much many other than then their his her him us who whom whose where would like need
     needs see one two st nd rd th re subject cc bcc
     le la les de des du del el los las en et un une est pour par avec der die das und ist
-    nicht ein eine mit il di da che per non"""
+    nicht ein eine mit il di da che per non monday tuesday wednesday thursday friday saturday
+    sunday"""
 )
 
 STOP: frozenset[str] = FILLER | PLACES | ENGLISH_STOP
