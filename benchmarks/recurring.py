@@ -7,7 +7,8 @@ and N in the previous one: the requests of tests/digest_requests.py, each made u
     .venv/bin/python -m benchmarks.recurring --corpus ../shared/corpus
 
 With --corpus: every message file under the folder (parsed by maildesk's own parser, the
-description its visible text, as a ticket's first message), each folder one category
+description its visible text, as a ticket's first message; a file without headers read
+as a body), each folder one category
 (its own, twice: all in one period and all in the one before, to list every term the
 folder's mail shares with min_tickets 2); prints the terms found.
 """
@@ -56,14 +57,16 @@ def corpus_tickets(folder: Path) -> list[TicketText]:
     found = []
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix not in (".json", ".md"))
     for path in files:
+        raw = path.read_bytes()
         try:
-            inbound = parse(path.read_bytes())
-        except ParseError:
-            continue
+            inbound = parse(raw)
+            subject, body = inbound.subject, inbound.text
+        except ParseError:  # the reply parsers' bodies have no headers: read them as text
+            subject, body = "", raw.decode("utf-8", "replace")
         category = path.relative_to(folder).parts[0]
         at = datetime(2026, 11, 23, tzinfo=UTC)
-        text = visible_text(inbound.text)
-        found.append(TicketText(f"{category}/{path.name}", category, inbound.subject, text, at))
+        text = visible_text(body)
+        found.append(TicketText(f"{category}/{path.name}", category, subject, text, at))
     return found
 
 

@@ -3,17 +3,20 @@ category, with how many tickets said them then and in the period before.  Pure: 
 
 A ticket's text is its subject (reply prefixes and ticket tags stripped) and the start of
 its description (the first message's own text: the pipeline already dropped quoted
-history and signatures).  Noise that is never a problem's words (HTML tags and entities,
-URLs, mail addresses, dates and times: `NOISE`; long numbers and encoded blobs:
-`NOISE_WORDS`) goes before `terms.runs` segments it.  A term is a word, or a phrase of
-two words written next to each other (`打印机卡纸`, `VPN 809`).
+history and signatures), `SUBJECT_CHARS` and `DESCRIPTION_CHARS` at most.  Noise that is
+never a problem's words goes first (`NOISE`: HTML tags and entities, URLs, mail headers
+and addresses, dates and times; `NOISE_WORDS`: long numbers, encoded blobs), then
+`terms.runs` segments it.  A term is a word, or a phrase of two words written next to
+each other (`打印机卡纸`, `printer jam`).
 
     * counted once per ticket (document frequency), shown from `min_tickets` tickets on;
-    * terms that cover exactly the same tickets say the same thing: one is shown, a phrase
-      before a word, then the one in more subjects (so `打印机`, `卡纸` and `打印机卡纸`
-      of the same four tickets are one line, `打印机卡纸`);
-    * ranked by count plus rise (a problem new this period before a steady one),
-      at most `per_category` per category and `limit` in all;
+    * terms of exactly the same tickets say one thing, shown once: a phrase before its
+      words (`打印机`, `卡纸` and `打印机卡纸` of the same five tickets are `打印机卡纸`);
+      two words written apart, when as many subjects say them (`VPN 809` of `VPN错误809`
+      and `VPN 连接失败 809`);
+    * ranked by count plus rise (a problem new this period before a steady one); a term
+      whose tickets all come under a term above it in its category adds nothing; at
+      most `per_category` per category and `limit` in all;
     * two example tickets each, newest first.
 """
 

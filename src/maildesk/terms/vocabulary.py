@@ -74,7 +74,7 @@ ENGLISH_STOP: frozenset[str] = _table(
     needs see one two st nd rd th re subject cc bcc
     le la les de des du del el los las en et un une est pour par avec der die das und ist
     nicht ein eine mit il di da che per non monday tuesday wednesday thursday friday saturday
-    sunday"""
+    sunday another first having something anything stuff thing things"""
 )
 
 STOP: frozenset[str] = FILLER | PLACES | ENGLISH_STOP
