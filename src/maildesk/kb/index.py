@@ -1,0 +1,168 @@
+"""BM25F over the articles, built once, asked per message (pure Python, no IO).
+
+Each article has three fields, title, keywords and body, weighted (Weights) before the
+term frequency saturates (BM25F), so a word in the title counts more than the same word
+in the body.  Terms are `tokens.index_terms`: segmented words plus Chinese bigrams,
+a bigram counting `bigram` of a word.  Everything that does not depend on the request
+is computed at build time: a term's posting list holds, per article, its finished
+contribution (idf × saturated weighted frequency), so a request costs one dictionary
+look-up per distinct term and one addition per posting.
+
+Ranking a request (Index.rank):
+1. sum the contributions of its distinct terms per article;
+2. drop articles whose `applies_to` words the request does not mention;
+3. one entry per topic (vpn.zh-CN and vpn.en are the topic vpn): the topic scores its
+   best variant, and shows the variant in the request's language when there is one
+   (an English error code in a Chinese mail still finds the topic); a topic with no
+   variant in that language scores `other_language` of its best;
+4. highest first, ties by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from maildesk.kb.articles import topic
+from maildesk.kb.model import Article
+from maildesk.kb.tokens import BIGRAM, Terms, index_terms, language, mentions
+
+FIELDS = ("title", "keywords", "body")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The index's tuning, every number in one place (see the module docstring)."""
+
+    title: float = 3.0
+    keywords: float = 3.0
+    body: float = 1.0
+    bigram: float = 0.4  # a bigram's share of a word's weight
+    k1: float = 1.2  # saturation of a term's weighted frequency
+    b_body: float = 0.75  # length normalisation of the body
+    b_short: float = 0.3  # of the title and the keywords (short fields)
+    other_language: float = 0.8  # a topic without a variant in the request's language
+    chinese_share: float = 0.2  # share of Chinese characters that makes a request zh-CN
+    # A second or third suggestion must reach this share of the first (no filler).
+    relative: float = 0.4
+
+    def field(self, name: str) -> float:
+        return {"title": self.title, "keywords": self.keywords, "body": self.body}[name]
+
+    def b(self, name: str) -> float:
+        return self.b_body if name == "body" else self.b_short
+
+
+@dataclass(frozen=True)
+class Ranked:
+    article: Article
+    score: float
+
+
+class Index:
+    """The articles' posting lists; immutable once built, safe to share between threads."""
+
+    def __init__(self, articles: Sequence[Article], weights: Weights | None = None) -> None:
+        self.weights = weights or Weights()
+        self.articles = tuple(articles)
+        self.topics = tuple(topic(a) for a in self.articles)
+        self.variants = {
+            (t, a.language): i
+            for i, (t, a) in enumerate(zip(self.topics, self.articles, strict=True))
+        }
+        fields = [_fields(a) for a in self.articles]
+        self.postings = _postings(fields, self.weights)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def scores(self, text: str) -> dict[int, float]:
+        """Article position -> summed contribution of the request's distinct terms."""
+        acc: dict[int, float] = {}
+        for term in set(index_terms(text).all):
+            for doc, impact in self.postings.get(term, ()):
+                acc[doc] = acc.get(doc, 0.0) + impact
+        return acc
+
+    def rank(self, text: str) -> list[Ranked]:
+        """Topics that share terms with the request, best first (module docstring)."""
+        wanted = language(text, self.weights.chinese_share)
+        best: dict[str, tuple[float, int]] = {}
+        for doc, score in self.scores(text).items():
+            if not self._applies(doc, text):
+                continue
+            name = self.topics[doc]
+            if score > best.get(name, (0.0, -1))[0]:
+                best[name] = (score, doc)
+        ranked = []
+        for name, (score, doc) in best.items():
+            variant = self.variants.get((name, wanted))
+            if variant is not None and self._applies(variant, text):
+                ranked.append(Ranked(self.articles[variant], score))
+            else:
+                ranked.append(Ranked(self.articles[doc], score * self.weights.other_language))
+        ranked.sort(key=lambda r: (-r.score, r.article.name))
+        return ranked
+
+    def _applies(self, doc: int, text: str) -> bool:
+        """An article with `applies_to` words only for a request naming one of them."""
+        words = self.articles[doc].applies_to
+        return not words or any(mentions(text, w) for w in words)
+
+    def best(self, text: str, limit: int, threshold: float) -> list[Ranked]:
+        """At most `limit` topics above `threshold`, each at least `relative` of the
+        first: nothing rather than filler."""
+        ranked = self.rank(text)
+        if not ranked or ranked[0].score < threshold:
+            return []
+        floor = max(threshold, ranked[0].score * self.weights.relative)
+        return [r for r in ranked[:limit] if r.score >= floor]
+
+
+def _fields(article: Article) -> dict[str, Terms]:
+    return {
+        "title": index_terms(article.title),
+        "keywords": index_terms("\n".join(article.keywords)),
+        "body": index_terms(article.body),
+    }
+
+
+Posting = tuple[int, float]
+
+
+def _postings(docs: list[dict[str, Terms]], w: Weights) -> dict[str, tuple[Posting, ...]]:
+    """term -> ((article, contribution), …): BM25F with the field weights applied to
+    the frequencies before saturation."""
+    counts = [{f: Counter(terms.all) for f, terms in doc.items()} for doc in docs]
+    average = {f: _mean(sum(c[f].values()) for c in counts) for f in FIELDS}
+    weighted: dict[str, list[Posting]] = {}
+    for position, doc in enumerate(counts):
+        norms = {f: _norm(sum(doc[f].values()), average[f], w.b(f)) for f in FIELDS}
+        frequency: dict[str, float] = {}
+        for f in FIELDS:
+            for term, count in doc[f].items():
+                frequency[term] = frequency.get(term, 0.0) + w.field(f) * count / norms[f]
+        for term, tf in frequency.items():
+            weighted.setdefault(term, []).append((position, tf))
+    total = len(docs)
+    return {
+        term: tuple((doc, _impact(term, tf, len(found), total, w)) for doc, tf in found)
+        for term, found in weighted.items()
+    }
+
+
+def _impact(term: str, tf: float, df: int, total: int, w: Weights) -> float:
+    idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+    share = w.bigram if term.startswith(BIGRAM) else 1.0
+    return share * idf * tf * (w.k1 + 1) / (w.k1 + tf)
+
+
+def _norm(length: int, average: float, b: float) -> float:
+    return 1 - b + b * (length / average if average else 1.0)
+
+
+def _mean(values: Iterable[int]) -> float:
+    listed = list(values)
+    return sum(listed) / len(listed) if listed else 0.0
