@@ -30,6 +30,9 @@ from maildesk.kb.model import Article
 from maildesk.kb.tokens import BIGRAM, Terms, index_terms, language, mentions
 
 FIELDS = ("title", "keywords", "body")
+# A request's first characters say what it is about; the rest (quoted history, legal
+# notices) costs time and adds noise.  Bounds the time per message.
+MAX_REQUEST_CHARS = 3000
 
 
 @dataclass(frozen=True)
@@ -78,33 +81,39 @@ class Index:
     def __len__(self) -> int:
         return len(self.articles)
 
-    def scores(self, text: str) -> dict[int, float]:
-        """Article position -> summed contribution of the request's distinct terms."""
-        acc: dict[int, float] = {}
-        for term in set(index_terms(text).all):
+    def scores(self, text: str) -> list[float]:
+        """Per article (by position): the summed contribution of the request's distinct
+        terms, over its first MAX_REQUEST_CHARS characters."""
+        acc = [0.0] * len(self.articles)
+        for term in set(index_terms(text[:MAX_REQUEST_CHARS]).all):
             for doc, impact in self.postings.get(term, ()):
-                acc[doc] = acc.get(doc, 0.0) + impact
+                acc[doc] += impact
         return acc
 
-    def rank(self, text: str) -> list[Ranked]:
-        """Topics that share terms with the request, best first (module docstring)."""
+    def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
+        """The `limit` best topics sharing terms with the request (all when None),
+        best first (module docstring).  Articles are visited best first and the walk
+        stops once no later one can beat the topics found: a topic never scores more
+        than its best article."""
         wanted = language(text, self.weights.chinese_share)
-        best: dict[str, tuple[float, int]] = {}
-        for doc, score in self.scores(text).items():
-            if not self._applies(doc, text):
-                continue
+        scores = self.scores(text)
+        ranked: dict[str, Ranked] = {}
+        for doc in sorted(range(len(scores)), key=scores.__getitem__, reverse=True):
+            score = scores[doc]
+            if score <= 0 or (limit is not None and _enough(ranked, limit, score)):
+                break
             name = self.topics[doc]
-            if score > best.get(name, (0.0, -1))[0]:
-                best[name] = (score, doc)
-        ranked = []
-        for name, (score, doc) in best.items():
-            variant = self.variants.get((name, wanted))
-            if variant is not None and self._applies(variant, text):
-                ranked.append(Ranked(self.articles[variant], score))
-            else:
-                ranked.append(Ranked(self.articles[doc], score * self.weights.other_language))
-        ranked.sort(key=lambda r: (-r.score, r.article.name))
-        return ranked
+            if name not in ranked and self._applies(doc, text):
+                ranked[name] = self._shown(name, doc, score, wanted, text)
+        return sorted(ranked.values(), key=lambda r: (-r.score, r.article.name))[:limit]
+
+    def _shown(self, name: str, doc: int, score: float, wanted: str, text: str) -> Ranked:
+        """The topic's article in the request's language when it has one, else its best
+        article at a discount."""
+        variant = self.variants.get((name, wanted))
+        if variant is not None and self._applies(variant, text):
+            return Ranked(self.articles[variant], score)
+        return Ranked(self.articles[doc], score * self.weights.other_language)
 
     def _applies(self, doc: int, text: str) -> bool:
         """An article with `applies_to` words only for a request naming one of them."""
@@ -114,11 +123,19 @@ class Index:
     def best(self, text: str, limit: int, threshold: float) -> list[Ranked]:
         """At most `limit` topics above `threshold`, each at least `relative` of the
         first: nothing rather than filler."""
-        ranked = self.rank(text)
+        ranked = self.rank(text, limit)
         if not ranked or ranked[0].score < threshold:
             return []
         floor = max(threshold, ranked[0].score * self.weights.relative)
-        return [r for r in ranked[:limit] if r.score >= floor]
+        return [r for r in ranked if r.score >= floor]
+
+
+def _enough(ranked: dict[str, Ranked], limit: int, next_score: float) -> bool:
+    """`limit` topics found, and the weakest of them beats an article scoring
+    `next_score` (and so every later one)."""
+    if len(ranked) < limit:
+        return False
+    return sorted(r.score for r in ranked.values())[-limit] > next_score
 
 
 def _fields(article: Article) -> dict[str, Terms]:

@@ -12,6 +12,7 @@ BIGRAM), so the index can weigh the fallback below a whole word.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def index_terms(text: str) -> Terms:
     return Terms(found, pairs)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normal_word(word: str) -> str:
     """A word as the index keeps it: hyphens out of Latin words (wi-fi -> wifi,
     e-mail -> email), English words stemmed."""
