@@ -9,7 +9,13 @@ contribution (idf × saturated weighted frequency), so a request costs one dicti
 look-up per distinct term and one addition per posting.
 
 Ranking a request (Index.rank):
-1. sum the contributions of its distinct terms per article;
+1. per article, sum the contributions of the request's distinct terms (the first line,
+   the subject, counts `subject` times), and the share of the request's idf it matches
+   (a word no article has counts `unknown` of the rarest idf); the relevance is
+       BM25F × share ** coverage / (request's summed idf) ** length
+   so an article that shares many minor words with a long mail but not its main ones
+   (a projector, a door badge: words no article has) stays low, and a long mail does
+   not outscore a short one by its length alone;
 2. drop articles whose `applies_to` words the request does not mention;
 3. one entry per topic (vpn.zh-CN and vpn.en are the topic vpn): the topic scores its
    best variant, and shows the variant in the request's language when there is one
@@ -37,19 +43,28 @@ MAX_REQUEST_CHARS = 3000
 
 @dataclass(frozen=True)
 class Weights:
-    """The index's tuning, every number in one place (see the module docstring)."""
+    """The index's tuning, every number in one place (see the module docstring).
+    Calibrated on tests/fixtures/kb_requests against the shipped articles
+    (tests/test_kb_quality.py); change them together with `[kb] threshold`."""
 
     title: float = 3.0
     keywords: float = 3.0
-    body: float = 1.0
-    bigram: float = 0.4  # a bigram's share of a word's weight
-    k1: float = 1.2  # saturation of a term's weighted frequency
+    body: float = 0.5
+    bigram: float = 0.2  # a bigram's share of a word's weight
+    k1: float = 2.0  # saturation of a term's weighted frequency
     b_body: float = 0.75  # length normalisation of the body
     b_short: float = 0.3  # of the title and the keywords (short fields)
     other_language: float = 0.8  # a topic without a variant in the request's language
     chinese_share: float = 0.2  # share of Chinese characters that makes a request zh-CN
     # A second or third suggestion must reach this share of the first (no filler).
     relative: float = 0.4
+    # Relevance is BM25F × (share of the request's idf the article matches) ** coverage:
+    # a request whose main words no article has (projector, badge) is not covered, however
+    # many of its other words an article shares.
+    coverage: float = 0.5
+    unknown: float = 0.3  # idf of a word no article has, as a share of the rarest's
+    subject: float = 2.0  # weight of the request's first line (its subject)
+    length: float = 0.25  # relevance divided by the request's summed idf to this power
 
     def field(self, name: str) -> float:
         return {"title": self.title, "keywords": self.keywords, "body": self.body}[name]
@@ -77,18 +92,37 @@ class Index:
         }
         fields = [_fields(a) for a in self.articles]
         self.postings = _postings(fields, self.weights)
+        self.idf = {
+            term: _idf(len(found), len(self.articles)) for term, found in self.postings.items()
+        }
+        self.unknown_idf = self.weights.unknown * _idf(0, len(self.articles))
 
     def __len__(self) -> int:
         return len(self.articles)
 
     def scores(self, text: str) -> list[float]:
-        """Per article (by position): the summed contribution of the request's distinct
-        terms, over its first MAX_REQUEST_CHARS characters."""
-        acc = [0.0] * len(self.articles)
-        for term in set(index_terms(text[:MAX_REQUEST_CHARS]).all):
+        """Per article (by position): its relevance to the request's distinct terms
+        (over the first MAX_REQUEST_CHARS characters): the BM25F sum times the share of
+        the request it explains (module docstring), to the power `coverage`.  The first
+        line (the subject) counts `subject` times."""
+        first, _, rest = text[:MAX_REQUEST_CHARS].partition("\n")
+        in_subject = set(index_terms(first).all)
+        terms = in_subject | set(index_terms(rest).all)
+        size = len(self.articles)
+        acc, explained, whole = [0.0] * size, [0.0] * size, 0.0
+        for term in terms:
+            factor = self.weights.subject if term in in_subject else 1.0
+            weight = factor * self.idf.get(term, self.unknown_idf)
+            weight *= self.weights.bigram if term.startswith(BIGRAM) else 1.0
+            whole += weight
             for doc, impact in self.postings.get(term, ()):
-                acc[doc] += impact
-        return acc
+                acc[doc] += factor * impact
+                explained[doc] += weight
+        power, scale = self.weights.coverage, whole**self.weights.length if whole else 1.0
+        return [
+            a * (e / whole) ** power / scale if a else 0.0
+            for a, e in zip(acc, explained, strict=True)
+        ]
 
     def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
         """The `limit` best topics sharing terms with the request (all when None),
@@ -170,8 +204,12 @@ def _postings(docs: list[dict[str, Terms]], w: Weights) -> dict[str, tuple[Posti
     }
 
 
+def _idf(df: int, total: int) -> float:
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
 def _impact(term: str, tf: float, df: int, total: int, w: Weights) -> float:
-    idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+    idf = _idf(df, total)
     share = w.bigram if term.startswith(BIGRAM) else 1.0
     return share * idf * tf * (w.k1 + 1) / (w.k1 + tf)
 

@@ -3,7 +3,7 @@
     [kb]
     folder = ""                 # "" = the articles shipped with maildesk; else a folder
                                 # (relative to maildesk.toml)
-    threshold = 4.0             # relevance an article must reach to be suggested
+    threshold = 6.0             # relevance an article must reach to be suggested
     max_suggestions = 3         # articles in an acknowledgment (0 = none)
     questions = true            # a subject starting with a prefix asks the knowledge base
     question_prefixes = ["KB:", "KB：", "知识库:", "知识库：", "查询:", "查询："]
@@ -23,7 +23,7 @@ from maildesk.config.registry import Context, Values
 from maildesk.config.values import flag, positive_number, text, text_list, whole_number
 from maildesk.resources import shipped
 
-DEFAULT_THRESHOLD = 4.0
+DEFAULT_THRESHOLD = 6.0
 DEFAULT_PREFIXES = ["KB:", "KB：", "知识库:", "知识库：", "查询:", "查询："]
 
 

@@ -27,6 +27,29 @@ _LATIN = re.compile(r"[A-Za-z]")
 _ALPHA = re.compile(r"^[a-z]+$")
 _VOWEL = re.compile(r"[aeiouy]")
 
+
+def _table(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that say nothing about which problem a request has, beyond terms.STOP: time,
+# frequency, position, pronouns and verbs every request uses.  They count neither in an
+# article nor in a request (rows are data: add a word here, not in code).
+KB_STOP = _table(
+    """以前 以后 之前 后来 一天 每天 一会儿 一下子 上周 下周 本周 周一 周二 周三 周四 周五 周六
+    周日 上午 月底 上面 下面 里面 外面 后面 前面 旁边 这些 那些 这台 那台 这里 那里 哪里 自己 真的
+    不然 只能 有个 几个 好几个 继续 尝试 看到 正在 开始 正常 工作 影响 告诉 老是 总是 每次 一次
+    几次 多次 好像 感觉 觉得 知道 不知道 应该 需要 一直 马上 立刻 还是 其他 别的 所有 全部
+    get gets got getting into onto about above below each every few many much more most last
+    next past week weeks day days month months year morning afternoon evening night monday
+    tuesday wednesday thursday friday saturday sunday weekend weekends time times minute
+    minutes hour hours said say says told tell might may must being been their theirs her
+    hers his him ve ll pretty far otherwise whenever anymore already also even ever only
+    very really quite something anything everything nothing someone anyone everyone thing
+    things way lot lots need needs needed want wants wanted try tried trying look looks see
+    seen know think"""
+)
+
 # English suffixes, longest first: (suffix, replacement).  Only the first that leaves a
 # stem of at least STEM_MIN letters with a vowel applies; then a final e and a doubled
 # final consonant go (expire/expired -> expir, dropping/dropped -> drop).
@@ -49,7 +72,7 @@ class Terms:
 
 
 def index_terms(text: str) -> Terms:
-    found = tuple(normal_word(w) for w in words(text))
+    found = tuple(normal_word(w) for w in words(text) if w not in KB_STOP)
     pairs = tuple(BIGRAM + p for p in bigrams(text) if not PARTICLES.intersection(p))
     return Terms(found, pairs)
 
