@@ -10,6 +10,7 @@ import pytest
 
 from maildesk.kb.articles import MAX_BYTES, read_folder
 from maildesk.kb.markdown import excerpt, to_html, to_text
+from maildesk.resources import shipped
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kb"
 
@@ -159,3 +160,18 @@ def test_excerpt_is_one_line_cut_after_a_sentence() -> None:
     )
     assert excerpt(body, 24) == "VPN 连不上时，先看错误码。再按步骤处理。"
     assert excerpt("one two three four five six seven", 20) == "one two three four…"
+
+
+def test_every_shipped_article_reads_and_renders() -> None:
+    read = read_folder(shipped("kb"))
+    assert read.problems == () and len(read.articles) >= 24
+    for article in read.articles:
+        html = to_html(article.body)
+        assert set(re.findall(r"<(\w+)", html)) <= ALLOWED_TAGS, article.name
+        assert to_text(article.body).strip() and "**" not in to_text(article.body)
+        assert 0 < len(excerpt(article.body, 160)) <= 160, article.name
+
+
+ALLOWED_TAGS = {"p", "h1", "h2", "h3", "h4", "ol", "ul", "li", "strong", "em", "code", "pre",
+                "a", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "br",
+                "del", "img"}  # fmt: skip

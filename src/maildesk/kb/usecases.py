@@ -2,7 +2,7 @@
 indexed once, suggested per message, rebuilt when the folder changes.
 
     kb = open_kb(cfg)                      # reads and indexes (the segmenter loads here)
-    for s in kb.suggest(subject + "\\n" + description, limit=3):
+    for s in kb.suggest(subject + "\\n" + written_text, limit=3):
         s.article.title, s.excerpt, s.score
 
 Whether the folder changed is checked at most every REFRESH_SECONDS, from its listing
@@ -25,6 +25,7 @@ from maildesk.kb.index import Index, Weights
 from maildesk.kb.markdown import excerpt
 from maildesk.kb.model import Article, Problem, Suggestion
 from maildesk.kb.settings import KB_SECTION, KbSettings
+from maildesk.terms.segment import segmenter
 
 REFRESH_SECONDS = 5.0
 EXCERPT_CHARS = 160
@@ -61,6 +62,9 @@ class Snapshot:
 
 
 def build(folder: Path, weights: Weights | None = None) -> Snapshot:
+    """Read and index `folder`.  The segmenter starts here (once per process), even for
+    an empty folder, so that no message pays for it."""
+    segmenter()
     started = time.perf_counter()
     seen = listing(folder)
     read = read_folder(folder)
@@ -113,7 +117,10 @@ class KnowledgeBase:
 
     def suggest(self, text: str, limit: int = 3) -> tuple[Suggestion, ...]:
         """At most `limit` articles above `[kb] threshold`, best first, one per topic,
-        in the request's language when the topic has it."""
+        in the request's language when the topic has it.  `text` is the subject, a
+        newline, then what the requester wrote (the first line counts double; quoted
+        history and signatures only add noise: pass the written text, as MailPlan.text
+        holds it, rather than the raw body)."""
         if limit <= 0 or not text.strip():
             return ()
         snapshot = self._current()
