@@ -704,8 +704,9 @@ def _add_quarantine(sub: Any) -> None:
     retry.set_defaults(func=cmd_quarantine_retry)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run a command; `parser` replaces build_parser() (tests add commands to it)."""
+    args = (parser or build_parser()).parse_args(argv)
     handler: Handler = args.func
     try:
         return handler(args)

@@ -318,6 +318,24 @@ class SlaTarget(Base):
     )
 
 
+class DigestRun(Base):
+    """One digest period sent: (kind, group, first day) is unique, so with several
+    daemons the one whose insert wins queues the mails (digest/usecases.py)."""
+
+    __tablename__ = "digest_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # day | week | month
+    group_name: Mapped[str] = mapped_column(String(100), default="")  # "" = whole desk
+    first_day: Mapped[date] = mapped_column(Date)  # local
+    last_day: Mapped[date] = mapped_column(Date)  # local, inclusive
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # mails in the outbox
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # row and mails written
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        UniqueConstraint("kind", "group_name", "first_day", name="uq_digest_runs_period"),
+    )
+
+
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
