@@ -160,6 +160,8 @@ def test_excerpt_is_one_line_cut_after_a_sentence() -> None:
     )
     assert excerpt(body, 24) == "VPN 连不上时，先看错误码。再按步骤处理。"
     assert excerpt("one two three four five six seven", 20) == "one two three four…"
+    steps = "先登录门户。\n\n1. 安装 App。\n2. 扫描二维码，按提示完成绑定。\n"
+    assert excerpt(steps, 20) == "先登录门户。 1. 安装 App。"  # never cut after "2."
 
 
 def test_every_shipped_article_reads_and_renders() -> None:

@@ -22,7 +22,7 @@ _SAFE_URL = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
-_SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s|$)")
+_SENTENCE_END = re.compile(r"[。！？；!?;]|(?<!\d)\.(?=\s|$)")  # not "2." of a list
 Token = dict[str, Any]
 
 
