@@ -636,6 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     from maildesk.cli_surveys import add_surveys  # imports this module: after it loaded
 
     add_surveys(sub)
+    from maildesk.cli_kb import add_kb  # imports this module: after it loaded
+
+    add_kb(sub)
     ignored_cmd = sub.add_parser(
         "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
     )

@@ -46,6 +46,7 @@ FEATURE_MODULES = (
     "maildesk.timers.inform_settings",
     "maildesk.survey.settings",
     "maildesk.digest.settings",
+    "maildesk.kb.settings",
 )
 
 
