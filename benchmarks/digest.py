@@ -12,12 +12,15 @@ Run from the repository root (it imports `tests.conftest` for a config and
 `tests.servers.postgres` for a throwaway PostgreSQL cluster):
 
     .venv/bin/python -m benchmarks.digest [--backend sqlite|postgresql] [--url URL]
-                                          [--tickets 200000] [--repeat 5]
+                                          [--file bench.db] [--tickets 200000] [--repeat 5]
+
+A database that already has tickets (--file, --url) is timed as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -28,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from tests.conftest import ConfigFactory
 from tests.servers.postgres import PostgresCluster, postgres_available
 
@@ -173,16 +176,20 @@ def analyze(store: Store) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
 
 
-def time_figures(store: Store, cfg: Config, group: str, repeat: int) -> tuple[float, Figures]:
-    """Median seconds of `figures()` for the week just ended at NOW."""
+def time_figures(
+    store: Store, cfg: Config, group: str, repeat: int
+) -> tuple[float, float, Figures]:
+    """Median seconds of `figures()` for the week just ended at NOW: wall-clock, and
+    this process's CPU (all of SQLite's work; PostgreSQL's server not included)."""
     period = periods.ended(PeriodKind.WEEK, NOW, cfg.tickets.timezone)
-    times, found = [], None
+    times, cpu, found = [], [], None
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         found = figures(store, cfg, period, group, NOW)
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
     assert found is not None
-    return statistics.median(times), found
+    return statistics.median(times), statistics.median(cpu), found
 
 
 # The rendering steps (charts, the digest mail, the HTML report), each timed on the
@@ -208,16 +215,22 @@ def measure(name: str, url: str, folder: Path, args: argparse.Namespace) -> None
     db.upgrade(engine)
     store = Store(engine)
     started = time.perf_counter()
-    written = generate(store, args.tickets)
-    analyze(store)
-    rows = ", ".join(f"{n:,} {table}" for table, n in written.items())
-    print(f"{name}: {rows} (generated in {time.perf_counter() - started:.1f} s)")
+    with store.transaction() as tx:
+        stored = tx.c.scalar(select(func.count()).select_from(T_TICKETS))
+    if stored:
+        print(f"{name}: {stored:,} tickets already stored, not generated")
+    else:
+        written = generate(store, args.tickets)
+        analyze(store)
+        rows = ", ".join(f"{n:,} {table}" for table, n in written.items())
+        print(f"{name}: {rows} (generated in {time.perf_counter() - started:.1f} s)")
     cfg = ConfigFactory(folder, url)()
     for group in ("", GROUPS[0]):
-        took, found = time_figures(store, cfg, group, args.repeat)
+        took, cpu, found = time_figures(store, cfg, group, args.repeat)
         who = f"group {group}" if group else "whole desk"
         print(f"  figures, week {found.period.first_day}..{found.period.last_day}, {who}: "
-              f"{took * 1000:.0f} ms (median of {args.repeat}); opened {found.counts.opened}, "
+              f"{took * 1000:.0f} ms, CPU {cpu * 1000:.0f} ms (medians of {args.repeat}; load "
+              f"average {os.getloadavg()[0]:.1f}); opened {found.counts.opened}, "
               f"resolved {found.counts.resolved}, backlog {found.backlog.open}, "
               f"breaches {len(found.breaches)}, answers {found.satisfaction.answers}")  # fmt: skip
     for step, took in time_rendering(found, cfg, args.repeat).items():
@@ -238,12 +251,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--url", help="an empty PostgreSQL database (else a throwaway cluster)")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        help="SQLite: this database file, generated "
+        "when it has no tickets, kept (to time again without generating)",
+    )
     parser.add_argument("--tickets", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if args.backend == "sqlite":
-            measure("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", Path(folder), args)
+            path = args.file or Path(folder) / "bench.db"
+            measure("SQLite", f"sqlite:///{path}", Path(folder), args)
         elif args.url:
             measure("PostgreSQL", args.url, Path(folder), args)
         else:

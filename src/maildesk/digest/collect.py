@@ -4,7 +4,7 @@ The counting is SQL in store/digest.py (its docstring says how the history is re
 here the rows become the contract's values (digest/model.py): breakdowns folded per
 category, priority, group and engineer, durations in business minutes, breaches with
 their lateness.  One transaction, so every figure comes from the same moment's data
-(SQLite; PostgreSQL reads each statement's committed data).
+(SQLite's snapshot; on PostgreSQL a REPEATABLE READ transaction).
 
 Durations count business minutes of the ticket's SLA calendar as sla/usecases picks
 it ("24x7" for a priority configured so, else the business calendar); a breach's
@@ -47,6 +47,8 @@ P90 = 0.9
 def figures(store: Store, cfg: Config, period: Period, group: str, now: datetime) -> Figures:
     """Everything a digest or report of `period` says (group "" = the whole desk)."""
     with store.transaction() as tx:
+        if tx.c.dialect.name == "postgresql":  # every query reads the same snapshot
+            tx.c.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         return _figures(tx, cfg, period, group, now)
 
 
