@@ -384,3 +384,25 @@ def test_every_figure(
     for name in Figures.__dataclass_fields__:
         assert getattr(found, name) == getattr(expected, name), name
     assert found == expected
+
+
+def test_a_period_still_running_counts_only_what_is_decided_by_now(
+    data_url: str, tmp_path: Any
+) -> None:
+    """30 November to 6 December in Shanghai, asked on Wednesday 2 December: 5's
+    resolution is due on the 3rd, not missed yet; the lateness of what is missed runs
+    to now."""
+    cfg = ConfigFactory(tmp_path, data_url)(extra='\n[sla]\ncalendar = { urgent = "24x7" }\n')
+    engine = db.make_engine(data_url)
+    try:
+        running = periods.between(date(2026, 11, 30), date(2026, 12, 6), SH)
+        found = figures(Store(engine), cfg, running, "", NOW)
+    finally:
+        engine.dispose()
+    # response: 10 (due 11-29 16:30Z = Monday 00:30 in Shanghai) and 12; resolution: 3
+    assert found.sla == (SlaFigure("response", 0, 2, 0), SlaFigure("resolution", 0, 1, 0))
+    assert found.breaches == (
+        breach(10, "response", at(11, 29, 16, 30), 3930, ""),  # 24×7: 65.5 hours
+        breach(3, "resolution", at(11, 30, 6), 1200, ""),  # Mon 14:00 to Wed 18:00
+        breach(12, "response", at(11, 30, 9), 1020, LI),  # Mon 17:00 to Wed 18:00
+    )
