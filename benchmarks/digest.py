@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from tests.conftest import ConfigFactory
 from tests.servers.postgres import PostgresCluster, postgres_available
 
@@ -192,6 +192,28 @@ def time_figures(
     return statistics.median(times), statistics.median(cpu), found
 
 
+def slowest(store: Store, cfg: Config, count: int) -> None:
+    """The `count` slowest statements of one `figures()` call (whole desk)."""
+    took: list[tuple[float, str]] = []
+
+    def before(conn: Any, *_: Any) -> None:
+        conn.info["digest_started"] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        took.append((time.perf_counter() - conn.info["digest_started"], statement))
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    event.listen(store.engine, "after_cursor_execute", after)
+    try:
+        figures(store, cfg, periods.ended(PeriodKind.WEEK, NOW, cfg.tickets.timezone), "", NOW)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", before)
+        event.remove(store.engine, "after_cursor_execute", after)
+    print(f"  {len(took)} statements, {sum(t for t, _ in took) * 1000:.0f} ms; the slowest:")
+    for seconds, statement in sorted(took, reverse=True)[:count]:
+        print(f"    {seconds * 1000:6.1f} ms  {' '.join(statement.split())[:110]}")
+
+
 # The rendering steps (charts, the digest mail, the HTML report), each timed on the
 # figures: (name, step).  digest/charts.py and digest/render.py add theirs here.
 RENDER_STEPS: list[tuple[str, Callable[[Figures, Config], object]]] = []
@@ -233,6 +255,8 @@ def measure(name: str, url: str, folder: Path, args: argparse.Namespace) -> None
               f"average {os.getloadavg()[0]:.1f}); opened {found.counts.opened}, "
               f"resolved {found.counts.resolved}, backlog {found.backlog.open}, "
               f"breaches {len(found.breaches)}, answers {found.satisfaction.answers}")  # fmt: skip
+    if args.statements:
+        slowest(store, cfg, args.statements)
     for step, took in time_rendering(found, cfg, args.repeat).items():
         print(f"  {step}: {took * 1000:.0f} ms")
     if not RENDER_STEPS:
@@ -258,6 +282,12 @@ def main() -> None:
         "when it has no tickets, kept (to time again without generating)",
     )
     parser.add_argument("--tickets", type=int, default=200_000)
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        help="print this many of the slowest statements of one call",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
