@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from maildesk.kb import flow
 from maildesk.kb.model import Article, Suggestion
+from maildesk.kb.settings import DEFAULT_PREFIXES, KbSettings
 from maildesk.terms import words
 
 
@@ -62,14 +64,13 @@ class TinyKb:
         return next((a for a in self.articles if a.name == name), None)
 
 
-@dataclass(frozen=True)
-class Settings:
-    folder: Path
-    threshold: float = 2.0
-    max_suggestions: int = 3
-    questions: bool = True
-    question_prefixes: tuple[str, ...] = ("KB:", "知识库:", "查询:")
-
-
-def desk(folder: Path, kb: TinyKb | None = None, **settings: object) -> flow.Desk:
-    return flow.Desk(kb or TinyKb(), Settings(folder, **settings))  # type: ignore[arg-type]
+def desk(folder: Path, kb: TinyKb | None = None, **settings: Any) -> flow.Desk:
+    """The tiny knowledge base with `[kb]` settings as the engine reads them."""
+    values: dict[str, Any] = {
+        "folder": folder,
+        "threshold": 3.0,
+        "max_suggestions": 3,
+        "questions": True,
+        "question_prefixes": tuple(DEFAULT_PREFIXES),
+    }
+    return flow.Desk(kb or TinyKb(), KbSettings(**{**values, **settings}))  # fmt: skip

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from maildesk.clock import TestClock
-from maildesk.kb import flow, steps
+from maildesk.kb import steps
 from maildesk.service import Service
 from maildesk.store import events, tickets
 from maildesk.store import kb as kb_rows
@@ -104,11 +104,26 @@ def test_no_suggestion_below_the_threshold_and_none_without_a_kb(
     _, text = opened(service, "三楼空调不制冷", "会议室空调一直吹热风。")
     assert "知识库" not in text and "mailto:" not in text
     assert use(service).articles == ()
-    plain = build_service(service.cfg, TestClock(START))  # no knowledge base given
-    assert plain.kb is None
+    base = build_service(service.cfg, TestClock(START))
+    plain = Service(base.cfg, base.store, base.renderer, base.directory, TestClock(START),
+                    base.files, base.rules)  # fmt: skip
+    assert plain.kb is None  # no knowledge base given
     outcome = plain.ingest(mail(f"张伟 <{USER}>", *VPN_MAIL, n=9), "t")
     ack = [r for r in rows(plain, "ack") if r.ticket_number == outcome.ticket_number][-1]
     assert "知识库" not in text_of(plain, ack)
+
+
+def test_maildesk_run_suggests_the_shipped_article(make_config: ConfigFactory) -> None:
+    """Wired as the daemon is: the engine's index over the shipped articles, its
+    Markdown in both parts."""
+    cfg = make_config(extra=PEOPLE + NO_CLOSE)
+    service = build_service(cfg, TestClock(START))
+    number, text = opened(service, "VPN连不上 error 809", "在家连公司 VPN 一直报错 809。")
+    assert "1. VPN 连接失败（错误 809、691、789、812、超时、掉线）" in text
+    assert solved_link(text).startswith(f"[{number}] 已解决 vpn.zh-CN ")
+    assert "## 先做三项检查" not in text and "先做三项检查" in text  # Markdown as text
+    html = html_of(service, rows(service, "ack")[-1])
+    assert "<h2>先做三项检查</h2>" in html
 
 
 # --- self-service ---------------------------------------------------------------------------
@@ -220,15 +235,6 @@ def test_a_question_gets_articles_back_and_no_ticket(
 def service_raw(service: Service, row: outbox_rows.OutboxRow) -> bytes:
     with service.store.transaction() as tx:
         return outbox_rows.raw(tx, row.id) or b""
-
-
-@pytest.mark.parametrize(
-    ("subject", "question"),
-    [("KB: VPN 809", "VPN 809"), ("  kb：打印机", "打印机"), ("查询:密码", "密码"),
-     ("Re: KB: VPN", None), ("VPN KB: 809", None)],
-)  # fmt: skip
-def test_question_prefixes(subject: str, question: str | None) -> None:
-    assert flow.question(subject, ("KB:", "知识库:", "查询:")) == question
 
 
 # --- drafts -----------------------------------------------------------------------------------

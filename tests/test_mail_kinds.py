@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from maildesk import config
+from maildesk.digest.render import digest_mail
 from maildesk.domain import (
     Address,
     AttachmentInfo,
@@ -30,6 +31,7 @@ from maildesk.pipeline import mails, tags
 from maildesk.render import Renderer, environment
 from maildesk.sla.targets import Target
 from maildesk.vocab import reason
+from tests import digests
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 1, 2, 3, tzinfo=UTC)
@@ -48,6 +50,7 @@ HOSTILE = {
     "engineer": '<iframe src="http://evil.test"></iframe><style>body{display:none}</style>已重置',
 }
 OWN_MAILTO = f"href=mailto:it-support@example.com?subject=%5B{NUMBER}%5D%20"  # survey links
+OWN_CHART = "src=cid:"  # the digest's charts, carried in the mail
 INPUT_TAGS = {"div", "script", "img", "a", "svg", "iframe", "style", "b"}
 
 
@@ -174,6 +177,9 @@ def render_summaries(locale: str, **values: str) -> list[tuple[MailPlan, Outgoin
         mail = renderer.summary_mail(kind, Address(name, "lead@example.com"), subject,
                                      {"rows": [row], "lines": lines}, NOW)  # fmt: skip
         out.append((MailPlan(kind), mail))
+    figures = digests.hostile(subject=subject, name=name)  # names in every table
+    out.append((MailPlan(MailKind.DIGEST), digest_mail(renderer, figures, Address(name,
+                "lead@example.com"), NOW)))  # fmt: skip
     asker = Inbound("<q@client.example.com>", Address(name, "zhang.wei@example.com"), None, (), (),
                     f"知识库：{subject}", None, "", (), "", ())  # fmt: skip
     plan = MailPlan(MailKind.KB_ANSWER, text=subject, articles=suggested(reason, name))
@@ -225,8 +231,10 @@ def test_hostile_input_stays_text_in_every_html_part(locale: str) -> None:
         found.feed(html)
         ours = [a for a in found.attrs if a.startswith(OWN_MAILTO)]
         assert found.tags.count("a") == len(ours), f"{plan.kind}: anchors not ours"
-        found.tags = [t for t in found.tags if t != "a"]
-        found.attrs = [a for a in found.attrs if not a.startswith(OWN_MAILTO)]
+        charts = [a for a in found.attrs if a.startswith(OWN_CHART)]
+        assert found.tags.count("img") == len(charts), f"{plan.kind}: images not ours"
+        found.tags = [t for t in found.tags if t not in ("a", "img")]
+        found.attrs = [a for a in found.attrs if not a.startswith((OWN_MAILTO, OWN_CHART))]
         alive = INPUT_TAGS & set(found.tags)
         assert not alive, f"{plan.kind}/{plan.notice}: {alive}"
         assert not [a for a in found.attrs if "evil" in a or a.startswith("on")], plan.kind
@@ -251,6 +259,7 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 def test_chinese_mail_has_no_english_words() -> None:
     allowed = {"IT", "network"}  # the ticket prefix and a configured group name
     allowed |= {"maildesk", "tickets", "show", "outbox", "list", "status", "held", "retry"}  # CLI
+    allowed |= {"calendar", "import"}  # the digest's calendar warning names the command
     allowed |= {"drafts"}  # the knowledge base's folder of drafts
     for plan, out in render_all("zh-CN") + render_summaries("zh-CN"):
         msg = parsed(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maildesk.terms import bigrams, strip_reply_prefixes, words
+from maildesk.terms import bigrams, runs, strip_reply_prefixes, words
 
 WORDS = [
     ("VPN连不上 error 809", ["vpn", "连不上", "error", "809"]),
@@ -17,6 +17,13 @@ WORDS = [
     ("Outlook无法收邮件，提示0x800CCC0E", ["outlook", "邮件", "0x800ccc0e"]),
     ("", []),
     ("谢谢！！！", []),
+    ("U盘中毒了", ["u盘", "中毒"]),  # dictionary words with capitals match the lower-cased text
+    ("OA系统登录不了", ["oa系统", "登录不了"]),
+    ("printer jam on the 3rd floor", ["printer", "jam"]),
+    ("谢谢你们！", []),
+    ("东侧的打印机不亮，在几楼？分机 8021", ["打印机", "不亮", "8021"]),
+    ("收到可疑邮件，找不到网络路径", ["可疑", "邮件", "找不到", "网络路径"]),
+    ("The printer is not working, can someone take a look?", ["printer"]),
 ]
 
 
@@ -50,3 +57,10 @@ def test_hostile_input_is_bounded_and_never_raises() -> None:
     out = words(text)
     assert "打印机" in out
     assert all("\r" not in w and "\n" not in w for w in out)
+
+
+def test_runs_end_at_punctuation_and_line_breaks_not_at_spaces_or_filler() -> None:
+    assert runs("共享盘打不开。VPN 809") == [["共享盘", "打不开"], ["vpn", "809"]]
+    assert runs("打印机一直卡纸，谢谢\r\n三楼 VPN  809") == [["打印机", "卡纸"], ["vpn", "809"]]
+    assert runs("") == [] and runs("谢谢！") == []
+    assert [w for run in runs("3楼打印机卡纸，谢谢") for w in run] == words("3楼打印机卡纸，谢谢")

@@ -94,11 +94,14 @@ def _require_schema(engine: Any) -> None:
 
 def make_service(cfg: Config, store: Any) -> Service:
     from maildesk import directory
+    from maildesk.kb.flow import Desk
+    from maildesk.kb.settings import KB_SECTION
+    from maildesk.kb.usecases import open_kb
     from maildesk.render import make_renderer
 
-    return Service(
-        cfg, store, make_renderer(cfg), directory.load(cfg.directory_csv), rules=load_routing(cfg)
-    )
+    kb = Desk(open_kb(cfg), cfg.section(KB_SECTION))  # built once per process
+    return Service(cfg, store, make_renderer(cfg), directory.load(cfg.directory_csv),
+                   rules=load_routing(cfg), kb=kb)  # fmt: skip
 
 
 def load_routing(cfg: Config) -> Any:
@@ -636,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
     from maildesk.cli_surveys import add_surveys  # imports this module: after it loaded
 
     add_surveys(sub)
+    from maildesk.cli_kb import add_kb  # imports this module: after it loaded
+
+    add_kb(sub)
     ignored_cmd = sub.add_parser(
         "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
     )
@@ -701,8 +707,9 @@ def _add_quarantine(sub: Any) -> None:
     retry.set_defaults(func=cmd_quarantine_retry)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run a command; `parser` replaces build_parser() (tests add commands to it)."""
+    args = (parser or build_parser()).parse_args(argv)
     handler: Handler = args.func
     try:
         return handler(args)

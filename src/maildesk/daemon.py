@@ -22,6 +22,7 @@ import schedule
 from aiosmtpd.controller import Controller
 
 from maildesk.config import Config
+from maildesk.digest import usecases as digests
 from maildesk.held import tick
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, Transport
@@ -38,6 +39,7 @@ SWEEP_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a pending entry this old was not left to the thread that stored it
 SUMMARY_SECONDS = 15  # how often held mail is checked for summaries that are due
 TIMER_SECONDS = 60  # how often due timers are claimed (and once at start)
+DIGEST_SECONDS = 60  # how often due digests are looked for (and once at start)
 BEAT_SECONDS = 15  # a loop that waits longer says it is alive this often
 LISTENER_CHECK_SECONDS = 2.0  # how often the SMTP/LMTP listener is checked
 
@@ -63,8 +65,12 @@ class Daemon:
         transport: Transport,
         clock: Callable[[], datetime] | None = None,
         working_time: WorkingTime | None = None,
+        digest_edges: digests.Edges | None = None,
     ) -> None:
         self.cfg = cfg
+        # the figures and the mail of a digest (digest/collect, digest/render); None: no
+        # digests loop
+        self.digest_edges = digest_edges
         # the next working instant: by default the business calendar, read at each tick
         self.working_time = working_time
         self.service = service
@@ -108,6 +114,8 @@ class Daemon:
             ("summaries", self._summaries_loop),
             ("timers", self._timers_loop),
         ]
+        if self.digest_edges is not None:
+            loops.append(("digests", self._digests_loop))
         if self.cfg.smtp_intake.enabled:
             loops.append(("listener", self._listener_loop))
         sv = self.cfg.supervision
@@ -282,6 +290,28 @@ class Daemon:
             self.outbox_ready.set()
         return report.mails
 
+    def _digests_loop(self, beat: Heartbeat) -> None:
+        """Due digests, once at start (catching up on the latest missed period of each
+        kind, once) and then once a minute."""
+        jobs = schedule.Scheduler()
+        jobs.every(DIGEST_SECONDS).seconds.do(self.send_digests)
+        self.send_digests()
+        beat.ok()
+        while not self.stop.wait(min(max(jobs.idle_seconds or 0.0, 0.0), BEAT_SECONDS)):
+            jobs.run_pending()
+            beat.ok()
+
+    def send_digests(self) -> int:
+        """One tick: queue the digests that are due; returns the mails queued."""
+        edges = self.digest_edges
+        if edges is None:
+            return 0
+        report = digests.send_due(self.store, self.cfg, self.service.renderer, self.clock(),
+                                  figures=edges.figures, write_mail=edges.write_mail)  # fmt: skip
+        if report.mails:
+            self.outbox_ready.set()
+        return report.mails
+
     def run_once(self) -> None:
         """Process the journal, sync every mailbox once, send everything due (for tests)."""
         from maildesk.mailbox import connect
@@ -299,5 +329,6 @@ class Daemon:
                 client.logout()
         self.summarise()
         self.run_timers()
+        self.send_digests()
         while self.sender.flush():
             pass

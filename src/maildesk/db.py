@@ -102,6 +102,11 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    __table_args__ = (
+        # digests (store/digest.py): tickets opened, and first answered, in a period
+        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_first_response", "first_response_at"),
+    )
 
 
 class Watcher(Base):
@@ -154,6 +159,8 @@ class TicketEvent(Base):
     new_value: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), nullable=True)
+    # digests: the status changes of a period, and those since its end (the backlog)
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
 
 
 class KnownMessageId(Base):
@@ -198,6 +205,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_id", "status", "id"),
         Index("ix_outbox_to_created", "to_address", "created_at"),
         Index("ix_outbox_message_id", "message_id"),
+        Index("ix_outbox_kind_created", "kind", "created_at"),  # digests: surveys sent
     )
 
 
@@ -274,6 +282,10 @@ class SurveyAnswerRow(Base):
     review_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     review_closed_by: Mapped[str] = mapped_column(String(320), default="")
     review_note: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (  # digests: answers given, reviews closed or open, in a period
+        Index("ix_survey_answers_answered", "answered_at"),
+        Index("ix_survey_answers_review", "review", "review_closed_at"),
+    )
 
 
 class CalendarDay(Base):
@@ -315,6 +327,25 @@ class SlaTarget(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "target"),
         Index("ix_sla_targets_due", "due_at"),
+        Index("ix_sla_targets_met", "met_at"),  # digests: targets met in a period
+    )
+
+
+class DigestRun(Base):
+    """One digest period sent: (kind, group, first day) is unique, so with several
+    daemons the one whose insert wins queues the mails (digest/usecases.py)."""
+
+    __tablename__ = "digest_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # day | week | month
+    group_name: Mapped[str] = mapped_column(String(100), default="")  # "" = whole desk
+    first_day: Mapped[date] = mapped_column(Date)  # local
+    last_day: Mapped[date] = mapped_column(Date)  # local, inclusive
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # mails in the outbox
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # row and mails written
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        UniqueConstraint("kind", "group_name", "first_day", name="uq_digest_runs_period"),
     )
 
 

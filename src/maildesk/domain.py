@@ -88,6 +88,7 @@ class MailKind(StrEnum):
     AUTO_RESOLVED = "auto_resolved"  # to the requester: resolved unanswered, how to reopen
     SURVEY = "survey"  # to the requester after resolution: five one-click scores
     REVIEW = "review"  # to the lead and managers: a low score, the ticket's history
+    DIGEST = "digest"  # to managers and leads: a period's figures and charts (digest/)
     KB_ANSWER = "kb_answer"  # to a `KB:` question's sender: the best articles, no ticket
 
 

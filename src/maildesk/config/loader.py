@@ -45,6 +45,8 @@ FEATURE_MODULES = (
     "maildesk.calendar.settings",
     "maildesk.timers.inform_settings",
     "maildesk.survey.settings",
+    "maildesk.digest.settings",
+    "maildesk.kb.settings",
 )
 
 

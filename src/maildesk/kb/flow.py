@@ -14,7 +14,7 @@ offers them) and the `[kb]` settings.  Without one, none of this happens.
   suggested), and whoever works it hears that no action is needed.  A forged or
   misdirected link changes nothing but a line in the ticket's history.
 - **Questions**: a mail whose subject starts with a `[kb] question_prefixes` word
-  (`KB:`, `知识库:`, `查询:`) and that threads onto no ticket gets the best articles
+  (`KB:`, `知识库：`, `查询:`, any width) and that threads onto no ticket gets the best articles
   back instead of a ticket; when nothing scores above the threshold it is a ticket.
 """
 
@@ -23,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -57,7 +55,7 @@ class Knowledge(Protocol):
 
 
 class Settings(Protocol):
-    """What the mail flow reads of `[kb]` (kb/settings.py)."""
+    """What the mail flow reads of `[kb]` (kb/settings.KbSettings)."""
 
     @property
     def folder(self) -> Path: ...
@@ -65,8 +63,7 @@ class Settings(Protocol):
     def max_suggestions(self) -> int: ...
     @property
     def questions(self) -> bool: ...
-    @property
-    def question_prefixes(self) -> Sequence[str]: ...
+    def question(self, subject: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -89,24 +86,14 @@ def for_ack(desk: Desk | None, subject: str, description: str) -> tuple[Suggesti
     return desk.knowledge.suggest(f"{subject}\n{description}"[:MAX_QUERY], limit)
 
 
-def question(subject: str, prefixes: Sequence[str]) -> str | None:
-    """The question after a `KB:` / `知识库:` prefix (full-width colons too), or None."""
-    folded = unicodedata.normalize("NFKC", subject).lstrip()
-    for prefix in prefixes:
-        wanted = unicodedata.normalize("NFKC", prefix)
-        if wanted and folded.casefold().startswith(wanted.casefold()):
-            return folded[len(wanted) :].strip()
-    return None
-
-
 def answer(
     inbound: Inbound, facts: Facts, cfg: Config, desk: Desk | None, match: correlate.Match | None
 ) -> Decision | None:
     """A `KB:` question threading onto no ticket, answered from the knowledge base; None
     when it is no question, cannot be answered (automatic mail, limits) or nothing fits."""
-    if desk is None or not desk.settings.questions or (match and match.trusted):
+    if desk is None or (match and match.trusted):
         return None
-    asked = question(inbound.subject, desk.settings.question_prefixes)
+    asked = desk.settings.question(inbound.subject)  # None when [kb] questions = false
     if asked is None or answers.reply_refusal(inbound, facts, cfg):
         return None
     found = for_ack(desk, asked, reply_text.written(inbound, facts))

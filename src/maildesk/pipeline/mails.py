@@ -110,6 +110,11 @@ MAIL_KINDS: dict[MailKind, MailSpec] = {
     MailKind.REVIEW: MailSpec(
         "review", Audience.ENGINEERS, Thread.ENGINEER, "auto-generated", False, reply_to=True
     ),
+    # digest/: a period's figures for managers and leads; about many tickets, no thread;
+    # bulk, like every mail the clock sends on a schedule
+    MailKind.DIGEST: MailSpec(
+        "digest", Audience.ENGINEERS, Thread.NONE, "auto-generated", False, lane=Lane.BULK
+    ),
     # kb/: a `KB:` question answered with articles, under the question; about no ticket
     MailKind.KB_ANSWER: MailSpec("kb_answer", Audience.SENDER, Thread.ANSWER, "auto-replied", True),
 }

@@ -224,11 +224,12 @@ def _new_ticket(
     notice = "closed_ticket_replaced" if reason == "closed_ticket_replaced" else ""
     if reason == "untrusted_reference" and commands.extract(inbound.text).commands:
         notice = "commands_ignored"  # a stranger's # lines change nothing, and they hear so
+    ack = _acknowledgment(inbound, facts, notice)
     ack = replace(
-        _acknowledgment(inbound, facts, notice),
+        ack,
         not_watching=answers.not_watching(new.refused_watchers),
         hold=flood,
-        articles=kb_flow.for_ack(kb, new.subject, new.description),
+        articles=kb_flow.for_ack(kb, new.subject, ack.text),  # what they wrote, not quotes
     )
     return Decision(new, (ack, *alerts))
 

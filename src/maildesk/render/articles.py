@@ -5,10 +5,9 @@ Article files are written by people and may hold anything: titles and excerpts b
 one line (no controls, no line breaks, no bidi overrides), bodies are cut at
 `BODY_LIMIT` characters, and the HTML part never carries the article's own markup.
 
-The Markdown → text / HTML conversion is `to_text` / `to_html` below: the article's
-Markdown as written (it is made to be read as text), and that text escaped for the
-HTML part.  The engine's `kb.markdown.to_text` / `to_html` (mistune, raw HTML escaped)
-take their place when it is merged: `body_text` and `body_html` are the two places.
+The Markdown becomes text and HTML by `kb.markdown.to_text` / `to_html` (mistune, raw
+HTML escaped, links only for http(s) and mailto), after control characters and bidi
+overrides are dropped.
 """
 
 from __future__ import annotations
@@ -16,9 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from maildesk.kb import flow
+from maildesk.kb.markdown import to_html as markdown_html
+from maildesk.kb.markdown import to_text as markdown_text
 from maildesk.kb.model import Suggestion
 from maildesk.survey.history import BIDI, one_line
 
@@ -58,23 +59,12 @@ def _cut(body: str) -> str:
 
 
 def body_text(markdown: str) -> str:
-    return to_text(markdown)
+    return markdown_text(_HIDDEN.sub("", markdown))
 
 
 def body_html(markdown: str) -> Markup:
-    return Markup(to_html(markdown))
-
-
-def to_text(markdown: str) -> str:
-    """The article for the text part: its Markdown, without control characters (but line
-    breaks and tabs) or bidi overrides."""
-    return _HIDDEN.sub("", markdown).strip("\n")
-
-
-def to_html(markdown: str) -> str:
-    """The article for the HTML part: its text, escaped, line breaks kept."""
-    lines = str(escape(to_text(markdown))).split("\n")
-    return "<br>\n".join(lines)
+    """mistune's HTML with raw HTML escaped (kb/markdown.py)."""
+    return Markup(markdown_html(_HIDDEN.sub("", markdown)))
 
 
 # control characters (category Cc) but \t and \n, and the bidi overrides (history.BIDI)

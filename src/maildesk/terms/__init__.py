@@ -8,6 +8,6 @@ and numbers kept whole, stop words dropped, reply prefixes stripped.
 Used by the digests' recurring problems and by the knowledge-base index.
 """
 
-from maildesk.terms.segment import bigrams, strip_reply_prefixes, words
+from maildesk.terms.segment import bigrams, runs, strip_reply_prefixes, words
 
-__all__ = ["bigrams", "strip_reply_prefixes", "words"]
+__all__ = ["bigrams", "runs", "strip_reply_prefixes", "words"]

@@ -6,6 +6,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from maildesk.terms.vocabulary import IT_WORDS, PLACE_IN_TEXT, PLACE_PATTERN, REPLY_PREFIX, STOP
@@ -14,6 +15,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 _TICKET_TAG = re.compile(r"\[[A-Za-z]{1,10}-\d{6,8}-\d{2,6}\]")
+_INLINE_SPACE = re.compile(r"[ \t\u00a0\u3000]+")
 
 _lock = threading.Lock()
 _segmenter: Any = None
@@ -26,8 +28,8 @@ def segmenter() -> Any:
         if _segmenter is None:
             import rjieba
 
-            for word in IT_WORDS:
-                rjieba.add_word(word, None, None)
+            for word in IT_WORDS:  # the text is lower-cased before it is cut
+                rjieba.add_word(word.lower(), None, None)
             _segmenter = rjieba
         return _segmenter
 
@@ -45,6 +47,35 @@ def words(text: str) -> list[str]:
     return [t for t in (tok.strip() for tok in tokens) if _counts(t)]
 
 
+def runs(text: str) -> list[list[str]]:
+    """`words`, in runs that punctuation and line breaks end (spaces do not): the words
+    of one run were written next to each other, so their pairs are phrases.
+
+        runs("共享盘打不开。VPN 809") -> [["共享盘", "打不开"], ["vpn", "809"]]
+    """
+    folded = PLACE_IN_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    found: list[list[str]] = [[]]
+    for token in segmenter().cut(folded, True):
+        word = _word_or_break(token)
+        if word:
+            found[-1].append(word)
+        elif word is None and found[-1]:
+            found.append([])
+    return [run for run in found if run]
+
+
+@lru_cache(maxsize=65536)
+def _word_or_break(token: str) -> str | None:
+    """The word a token counts as; "" for one that counts for nothing; None for a
+    break (punctuation, a line break)."""
+    word = token.strip()
+    if _counts(word):
+        return word
+    if _WORDLIKE.search(token) or _INLINE_SPACE.fullmatch(token):
+        return ""
+    return None
+
+
 def bigrams(text: str) -> list[str]:
     """Character pairs of every Chinese run (the fallback for words the dictionary
     lacks: 打印机报错 shares 打印 and 印机 with 打印机)."""
@@ -55,6 +86,7 @@ def bigrams(text: str) -> list[str]:
     return pairs
 
 
+@lru_cache(maxsize=65536)
 def _counts(token: str) -> bool:
     if not token or not _WORDLIKE.search(token) or token in STOP:
         return False

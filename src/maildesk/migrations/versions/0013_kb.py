@@ -7,7 +7,7 @@ folder's drafts/ after the transaction commits (state pending → written, or co
 when a different file of that name is already there: never overwritten).
 
 Revision ID: 0013
-Revises: 0010 (to be re-chained onto 0012 when the digest migrations are merged)
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from maildesk.db import UTCDateTime
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,223 @@
+"""BM25F over the articles, built once, asked per message (pure Python, no IO).
+
+Each article has three fields, title, keywords and body, weighted (Weights) before the
+term frequency saturates (BM25F), so a word in the title counts more than the same word
+in the body.  Terms are `tokens.index_terms`: segmented words plus Chinese bigrams,
+a bigram counting `bigram` of a word.  Everything that does not depend on the request
+is computed at build time: a term's posting list holds, per article, its finished
+contribution (idf × saturated weighted frequency), so a request costs one dictionary
+look-up per distinct term and one addition per posting.
+
+Ranking a request (Index.rank):
+1. per article, sum the contributions of the request's distinct terms (the first line,
+   the subject, counts `subject` times), and the share of the request's idf it matches
+   (a word no article has counts `unknown` of the rarest idf); the relevance is
+       BM25F × share ** coverage / (request's summed idf) ** length
+   so an article that shares many minor words with a long mail but not its main ones
+   (a projector, a door badge: words no article has) stays low, and a long mail does
+   not outscore a short one by its length alone;
+2. drop articles whose `applies_to` words the request does not mention;
+3. one entry per topic (vpn.zh-CN and vpn.en are the topic vpn): the topic scores its
+   best variant, and shows the variant in the request's language when there is one
+   (an English error code in a Chinese mail still finds the topic); a topic with no
+   variant in that language scores `other_language` of its best;
+4. highest first, ties by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from maildesk.kb.articles import topic
+from maildesk.kb.model import Article
+from maildesk.kb.tokens import BIGRAM, Terms, index_terms, language, mentions
+
+FIELDS = ("title", "keywords", "body")
+# A request's first characters say what it is about; the rest (quoted history, legal
+# notices) costs time and adds noise.  Bounds the time per message.
+MAX_REQUEST_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The index's tuning, every number in one place (see the module docstring).
+    Calibrated on tests/fixtures/kb_requests against the shipped articles
+    (tests/test_kb_quality.py); change them together with `[kb] threshold`."""
+
+    title: float = 3.0
+    keywords: float = 3.0
+    body: float = 0.5
+    bigram: float = 0.2  # a bigram's share of a word's weight
+    k1: float = 2.0  # saturation of a term's weighted frequency
+    b_body: float = 0.75  # length normalisation of the body
+    b_short: float = 0.3  # of the title and the keywords (short fields)
+    other_language: float = 0.8  # a topic without a variant in the request's language
+    chinese_share: float = 0.2  # share of Chinese characters that makes a request zh-CN
+    # A second or third suggestion must reach this share of the first (no filler).
+    relative: float = 0.4
+    # Relevance is BM25F × (share of the request's idf the article matches) ** coverage:
+    # a request whose main words no article has (projector, badge) is not covered, however
+    # many of its other words an article shares.
+    coverage: float = 0.5
+    unknown: float = 0.3  # idf of a word no article has, as a share of the rarest's
+    subject: float = 2.0  # weight of the request's first line (its subject)
+    length: float = 0.25  # relevance divided by the request's summed idf to this power
+
+    def field(self, name: str) -> float:
+        return {"title": self.title, "keywords": self.keywords, "body": self.body}[name]
+
+    def b(self, name: str) -> float:
+        return self.b_body if name == "body" else self.b_short
+
+
+@dataclass(frozen=True)
+class Ranked:
+    article: Article
+    score: float
+
+
+class Index:
+    """The articles' posting lists; immutable once built, safe to share between threads."""
+
+    def __init__(self, articles: Sequence[Article], weights: Weights | None = None) -> None:
+        self.weights = weights or Weights()
+        self.articles = tuple(articles)
+        self.topics = tuple(topic(a) for a in self.articles)
+        self.variants = {
+            (t, a.language): i
+            for i, (t, a) in enumerate(zip(self.topics, self.articles, strict=True))
+        }
+        fields = [_fields(a) for a in self.articles]
+        self.postings = _postings(fields, self.weights)
+        self.idf = {
+            term: _idf(len(found), len(self.articles)) for term, found in self.postings.items()
+        }
+        self.unknown_idf = self.weights.unknown * _idf(0, len(self.articles))
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def scores(self, text: str) -> list[float]:
+        """Per article (by position): its relevance to the request's distinct terms
+        (over the first MAX_REQUEST_CHARS characters): the BM25F sum times the share of
+        the request it explains (module docstring), to the power `coverage`.  The first
+        line (the subject) counts `subject` times."""
+        first, _, rest = text[:MAX_REQUEST_CHARS].partition("\n")
+        in_subject = set(index_terms(first).all)
+        terms = in_subject | set(index_terms(rest).all)
+        size = len(self.articles)
+        acc, explained, whole = [0.0] * size, [0.0] * size, 0.0
+        for term in terms:
+            factor = self.weights.subject if term in in_subject else 1.0
+            weight = factor * self.idf.get(term, self.unknown_idf)
+            weight *= self.weights.bigram if term.startswith(BIGRAM) else 1.0
+            whole += weight
+            for doc, impact in self.postings.get(term, ()):
+                acc[doc] += factor * impact
+                explained[doc] += weight
+        power, scale = self.weights.coverage, whole**self.weights.length if whole else 1.0
+        return [
+            a * (e / whole) ** power / scale if a else 0.0
+            for a, e in zip(acc, explained, strict=True)
+        ]
+
+    def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
+        """The `limit` best topics sharing terms with the request (all when None),
+        best first (module docstring).  Articles are visited best first and the walk
+        stops once no later one can beat the topics found: a topic never scores more
+        than its best article."""
+        wanted = language(text, self.weights.chinese_share)
+        scores = self.scores(text)
+        ranked: dict[str, Ranked] = {}
+        for doc in sorted(range(len(scores)), key=scores.__getitem__, reverse=True):
+            score = scores[doc]
+            if score <= 0 or (limit is not None and _enough(ranked, limit, score)):
+                break
+            name = self.topics[doc]
+            if name not in ranked and self._applies(doc, text):
+                ranked[name] = self._shown(name, doc, score, wanted, text)
+        return sorted(ranked.values(), key=lambda r: (-r.score, r.article.name))[:limit]
+
+    def _shown(self, name: str, doc: int, score: float, wanted: str, text: str) -> Ranked:
+        """The topic's article in the request's language when it has one, else its best
+        article at a discount."""
+        variant = self.variants.get((name, wanted))
+        if variant is not None and self._applies(variant, text):
+            return Ranked(self.articles[variant], score)
+        return Ranked(self.articles[doc], score * self.weights.other_language)
+
+    def _applies(self, doc: int, text: str) -> bool:
+        """An article with `applies_to` words only for a request naming one of them."""
+        words = self.articles[doc].applies_to
+        return not words or any(mentions(text, w) for w in words)
+
+    def best(self, text: str, limit: int, threshold: float) -> list[Ranked]:
+        """At most `limit` topics above `threshold`, each at least `relative` of the
+        first: nothing rather than filler."""
+        ranked = self.rank(text, limit)
+        if not ranked or ranked[0].score < threshold:
+            return []
+        floor = max(threshold, ranked[0].score * self.weights.relative)
+        return [r for r in ranked if r.score >= floor]
+
+
+def _enough(ranked: dict[str, Ranked], limit: int, next_score: float) -> bool:
+    """`limit` topics found, and the weakest of them beats an article scoring
+    `next_score` (and so every later one)."""
+    if len(ranked) < limit:
+        return False
+    return sorted(r.score for r in ranked.values())[-limit] > next_score
+
+
+def _fields(article: Article) -> dict[str, Terms]:
+    return {
+        "title": index_terms(article.title),
+        "keywords": index_terms("\n".join(article.keywords)),
+        "body": index_terms(article.body),
+    }
+
+
+Posting = tuple[int, float]
+
+
+def _postings(docs: list[dict[str, Terms]], w: Weights) -> dict[str, tuple[Posting, ...]]:
+    """term -> ((article, contribution), …): BM25F with the field weights applied to
+    the frequencies before saturation."""
+    counts = [{f: Counter(terms.all) for f, terms in doc.items()} for doc in docs]
+    average = {f: _mean(sum(c[f].values()) for c in counts) for f in FIELDS}
+    weighted: dict[str, list[Posting]] = {}
+    for position, doc in enumerate(counts):
+        norms = {f: _norm(sum(doc[f].values()), average[f], w.b(f)) for f in FIELDS}
+        frequency: dict[str, float] = {}
+        for f in FIELDS:
+            for term, count in doc[f].items():
+                frequency[term] = frequency.get(term, 0.0) + w.field(f) * count / norms[f]
+        for term, tf in frequency.items():
+            weighted.setdefault(term, []).append((position, tf))
+    total = len(docs)
+    return {
+        term: tuple((doc, _impact(term, tf, len(found), total, w)) for doc, tf in found)
+        for term, found in weighted.items()
+    }
+
+
+def _idf(df: int, total: int) -> float:
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
+def _impact(term: str, tf: float, df: int, total: int, w: Weights) -> float:
+    idf = _idf(df, total)
+    share = w.bigram if term.startswith(BIGRAM) else 1.0
+    return share * idf * tf * (w.k1 + 1) / (w.k1 + tf)
+
+
+def _norm(length: int, average: float, b: float) -> float:
+    return 1 - b + b * (length / average if average else 1.0)
+
+
+def _mean(values: Iterable[int]) -> float:
+    listed = list(values)
+    return sum(listed) / len(listed) if listed else 0.0

@@ -1,0 +1,128 @@
+"""The terms the knowledge-base index counts: `terms.words` (rjieba with the IT
+dictionary) with English words reduced to a stem, plus Chinese character bigrams as a
+fallback for words the dictionary lacks, and the request's language.
+
+    index_terms("打印机报错E5")  -> words  ["打印机", "报错", "e5"]
+                                   bigrams ["打印", "印机", "机报", "报错"]
+    index_terms("Printers dropped")  -> words ["printer", "drop"]
+
+A bigram is a different term from the word with the same characters (marked with
+BIGRAM), so the index can weigh the fallback below a whole word.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from maildesk.terms import bigrams, words
+
+BIGRAM = "\x00"  # prefix of a bigram term: never part of a word
+# Characters that make a bigram mean nothing (了, 吗, 我 …): 纸了, 忘了, 我的 are not terms.
+PARTICLES = frozenset("的了吗呢吧啊呀哦嗯我你他她它您们这那是在就都也又很太")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_ALPHA = re.compile(r"^[a-z]+$")
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+def _table(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that say nothing about which problem a request has, beyond terms.STOP: time,
+# frequency, position, pronouns and verbs every request uses.  They count neither in an
+# article nor in a request (rows are data: add a word here, not in code).
+KB_STOP = _table(
+    """以前 以后 之前 后来 一天 每天 一会儿 一下子 上周 下周 本周 周一 周二 周三 周四 周五 周六
+    周日 上午 月底 上面 下面 里面 外面 后面 前面 旁边 这些 那些 这台 那台 这里 那里 哪里 自己 真的
+    不然 只能 有个 几个 好几个 继续 尝试 看到 正在 开始 正常 工作 影响 告诉 老是 总是 每次 一次
+    几次 多次 好像 感觉 觉得 知道 不知道 应该 需要 一直 马上 立刻 还是 其他 别的 所有 全部
+    get gets got getting into onto about above below each every few many much more most last
+    next past week weeks day days month months year morning afternoon evening night monday
+    tuesday wednesday thursday friday saturday sunday weekend weekends time times minute
+    minutes hour hours said say says told tell might may must being been their theirs her
+    hers his him ve ll pretty far otherwise whenever anymore already also even ever only
+    very really quite something anything everything nothing someone anyone everyone thing
+    things way lot lots need needs needed want wants wanted try tried trying look looks see
+    seen know think"""
+)
+
+# English suffixes, longest first: (suffix, replacement).  Only the first that leaves a
+# stem of at least STEM_MIN letters with a vowel applies; then a final e and a doubled
+# final consonant go (expire/expired -> expir, dropping/dropped -> drop).
+SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("ations", ""), ("ation", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"),
+    ("ions", ""), ("ion", ""), ("edly", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", ""),
+)  # fmt: skip
+KEEP_ENDINGS = ("ss", "us", "is", "ous")  # access, status, analysis, various: not plurals
+STEM_MIN = 3
+
+
+@dataclass(frozen=True)
+class Terms:
+    words: tuple[str, ...]
+    bigrams: tuple[str, ...]  # each prefixed with BIGRAM
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.words + self.bigrams
+
+
+def index_terms(text: str) -> Terms:
+    found = tuple(normal_word(w) for w in words(text) if w not in KB_STOP)
+    pairs = tuple(BIGRAM + p for p in bigrams(text) if not PARTICLES.intersection(p))
+    return Terms(found, pairs)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def normal_word(word: str) -> str:
+    """A word as the index keeps it: hyphens out of Latin words (wi-fi -> wifi,
+    e-mail -> email), English words stemmed."""
+    if "-" in word and not _CJK.search(word):
+        word = word.replace("-", "")
+    return stem(word) if _ALPHA.match(word) else word
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: consistent, not linguistic (connection, connecting,
+    connects -> connect)."""
+    if len(word) <= STEM_MIN or word.endswith(KEEP_ENDINGS):
+        return word
+    for suffix, replacement in SUFFIXES:
+        if word.endswith(suffix):
+            base = word[: -len(suffix)] + replacement
+            if len(base) >= STEM_MIN and _VOWEL.search(base):
+                word = base
+                break
+    if word.endswith("e") and len(word) > STEM_MIN:
+        word = word[:-1]
+    if len(word) > STEM_MIN and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]
+    return word
+
+
+def language(text: str, share: float = 0.2) -> str:
+    """zh-CN when Chinese characters are at least `share` of the letters (Chinese
+    characters and Latin letters), else en: "VPN连不上 error 809" is Chinese, an English
+    mail signed 张伟 is English."""
+    folded = unicodedata.normalize("NFKC", text)
+    chinese = len(_CJK.findall(folded))
+    latin = len(_LATIN.findall(folded))
+    if chinese + latin == 0:
+        return "en"
+    return "zh-CN" if chinese / (chinese + latin) >= share else "en"
+
+
+def mentions(text: str, word: str) -> bool:
+    """Whether `text` names `word` (an applies_to word): case- and width-insensitive,
+    a Latin word only whole (Outlook in "outlook 2016", not in "outlooks")."""
+    hay = unicodedata.normalize("NFKC", text).casefold()
+    needle = unicodedata.normalize("NFKC", word).casefold().strip()
+    if not needle:
+        return False
+    if _CJK.search(needle):
+        return needle in hay
+    return re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", hay) is not None

@@ -1,0 +1,208 @@
+"""The knowledge-base index: ranking basics, language preference, applies_to, the
+threshold, rebuilding when the folder changes, and the [kb] settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from maildesk import config
+from maildesk.config import ConfigError
+from maildesk.kb.articles import read_folder
+from maildesk.kb.index import Index, Weights
+from maildesk.kb.model import Article
+from maildesk.kb.settings import DEFAULT_PREFIXES, KB_SECTION, KbSettings
+from maildesk.kb.tokens import index_terms, language, mentions, stem
+from maildesk.kb.usecases import KnowledgeBase, open_kb
+from maildesk.resources import shipped
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kb"
+INDEX = Index(read_folder(FIXTURES).articles)
+
+
+def top(text: str) -> str | None:
+    ranked = INDEX.rank(text)
+    return ranked[0].article.name if ranked else None
+
+
+def settings(folder: Path, threshold: float = 2.0) -> KbSettings:
+    return KbSettings(folder, threshold, 3, True, tuple(DEFAULT_PREFIXES))
+
+
+@pytest.mark.parametrize(
+    ("request_text", "article"),
+    [
+        ("VPN连不上 error 809", "vpn.zh-CN"),  # an English code in a Chinese mail
+        ("打印机报错，一直卡纸", "printer.zh-CN"),  # 打印机报错 -> 打印机, 卡纸
+        ("打印机脱机了", "printer.zh-CN"),
+        ("The printers on our floor are all offline", "printer.en"),  # stems: printers
+        ("vpn error 809 at the hotel", "vpn.en"),
+        ("忘记密码了，账号也被锁定", "password-reset.zh-CN"),
+        ("I forgot my password and my account is locked", "password-reset.en"),
+        ("Foxmail 收不到邮件", "foxmail-setup.zh-CN"),
+    ],
+)
+def test_the_right_article_ranks_first(request_text: str, article: str) -> None:
+    assert top(request_text) == article
+
+
+def test_one_suggestion_per_topic_in_the_requests_language() -> None:
+    names = [r.article.name for r in INDEX.rank("VPN 809 错误，连不上")]
+    assert names[0] == "vpn.zh-CN" and "vpn.en" not in names
+    assert INDEX.rank("VPN 809")[0].article.name == "vpn.en"
+
+
+def test_title_and_keywords_weigh_more_than_the_body() -> None:
+    body_only = Article("b", "Printer", (), "其他", "en", (), "hotspot " * 3, Path("b"))
+    in_title = Article("t", "Hotspot", ("hotspot",), "其他", "en", (), "printer", Path("t"))
+    ranked = Index([body_only, in_title]).rank("hotspot")
+    assert [r.article.name for r in ranked] == ["t", "b"]
+    assert ranked[0].score > 1.2 * ranked[1].score  # three mentions in the body: less
+
+
+def test_applies_to_words_are_required() -> None:
+    assert top("Outlook 收不到邮件") != "foxmail-setup.zh-CN"
+    assert mentions("用FOXMAIL收信", "Foxmail") and not mentions("foxmails", "foxmail")
+
+
+def test_threshold_and_relative_floor_keep_filler_out() -> None:
+    assert INDEX.best("会议室投影仪坏了", 3, 0.5) == []  # nothing covers it
+    assert INDEX.best("I need a new monitor for my desk", 3, 0.5) == []
+    found = INDEX.best("VPN连不上 error 809", 3, 0.5)
+    assert [r.article.name for r in found] == ["vpn.zh-CN"]  # the rest is < 40 % of it
+    assert INDEX.best("VPN连不上 error 809", 3, found[0].score + 0.01) == []
+
+
+def test_terms_words_bigrams_stems_and_language() -> None:
+    terms = index_terms("打印机报错了 Wi-Fi dropping")
+    assert terms.words == ("打印机", "报错", "wifi", "drop")
+    assert "\x00印机" in terms.bigrams and not any("了" in b for b in terms.bigrams)
+    assert {stem(w) for w in ("connection", "connecting", "connects", "connected")} == {"connect"}
+    assert language("VPN连不上 error 809") == "zh-CN"
+    assert language("My VPN fails with error 809.\n\nBest regards,\n张伟") == "en"
+
+
+# --- the knowledge base: snapshots and rebuilds ---------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_changed_folder_is_reindexed_at_most_every_few_seconds(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    shutil.copytree(FIXTURES, folder)
+    clock = Clock()
+    kb = KnowledgeBase(settings(folder), clock=clock, refresh_seconds=5)
+    assert kb.article("wifi.zh-CN") is None
+    (folder / "drafts" / "wifi.zh-CN.md").replace(folder / "wifi.zh-CN.md")
+    clock.now += 4
+    assert kb.article("wifi.zh-CN") is None  # not looked at yet
+    clock.now += 2
+    assert kb.article("wifi.zh-CN") is not None
+    (suggestion,) = kb.suggest("无线网连不上", limit=3)
+    assert suggestion.article.name == "wifi.zh-CN" and suggestion.excerpt == "忘记网络后重新连接。"
+    path = folder / "vpn.zh-CN.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("language: zh-CN", "language: x"))
+    os.utime(path, ns=(1, 1))  # mtime back in time: still a change of the listing
+    clock.now += 6
+    assert kb.article("vpn.zh-CN") is None and kb.problems[0].path == path
+
+
+def test_suggest_is_thread_safe_while_the_folder_changes(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    shutil.copytree(FIXTURES, folder)
+    kb = KnowledgeBase(settings(folder), refresh_seconds=0)
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            for _ in range(30):
+                assert kb.suggest("打印机卡纸")[0].article.name == "printer.zh-CN"
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for i in range(10):
+        (folder / f"extra{i}.en.md").write_text(
+            f"---\ntitle: Extra {i}\ncategory: 其他\n---\nsomething else\n", encoding="utf-8"
+        )
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert kb.article("extra9.en") is not None
+
+
+def test_suggest_returns_nothing_for_empty_text_or_no_limit(tmp_path: Path) -> None:
+    kb = KnowledgeBase(settings(FIXTURES))
+    assert kb.suggest("   ") == () and kb.suggest("打印机卡纸", limit=0) == ()
+
+
+# --- [kb] settings ---------------------------------------------------------------------
+
+MINIMAL = '[maildesk]\nsupport_address = "it-support@example.com"\n'
+
+
+def parse(text: str) -> config.Config:
+    return config.parse(MINIMAL + text, Path("/tmp/x/maildesk.toml"), env={})
+
+
+def test_settings_defaults_and_relative_folder() -> None:
+    kb = parse("").section(KB_SECTION)
+    assert kb.folder == shipped("kb") and kb.max_suggestions == 3 and kb.questions
+    folder = parse('[kb]\nfolder = "articles"\n').section(KB_SECTION).folder
+    assert folder == Path("/tmp/x").resolve() / "articles"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("threshold = 0", "kb.threshold"),
+        ('threshold = "high"', "kb.threshold"),
+        ("max_suggestions = 11", "kb.max_suggestions"),
+        ('questions = "yes"', "kb.questions"),
+        ('question_prefixes = ["KB:", " "]', "kb.question_prefixes[1]"),
+        ('question_prefixes = "KB:"', "kb.question_prefixes"),
+        ("folder = 3", "kb.folder"),
+        ("colour = 3", "kb.colour"),
+    ],
+)
+def test_settings_errors_name_the_key(text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse(f"[kb]\n{text}\n")
+    assert str(raised.value).startswith(f"{key}:")
+
+
+def test_a_file_given_as_the_folder_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "kb.md").write_text("x")
+    with pytest.raises(ConfigError, match=r"kb\.folder: .* is a file"):
+        config.parse(MINIMAL + '[kb]\nfolder = "kb.md"\n', tmp_path / "maildesk.toml", env={})
+
+
+def test_question_prefixes_ignore_width_and_case() -> None:
+    kb = parse("").section(KB_SECTION)
+    assert kb.question("知识库：VPN 809") == "VPN 809"
+    assert kb.question(" kb: printer") == "printer"
+    assert kb.question("ＫＢ：打印机") == "打印机"
+    assert kb.question("查询:  邮箱满了") == "邮箱满了"
+    assert kb.question("Re: KB: printer") is None
+    off = parse("[kb]\nquestions = false\n").section(KB_SECTION)
+    assert off.question("KB: printer") is None
+
+
+def test_open_kb_builds_once_per_settings() -> None:
+    cfg = parse(f'[kb]\nfolder = "{FIXTURES}"\n')
+    assert open_kb(cfg) is open_kb(cfg)
+    assert open_kb(cfg).article("vpn.en") is not None
+    weights = Weights(bigram=0.5)
+    assert open_kb(cfg, weights) is not open_kb(cfg)
