@@ -62,7 +62,6 @@ class EventKind(StrEnum):
     SURVEY_ANSWER = "survey_answer"  # the requester scored the resolution (survey/)
     SURVEY_REFUSED = "survey_refused"  # a survey answer that proved nothing: changed nothing
     REVIEW = "review"  # a low score's review opened, or closed by `#review done`
-    KB_SUGGESTED = "kb_suggested"  # the acknowledgment suggested these articles (kb/)
     SELF_SERVED = "self_served"  # the requester solved it with an article: resolved
     KB_DRAFT = "kb_draft"  # `#kb`: a draft article written from the ticket
 

@@ -129,7 +129,6 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "survey_answer": ("满意度评价", "satisfaction score"),
         "survey_refused": ("无效的满意度评价", "survey answer refused"),
         "review": ("满意度复核", "satisfaction review"),
-        "kb_suggested": ("推荐知识库文章", "knowledge-base articles suggested"),
         "self_served": ("用户借助知识库自行解决", "solved by the user with an article"),
         "kb_draft": ("知识库文章草稿", "knowledge-base draft written"),
     },

@@ -63,13 +63,12 @@ def titled(use: SelfService, desk: Desk | None) -> SelfService:
 def record_suggestions(
     tx: Tx, decision: Decision, ticket_id: int, inbound_id: int, now: datetime
 ) -> None:
-    """The articles an acknowledgment that goes out offers, counted and noted."""
+    """The articles an acknowledgment that goes out offers, counted (kb_uses: the
+    ticket's history is left as it was, the acknowledgment shows them)."""
     for plan in decision.mails:
         if plan.kind is MailKind.ACK and plan.articles and not plan.hold:
             names = [s.article.name for s in plan.articles]
             kb_rows.record_suggested(tx, ticket_id, names, now, inbound_id)
-            events.add(tx, ticket_id, now, "maildesk", EventKind.KB_SUGGESTED, inbound_id,
-                       text=", ".join(names))  # fmt: skip
 
 
 def record_served(tx: Tx, work: Work, inbound_id: int, now: datetime) -> None:
