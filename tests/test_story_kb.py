@@ -2,37 +2,32 @@
 acknowledgment (by SMTP) suggesting the VPN article in full, the user replies `#已解决`
 (their client's reply to the acknowledgment, fetched by IMAP), the ticket is resolved
 as self-served with the article credited, and the engineer hears that no action is
-needed.  The knowledge base is a tiny real one over hand-built articles (tests/kb_tiny);
-the daemon is wired as `maildesk run` wires it, with the knowledge base given."""
+needed.  The daemon is wired as `maildesk run` wires it: the engine's index over the
+articles maildesk ships (kb/vpn.zh-CN.md)."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import unquote
 
 from maildesk.daemon import Daemon
 from maildesk.outbox import make_transport
-from maildesk.service import Service
 from maildesk.store import events, tickets
 from maildesk.store import kb as kb_rows
 
 from .conftest import ConfigFactory, SmtpSink, build_service, wait_until
-from .kb_tiny import desk
 from .servers.dovecot import Dovecot
 from .test_story_threads import PEOPLE, USER, WANG, Story, body_text
 
 
 def test_vpn_failure_solved_by_the_suggested_article(
-    make_sqlite_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
+    make_sqlite_config: ConfigFactory, dovecot: Dovecot, smtp_sink: SmtpSink
 ) -> None:
     cfg = make_sqlite_config(transport="smtp", smtp_port=smtp_sink.port,
                              imap={"port": dovecot.port}, extra=PEOPLE)  # fmt: skip
     base = build_service(cfg)
-    service = Service(cfg, base.store, base.renderer, base.directory, files=base.files,
-                      rules=base.rules, kb=desk(tmp_path / "kb"))  # fmt: skip
-    daemon = Daemon(cfg, service, make_transport(cfg.outbox))
+    daemon = Daemon(cfg, build_service(cfg), make_transport(cfg.outbox))
     thread = threading.Thread(target=daemon.run, daemon=True)
     story = Story(dovecot, smtp_sink)
 
@@ -49,7 +44,8 @@ def test_vpn_failure_solved_by_the_suggested_article(
         ack = story.wait(USER, 1)
         number = str(ack["Subject"]).split("]")[0].strip("[")
         text = body_text(ack)
-        assert "VPN 连接失败（错误 809、691、超时）" in text and "重启路由器后再连接 VPN" in text
+        assert "1. VPN 连接失败（错误 809、691、789、812、超时、掉线）" in text
+        assert "先做三项检查" in text  # the article in full, below the signature
         assert f"[{number}] 已解决 vpn.zh-CN " in unquote(text)
         note = story.wait(WANG, 1)  # the engineer heard of the new ticket
         assert "VPN 连不上" in body_text(note)
