@@ -16,7 +16,7 @@ from alembic import op
 from maildesk.db import UTCDateTime
 
 revision = "0012"
-down_revision = "0010"  # TODO(merge): "0011" (digest indexes) once that branch is merged
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
