@@ -4,7 +4,6 @@ hand-built ones (tests/digest_figures.py); their SQL is tested with a known data
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ import pytest
 
 from maildesk import cli_report
 from maildesk.cli import build_parser, main
-from maildesk.cli_report import ReportEdges, add_report
+from maildesk.cli_report import ReportEdges
 from maildesk.config import Config
 from maildesk.digest import schedule
 from maildesk.digest.formats import as_text
@@ -50,10 +49,7 @@ EDGES = ReportEdges(parse_period, figures_of, html_of, text_mail)
 
 
 def report(cfg_path: Path, *args: str) -> int:
-    parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    add_report(commands, EDGES)
-    return main(["--config", str(cfg_path), "report", *args], parser)
+    return main(["--config", str(cfg_path), "report", *args], build_parser(EDGES))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 
 from maildesk.digest.formats import as_csv, as_json, as_text
-from maildesk.digest.model import Breach, Counts
+from maildesk.digest.model import Breach, Counts, Share
 from maildesk.digest.terminal import width
 
 from .digest_figures import empty_figures, week_figures
@@ -264,3 +264,13 @@ def test_json_has_every_field_dates_iso() -> None:
 def test_json_of_an_empty_period_says_so() -> None:
     data = json.loads(as_json(empty_figures()))
     assert data["empty"] is True and data["self_service"] is None and data["sla"] == []
+
+
+def test_blank_names_say_what_blank_means() -> None:
+    """Unassigned tickets and tickets of no group are rows too: never a nameless one."""
+    f = replace(week_figures(), by_engineer=(Share("", 7, 0, 7),), by_group=(Share("", 2, 1, 1),))
+    zh, en = as_text(f, "zh-CN").splitlines(), as_text(f, "en").splitlines()
+    assert any(line.split()[-1:] == ["未指派"] for line in zh)
+    assert any(line.split()[-1:] == ["未填写"] for line in zh)
+    assert any(line.endswith("unassigned") for line in en)
+    assert any(line.endswith("not set") for line in en)

@@ -23,6 +23,7 @@ from maildesk.domain import Address, Lane, OutgoingMail
 from maildesk.outbox import make_transport
 from maildesk.render import Renderer, make_renderer
 from maildesk.render.mime import Envelope, assemble
+from maildesk.service import Service
 from maildesk.store import Store
 from maildesk.store import digests as runs
 from maildesk.store import outbox as outbox_rows
@@ -80,6 +81,21 @@ def text_mail(renderer: Renderer, figures: Figures, to: Address, now: datetime) 
     return OutgoingMail("digest", cfg.support_address, (to.email,), subject, mid, raw, Lane.BULK)
 
 
+OPENED = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)  # the desk's first mail
+FIRST_MAIL = (b"From: user@example.com\r\nTo: it-support@example.com\r\nSubject: hello\r\n"
+              b"Message-ID: <first@example.com>\r\n\r\nhello\r\n")  # fmt: skip
+
+
+def opened_desk(cfg: Config, clock: TestClock | None = None) -> Service:
+    """A desk that has received mail since 1 November: its periods are reported."""
+    first = TestClock(OPENED)
+    service = build_service(cfg, first)
+    assert service.ingest(FIRST_MAIL, "test").kind == "created"
+    if clock is not None:
+        service.clock = clock.now
+    return service
+
+
 def send(store: Store, cfg: Config, now: datetime, **edges: object) -> usecases.SendReport:
     kwargs = {"figures": figures_of, "write_mail": text_mail, **edges}
     return usecases.send_due(store, cfg, make_renderer(cfg), now, **kwargs)  # type: ignore[arg-type]
@@ -103,7 +119,7 @@ FIRST_TICK = [("day", "", DAY_1, 2), ("day", "desktop", DAY_1, 1), ("day", "netw
 
 def test_each_due_digest_is_queued_once_per_recipient(make_config: ConfigFactory) -> None:
     cfg = make_config(extra=PEOPLE)
-    store = build_service(cfg).store
+    store = opened_desk(cfg).store
     report = send(store, cfg, START)
     assert (report.due, report.sent, report.mails, report.failed) == (6, 6, 10, 0)
     assert recorded(store) == FIRST_TICK
@@ -121,7 +137,7 @@ def test_nothing_new_before_the_scheduled_time_then_the_next_day(
     make_config: ConfigFactory,
 ) -> None:
     cfg = make_config(extra=PEOPLE)
-    store = build_service(cfg).store
+    store = opened_desk(cfg).store
     send(store, cfg, START)
     before = datetime(2026, 12, 3, 0, 29, tzinfo=UTC)  # Thursday 08:29 local
     assert send(store, cfg, before).sent == 0
@@ -134,7 +150,7 @@ def test_a_failing_digest_is_logged_and_sent_at_the_next_tick(
     make_config: ConfigFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     cfg = make_config(extra=PEOPLE)
-    store = build_service(cfg).store
+    store = opened_desk(cfg).store
 
     def broken_for_network(store: Store, cfg: Config, period: Period, group: str,
                            now: datetime) -> Figures:  # fmt: skip
@@ -155,7 +171,7 @@ def test_a_mail_that_cannot_be_written_records_no_period(make_config: ConfigFact
     """The row and the mails commit together: a mail failing for the second recipient
     leaves neither the row nor the first mail."""
     cfg = make_config(extra=PEOPLE)
-    store = build_service(cfg).store
+    store = opened_desk(cfg).store
 
     def no_cio(renderer: Renderer, f: Figures, to: Address, now: datetime) -> OutgoingMail:
         if to.email == "cio@example.com":
@@ -171,6 +187,7 @@ def test_two_daemons_racing_send_each_digest_once(make_config: ConfigFactory) ->
     """Both read their figures before either records the period (a barrier holds them
     there), so both try to insert every row: one wins each, the other queues nothing."""
     cfg = make_config(extra=PEOPLE)
+    opened_desk(cfg)
     stores = [Store(db.make_engine(cfg.database_url)), Store(db.make_engine(cfg.database_url))]
     together = threading.Barrier(2, timeout=30)
     reports: list[usecases.SendReport] = []
@@ -208,7 +225,7 @@ def test_the_daemon_catches_up_once_on_start_after_being_down(make_config: Confi
     then nothing more until the next scheduled time."""
     cfg = make_config(extra=PEOPLE)
     clock = TestClock(START)
-    service = build_service(cfg, clock)
+    service = opened_desk(cfg, clock)
     edges = usecases.Edges(figures_of, text_mail)
     daemon = Daemon(cfg, service, make_transport(cfg.outbox), clock=clock.now, digest_edges=edges)
     assert "digests" in [name for name, _ in daemon._loops()]
@@ -231,12 +248,21 @@ def test_the_daemon_catches_up_once_on_start_after_being_down(make_config: Confi
     assert weeks == [date(2026, 11, 23), date(2026, 11, 30)]
 
 
-def test_without_digest_edges_the_daemon_has_no_digests_loop(make_config: ConfigFactory) -> None:
+def test_a_new_desk_reports_no_period_before_its_first_mail(make_config: ConfigFactory) -> None:
+    """The first start of a new desk sends nobody last week's nothing; once mail came in,
+    the next periods are reported (an empty one in one line)."""
     cfg = make_config(extra=PEOPLE)
-    service = build_service(cfg)
-    daemon = Daemon(cfg, service, make_transport(cfg.outbox))
-    assert "digests" not in [name for name, _ in daemon._loops()]
-    assert daemon.send_digests() == 0
+    clock = TestClock(START)
+    service = build_service(cfg, clock)
+    daemon = Daemon(cfg, service, make_transport(cfg.outbox), clock=clock.now)
+    assert "digests" in [name for name, _ in daemon._loops()]
+    assert daemon.send_digests() == 0  # no mail ever: nothing is due yet
+    assert service.ingest(FIRST_MAIL, "test").kind == "created"  # Wednesday 09:00
+    assert daemon.send_digests() == 0  # yesterday and last week ended before it
+    clock.advance(days=1)
+    assert daemon.send_digests() == MAILS_PER_PERIOD  # Wednesday's digest, the real one
+    assert [r[:2] for r in recorded(service.store)] == [("day", ""), ("day", "desktop"),
+                                                         ("day", "network")]  # fmt: skip
 
 
 # --- [digests] ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_status_follows_a_server_fault_and_the_recovery(
         wait_until(lambda: status(capsys, str(cfg.path))[0] == 0, what="healthy")
         _code, report = status(capsys, str(cfg.path))
         assert states(report) == dict.fromkeys(
-            ["imap-support", "processor", "sender", "summaries", "timers"], "ok"
+            ["imap-support", "processor", "sender", "summaries", "timers", "digests"], "ok"
         )
         assert report["mailboxes"][0]["state"] == "ok"
         assert report["mailboxes"][0]["holder"].startswith("test:")
@@ -106,6 +106,7 @@ def test_a_hung_loop_exits_3_for_the_watchdog(
         heartbeats.record_success(tx, "processor", "test", now)
         heartbeats.record_success(tx, "summaries", "test", now)
         heartbeats.record_success(tx, "timers", "test", now)
+        heartbeats.record_success(tx, "digests", "test", now)
         heartbeats.record_error(tx, "sender", "test", now, "OSError: relay unreachable")
     code, report = status(capsys, str(cfg.path))
     assert code == 1 and not report["hung"]
@@ -113,6 +114,7 @@ def test_a_hung_loop_exits_3_for_the_watchdog(
         "processor": "ok",
         "summaries": "ok",
         "timers": "ok",
+        "digests": "ok",
         "sender": "error",
     }
     with store.transaction() as tx:

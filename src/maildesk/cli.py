@@ -579,7 +579,8 @@ def _print_status(report: Any, zone: str) -> None:
 # --- the parser --------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(report: Any = None) -> argparse.ArgumentParser:
+    """Every command; `report` replaces the report's edges (tests give hand-built figures)."""
     parser = argparse.ArgumentParser(
         prog="maildesk", description="An email-driven IT helpdesk daemon."
     )
@@ -640,8 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_surveys(sub)
     from maildesk.cli_kb import add_kb  # imports this module: after it loaded
+    from maildesk.cli_report import add_report, report_edges
 
     add_kb(sub)
+    add_report(sub, report or report_edges())
     ignored_cmd = sub.add_parser(
         "ignored", help="messages journaled but ignored (auto-replies, list mail), with the reason"
     )

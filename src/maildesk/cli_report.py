@@ -115,3 +115,16 @@ def _send(
     print(f"queued the {period.kind} digest {days} of {whose} for {to.email} "
           f"(Message-ID {mail.message_id}): the daemon sends it")  # fmt: skip
     return EX_OK
+
+
+def report_edges() -> ReportEdges:
+    """The real figures, period parser and mail of `maildesk report`."""
+    from maildesk.digest import collect, render
+    from maildesk.digest import period as periods
+
+    return ReportEdges(
+        parse_period=lambda text, zone, now: periods.parse(text, now, zone),
+        figures=collect.figures,
+        report_html=render.report_html,
+        digest_mail=render.digest_mail,
+    )

@@ -57,6 +57,12 @@ def listening(controller: Controller | None) -> bool:
     return bool(controller.loop.is_running() and server is not None and server.is_serving())
 
 
+def shipped_digest_edges() -> digests.Edges:
+    from maildesk.digest import collect, render
+
+    return digests.Edges(collect.figures, render.digest_mail)
+
+
 class Daemon:
     def __init__(
         self,
@@ -65,12 +71,11 @@ class Daemon:
         transport: Transport,
         clock: Callable[[], datetime] | None = None,
         working_time: WorkingTime | None = None,
-        digest_edges: digests.Edges | None = None,
+        digest_edges: digests.Edges | None = None,  # None: the shipped ones
     ) -> None:
         self.cfg = cfg
-        # the figures and the mail of a digest (digest/collect, digest/render); None: no
-        # digests loop
-        self.digest_edges = digest_edges
+        # the figures and the mail of a digest: by default digest/collect, digest/render
+        self.digest_edges = digest_edges or shipped_digest_edges()
         # the next working instant: by default the business calendar, read at each tick
         self.working_time = working_time
         self.service = service
@@ -114,8 +119,7 @@ class Daemon:
             ("summaries", self._summaries_loop),
             ("timers", self._timers_loop),
         ]
-        if self.digest_edges is not None:
-            loops.append(("digests", self._digests_loop))
+        loops.append(("digests", self._digests_loop))
         if self.cfg.smtp_intake.enabled:
             loops.append(("listener", self._listener_loop))
         sv = self.cfg.supervision
@@ -304,8 +308,6 @@ class Daemon:
     def send_digests(self) -> int:
         """One tick: queue the digests that are due; returns the mails queued."""
         edges = self.digest_edges
-        if edges is None:
-            return 0
         report = digests.send_due(self.store, self.cfg, self.service.renderer, self.clock(),
                                   figures=edges.figures, write_mail=edges.write_mail)  # fmt: skip
         if report.mails:

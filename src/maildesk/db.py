@@ -106,6 +106,8 @@ class Ticket(Base):
         # digests (store/digest.py): tickets opened, and first answered, in a period
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_first_response", "first_response_at"),
+        Index("ix_tickets_group_id", "group_name", "id"),  # a group's last assignee
+        Index("ix_tickets_requester_created", "requester_email", "created_at"),  # floods
     )
 
 

@@ -27,7 +27,7 @@ from maildesk.store.health import (
 )
 from maildesk.store.heartbeats import HeartbeatRow
 
-DAEMON_LOOPS = ("processor", "sender", "summaries", "timers")
+DAEMON_LOOPS = ("processor", "sender", "summaries", "timers", "digests")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ their lateness.  One transaction, so every figure comes from the same moment's d
 Durations count business minutes of the ticket's SLA calendar as sla/usecases picks
 it ("24x7" for a priority configured so, else the business calendar); a breach's
 lateness counts in the calendar its target's due time was computed in.  Recurring
-terms are left empty (digest/recurring.py), self-service None (the knowledge base).
+terms come from the subjects and descriptions of the tickets opened in the period and
+the one before (digest/recurring.py); self-service stays None (the knowledge base).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from maildesk.calendar.changes import missing_years
 from maildesk.calendar.settings import CALENDAR_SECTION
 from maildesk.config import Config
 from maildesk.digest import period as periods
+from maildesk.digest import recurring
 from maildesk.digest.model import (
     Backlog,
     Breach,
@@ -37,7 +39,7 @@ from maildesk.digest.model import (
 )
 from maildesk.sla.settings import SLA_SECTION
 from maildesk.sla.usecases import Calendars
-from maildesk.store import Store, Tx
+from maildesk.store import Store, Tx, ticket_texts
 from maildesk.store import calendar as calendar_rows
 from maildesk.store import digest as rows
 
@@ -90,7 +92,8 @@ def _figures(tx: Tx, cfg: Config, period: Period, group: str, now: datetime) -> 
         satisfaction=_satisfaction(rows.satisfaction(tx, period.start, period.end, group)),
         previous_satisfaction=_satisfaction(rows.satisfaction(tx, before.start, before.end,
                                                               group)),
-        recurring=(),
+        recurring=recurring.find(ticket_texts.opened(tx, period.start, period.end, group),
+                                 ticket_texts.opened(tx, before.start, before.end, group)),
         daily=_daily(tx, period, group),
         weekly_sla=_weekly(tx, period, group, now),
         missing_calendar_years=_missing_years(tx, cfg, now),

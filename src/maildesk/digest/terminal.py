@@ -74,6 +74,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "assignee": ("处理人", "assignee"),
     "subject": ("主题", "subject"),
     "unassigned": ("未指派", "unassigned"),
+    "none": ("未填写", "not set"),
     "recurring": ("反复出现的问题", "Recurring problems"),
     "category": ("类别", "category"),
     "term": ("词语", "term"),
@@ -267,6 +268,9 @@ def _satisfaction(f: Figures, locale: str) -> list[str]:
 
 
 def _share_name(key: str, name: str, locale: str) -> str:
+    """A stored value in the reader's words; a blank one says what blank means here."""
+    if not name:
+        return word("unassigned" if key == "by_engineer" else "none", locale)
     kinds = {"by_category": "category", "by_priority": "priority"}
     return term(kinds[key], name, locale) if key in kinds else name
 

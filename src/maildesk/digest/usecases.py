@@ -61,10 +61,14 @@ def send_due(
     figures: FiguresOf,
     write_mail: WriteMail,
 ) -> SendReport:
-    """Queue every digest that is due and not yet recorded; returns what happened."""
+    """Queue every digest that is due and not yet recorded; returns what happened.
+    A period that ended before the desk's first mail is not reported: a new desk does
+    not greet its managers with last week's nothing."""
     wanted = schedule.due(cfg.section(DIGESTS), cfg.people, now, cfg.tickets.timezone)
     with store.transaction() as tx:  # one short read per tick when nothing is new
         done = runs.recorded(tx, [runs.key(d.period, d.group) for d in wanted])
+        started = runs.desk_started(tx) if wanted else None
+    wanted = [d for d in wanted if started is not None and started < d.period.end]
     sent = mails = failed = 0
     for item in wanted:
         if runs.key(item.period, item.group) in done:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import DigestRun
 from maildesk.digest.model import Period
-from maildesk.store.base import Tx
+from maildesk.store.base import T_INBOUND, T_TICKETS, Tx
 
 T_DIGEST_RUNS = cast(Table, DigestRun.__table__)
 cd = T_DIGEST_RUNS.c
@@ -77,3 +77,12 @@ def listing(tx: Tx, limit: int = 100) -> list[DigestRunRow]:
         )
         for r in tx.c.execute(query)
     ]
+
+
+def desk_started(tx: Tx) -> datetime | None:
+    """When the desk first received mail or opened a ticket (oldest rows by primary key:
+    one index step each); None for a desk that has had neither."""
+    first_mail = tx.c.scalar(select(T_INBOUND.c.received_at).order_by(T_INBOUND.c.id).limit(1))
+    first_ticket = tx.c.scalar(select(T_TICKETS.c.created_at).order_by(T_TICKETS.c.id).limit(1))
+    known = [t for t in (first_mail, first_ticket) if t is not None]
+    return min(known) if known else None

@@ -6,8 +6,8 @@ reply).  kb_drafts: the draft article an engineer's `#kb` asks for, written to t
 folder's drafts/ after the transaction commits (state pending → written, or conflict
 when a different file of that name is already there: never overwritten).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from maildesk.db import UTCDateTime
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
