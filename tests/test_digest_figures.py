@@ -39,6 +39,7 @@ from maildesk.digest.model import (
     Period,
     PeriodKind,
     Satisfaction,
+    SelfService,
     Share,
     SlaFigure,
     WeekSla,
@@ -288,6 +289,7 @@ SHANGHAI = Figures(
     daily=days((3, 0), (0, 2), (1, 1), (0, 0), (0, 2), (0, 0), (1, 0)),
     weekly_sla=weeks((1, 0), (2, 1), (5, 4)),  # 7's response in the week of 9 November
     missing_calendar_years=(2027,),
+    self_service=SelfService(resolved_total=4),  # no article in this data set
 )
 
 NEW_YORK = Figures(
@@ -337,6 +339,7 @@ NEW_YORK = Figures(
     daily=days((1, 2), (1, 0), (0, 1), (0, 1), (0, 1), (0, 0), (2, 1)),
     weekly_sla=weeks((2, 0), (2, 2), (4, 4)),  # 7 and 8's responses in the week of 9 Nov
     missing_calendar_years=(2027,),
+    self_service=SelfService(resolved_total=5),  # no article in this data set
 )
 
 SHANGHAI_DESKTOP = Figures(
@@ -369,6 +372,7 @@ SHANGHAI_DESKTOP = Figures(
     daily=days((2, 0), (0, 1), (1, 1), (0, 0), (0, 1), (0, 0), (1, 0)),
     weekly_sla=weeks((3, 3)),
     missing_calendar_years=(2027,),
+    self_service=SelfService(resolved_total=2),  # no article in this data set
 )
 
 

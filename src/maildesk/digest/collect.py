@@ -33,15 +33,19 @@ from maildesk.digest.model import (
     Figures,
     Period,
     Satisfaction,
+    SelfService,
     Share,
     SlaFigure,
     WeekSla,
 )
+from maildesk.kb import steps as kb_steps
+from maildesk.kb.usecases import open_kb
 from maildesk.sla.settings import SLA_SECTION
 from maildesk.sla.usecases import Calendars
 from maildesk.store import Store, Tx, ticket_texts
 from maildesk.store import calendar as calendar_rows
 from maildesk.store import digest as rows
+from maildesk.store import kb as kb_rows
 
 P90 = 0.9
 
@@ -52,6 +56,12 @@ def figures(store: Store, cfg: Config, period: Period, group: str, now: datetime
         if tx.c.dialect.name == "postgresql":  # every query reads the same snapshot
             tx.c.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         return _figures(tx, cfg, period, group, now)
+
+
+def _self_service(tx: Tx, cfg: Config, period: Period, group: str) -> SelfService:
+    """Issue 13: articles suggested and credited, tickets resolved self-served and all."""
+    use = kb_rows.article_use(tx, period.start, period.end, group)
+    return kb_steps.titled(use, open_kb(cfg))
 
 
 def _figures(tx: Tx, cfg: Config, period: Period, group: str, now: datetime) -> Figures:
@@ -97,6 +107,7 @@ def _figures(tx: Tx, cfg: Config, period: Period, group: str, now: datetime) -> 
         daily=_daily(tx, period, group),
         weekly_sla=_weekly(tx, period, group, now),
         missing_calendar_years=_missing_years(tx, cfg, now),
+        self_service=_self_service(tx, cfg, period, group),
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from maildesk.domain import (
     Work,
 )
 from maildesk.kb import drafts
-from maildesk.kb.flow import Desk
+from maildesk.kb.flow import Desk, Knowledge
 from maildesk.pipeline import notify
 from maildesk.pipeline.mails import MAIL_KINDS
 from maildesk.render import Envelope, Renderer, articles, assemble, new_message_id
@@ -53,9 +53,9 @@ def suggested_on(tx: Tx, desk: Desk | None, ticket: TicketRef | None) -> tuple[s
     return kb_rows.suggested(tx, ticket.id) if desk and ticket else ()
 
 
-def titled(use: SelfService, desk: Desk | None) -> SelfService:
+def titled(use: SelfService, knowledge: Knowledge | None) -> SelfService:
     """`store.kb.article_use` with each article's title (its name when it is gone)."""
-    found = [(u, desk.knowledge.article(u.name) if desk else None) for u in use.articles]
+    found = [(u, knowledge.article(u.name) if knowledge else None) for u in use.articles]
     named = tuple(replace(u, title=a.title if a else u.name) for u, a in found)
     return replace(use, articles=named)
 
