@@ -89,13 +89,18 @@ def content_bigrams(text: str) -> list[str]:
     pairs: list[str] = []
     run = ""
     for token in [*segmenter().cut(folded, True), " "]:
-        word = token.strip()
-        if word and _CJK_ONLY.match(word) and word not in STOP and word not in KB_STOP:
-            run += word
+        if _in_run(token):
+            run += token
             continue
         pairs.extend(run[i : i + 2] for i in range(len(run) - 1))
         run = ""
     return pairs
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _in_run(token: str) -> bool:
+    """A Chinese token that is not a filler or stop word."""
+    return bool(_CJK_ONLY.match(token)) and token not in STOP and token not in KB_STOP
 
 
 @functools.lru_cache(maxsize=1 << 16)
