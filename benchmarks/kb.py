@@ -2,7 +2,8 @@
 half zh-CN, half en) and suggestion time per message over --requests requests (default
 400: subjects, one-paragraph mails and long mails with quoted history, both languages
 and mixed 中英), median and p95; the segmenter's start-up (rjieba import and the IT
-dictionary) measured separately, in a fresh process, because the daemon pays it once.
+dictionary) and the pinyin table's load measured separately, in a fresh process,
+because the daemon pays them once.
 
 Targets (issue 13): median < 5 ms per message, build < 2 s for 1,000 articles.
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from maildesk.kb.index import Index
 from maildesk.kb.settings import KbSettings
+from maildesk.kb.spelling import pinyin_key
 from maildesk.kb.usecases import KnowledgeBase
 from maildesk.terms.segment import segmenter
 
@@ -129,6 +131,18 @@ def segmenter_startup() -> float:
     return float(out.stdout)
 
 
+def readings_startup() -> float:
+    """Seconds a fresh Python spends reading the pinyin table (kb/spelling.py), paid
+    once, at the first index build."""
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from maildesk.kb.spelling import pinyin_key; pinyin_key('蓝屏')\n"
+        "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1000)
@@ -139,7 +153,10 @@ def main() -> None:
 
     startup = statistics.median(segmenter_startup() for _ in range(3))
     print(f"segmenter start-up (fresh process, median of 3): {startup * 1000:.0f} ms")
+    readings = statistics.median(readings_startup() for _ in range(3))
+    print(f"pinyin readings load (fresh process, median of 3): {readings * 1000:.0f} ms")
     segmenter()  # paid here, once, as the daemon does at index build
+    pinyin_key("蓝屏")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

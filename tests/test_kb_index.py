@@ -16,6 +16,7 @@ from maildesk.kb.articles import read_folder
 from maildesk.kb.index import Index, Weights
 from maildesk.kb.model import Article
 from maildesk.kb.settings import DEFAULT_PREFIXES, KB_SECTION, KbSettings
+from maildesk.kb.spelling import Speller, pinyin_key, within_one_edit
 from maildesk.kb.tokens import index_terms, language, mentions, stem
 from maildesk.kb.usecases import KnowledgeBase, open_kb
 from maildesk.resources import shipped
@@ -84,6 +85,56 @@ def test_terms_words_bigrams_stems_and_language() -> None:
     assert {stem(w) for w in ("connection", "connecting", "connects", "connected")} == {"connect"}
     assert language("VPN连不上 error 809") == "zh-CN"
     assert language("My VPN fails with error 809.\n\nBest regards,\n张伟") == "en"
+
+
+def test_misspelt_words_find_the_article_they_meant() -> None:
+    assert top("秘码忘了") == "password-reset.zh-CN"  # 秘码 sounds like 密码 (mima)
+    assert top("pasword") == "password-reset.en"  # one letter left out
+    assert top("打印机脱几了") == "printer.zh-CN"
+
+
+def test_the_speller_corrects_only_unknown_words_towards_titles_and_keywords() -> None:
+    speller = Speller(
+        {"密码": 3, "登录": 2, "蜜蜂": 1, "password": 2, "printer": 1},
+        ["密码", "登录", "password", "printer"],
+    )
+    assert pinyin_key("蓝瓶") == pinyin_key("蓝屏") == "lanping"
+    assert speller.correct("秘码") == "密码" and speller.correct("登陆") == "登录"
+    assert speller.correct("密码") is None  # a word the index knows stays
+    assert speller.correct("觅马") == "密码"
+    assert speller.correct("passowrd") == "password" and speller.correct("prnter") == "printer"
+    assert speller.correct("pass") is None  # too short to guess
+    assert speller.correct("passwords") == "password" and speller.correct("pxsswxrd") is None
+    assert within_one_edit("password", "pasword") and within_one_edit("abc", "acb")
+    assert not within_one_edit("password", "psaswodr")
+
+
+def test_filler_words_make_no_bigrams() -> None:
+    assert index_terms("请问怎么重置").bigrams == ("\x00重置",)  # not 请问, 问怎, 么重
+    assert index_terms("电脑秘码忘了").bigrams[:3] == ("\x00电脑", "\x00脑秘", "\x00秘码")
+
+
+def test_a_mixed_mail_counts_the_words_of_both_variants() -> None:
+    zh = Article("soft.zh-CN", "安装软件", ("管理员",), "软件异常", "zh-CN", (), "步骤", Path("a"))
+    en = Article(
+        "soft.en",
+        "Installing software",
+        ("administrator",),
+        "软件异常",
+        "en",
+        (),
+        "steps",
+        Path("b"),
+    )
+    other = Article(
+        "share.en", "Shared drive", ("share",), "网络问题", "en", (), "map it", Path("c")
+    )
+    text = "安装需要管理员 administrator"
+    merged, apart = (
+        Index([zh, en, other]).scores(text),
+        Index([zh, en, other], Weights(merge=False)).scores(text),
+    )
+    assert merged[0] == merged[1] > max(apart[0], apart[1])
 
 
 # --- the knowledge base: snapshots and rebuilds ---------------------------------------

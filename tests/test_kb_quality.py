@@ -1,14 +1,21 @@
-"""Quality of the knowledge base's suggestions on the labelled requests
-(tests/fixtures/kb_requests, written from the topic table without reading the articles
-or this code) against the shipped articles, as an acknowledgment would show them:
-`KnowledgeBase.suggest(subject + body)` with the default [kb] settings.
+"""Quality of the knowledge base's suggestions on two labelled sets against the shipped
+articles, as an acknowledgment would show them: `KnowledgeBase.suggest(subject + body)`
+with the default [kb] settings.
+
+- tests/fixtures/kb_requests (106 requests), written from the topic table without
+  reading the articles or this code: the set the index is tuned on;
+- tests/fixtures/kb_heldout (70 requests), written independently by someone who saw
+  neither the articles, the engine nor the first set: never tuned on, it says how the
+  index does on mail it was not fitted to.
 
 - top-1 precision: covered requests whose first suggestion is the expected topic;
 - top-3 recall: covered requests with the expected topic among the (≤ 3) suggestions;
 - false suggestions: uncovered requests (expected: null) that got any suggestion.
 
 Issue 13 aims at top-1 ≥ 0.85, top-3 ≥ 0.95, false suggestions ≤ 10 %; the floors below
-guard what the index reaches (run with -s to see the rates and the misses).
+guard what the index reaches on each set (run with -s to see the rates and the misses).
+Tune on kb_requests only; a held-out figure measured after looking at its misses is no
+longer held-out.
 """
 
 from __future__ import annotations
@@ -29,12 +36,23 @@ from maildesk.pipeline.reply_text import visible_text
 from maildesk.resources import shipped
 from maildesk.terms import strip_reply_prefixes
 
-REQUESTS = Path(__file__).parent / "fixtures" / "kb_requests" / "requests.yaml"
-# Reached on 2026-12-02 (84 covered, 22 uncovered): 72/84, 73/84, 1/22 (after the
-# digests' filler words joined terms/vocabulary).
-TOP1_FLOOR = 0.857
-TOP3_FLOOR = 0.869
-FALSE_CEILING = 0.091
+FIXTURES = Path(__file__).parent / "fixtures"
+REQUESTS = FIXTURES / "kb_requests" / "requests.yaml"
+HELDOUT = FIXTURES / "kb_heldout" / "requests.yaml"
+
+
+@dataclass(frozen=True)
+class Floors:
+    top1: float
+    top3: float
+    false: float  # a ceiling
+
+
+# Reached on 2026-12-02 with spelling corrections, filler-free bigrams, merged language
+# variants and the stop codes' hex forms (main before: 72/84, 73/84, 1/22).
+TUNED = Floors(top1=0.940, top3=0.964, false=0.091)  # 79/84, 81/84, 2/22
+# Held-out, measured once before the change (42/55, 42/55, 3/15) and once after.
+HELDOUT_FLOORS = Floors(top1=0.818, top3=0.836, false=0.267)  # 45/55, 46/55, 4/15
 
 
 @dataclass
@@ -66,8 +84,8 @@ class Rates:
         )
 
 
-def requests() -> list[dict[str, Any]]:
-    data = yaml.safe_load(REQUESTS.read_text(encoding="utf-8"))
+def requests(path: Path = REQUESTS) -> list[dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return list(data["requests"])
 
 
@@ -114,24 +132,34 @@ def shipped_kb() -> KnowledgeBase:
     return KnowledgeBase(settings)
 
 
+SETS = [
+    pytest.param(REQUESTS, TUNED, (80, 20), id="kb_requests"),
+    pytest.param(HELDOUT, HELDOUT_FLOORS, (55, 15), id="kb_heldout"),
+]
+
+
+@pytest.mark.parametrize(("path", "floors", "sizes"), SETS)
 def test_the_labelled_set_is_large_enough_and_names_real_topics(
-    shipped_kb: KnowledgeBase,
+    shipped_kb: KnowledgeBase, path: Path, floors: Floors, sizes: tuple[int, int]
 ) -> None:
-    labelled = requests()
+    labelled = requests(path)
     topics = {topic(a) for a in shipped_kb.articles}
     assert shipped_kb.problems == ()
     assert {r["expected"] for r in labelled} - {None} <= topics
-    assert sum(r["expected"] is None for r in labelled) >= 20
-    assert sum(r["expected"] is not None for r in labelled) >= 80
+    assert sum(r["expected"] is not None for r in labelled) >= sizes[0]
+    assert sum(r["expected"] is None for r in labelled) >= sizes[1]
 
 
-def test_suggestions_on_the_labelled_requests(shipped_kb: KnowledgeBase) -> None:
-    rates = measure(shipped_kb, requests(), request_text)
-    print(f"\nkb quality: {rates.summary()}")
+@pytest.mark.parametrize(("path", "floors", "sizes"), SETS)
+def test_suggestions_on_the_labelled_requests(
+    shipped_kb: KnowledgeBase, path: Path, floors: Floors, sizes: tuple[int, int]
+) -> None:
+    rates = measure(shipped_kb, requests(path), request_text)
+    print(f"\nkb quality ({path.parent.name}): {rates.summary()}")
     for miss in rates.misses:
         print(f"  {miss}")
-    raw = measure(shipped_kb, requests(), raw_text)
+    raw = measure(shipped_kb, requests(path), raw_text)
     print(f"kb quality on the raw subject and body (quotes, signatures): {raw.summary()}")
-    assert rates.top1_precision >= TOP1_FLOOR, rates.summary()
-    assert rates.top3_recall >= TOP3_FLOOR, rates.summary()
-    assert rates.false_rate <= FALSE_CEILING, rates.summary()
+    assert rates.top1_precision >= floors.top1, rates.summary()
+    assert rates.top3_recall >= floors.top3, rates.summary()
+    assert rates.false_rate <= floors.false, rates.summary()

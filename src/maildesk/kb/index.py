@@ -9,6 +9,9 @@ contribution (idf × saturated weighted frequency), so a request costs one dicti
 look-up per distinct term and one addition per posting.
 
 Ranking a request (Index.rank):
+0. a request word no article has is replaced by the title or keyword word it was
+   probably meant as (kb/spelling.py: same pinyin 秘码 -> 密码, one letter off
+   pasword -> password), at `corrected` of its weight;
 1. per article, sum the contributions of the request's distinct terms (the first line,
    the subject, counts `subject` times), and the share of the request's idf it matches
    (a word no article has counts `unknown` of the rarest idf); the relevance is
@@ -16,6 +19,8 @@ Ranking a request (Index.rank):
    so an article that shares many minor words with a long mail but not its main ones
    (a projector, a door badge: words no article has) stays low, and a long mail does
    not outscore a short one by its length alone;
+   a term counts, for every variant of a topic, at its best variant (`merge`: a mixed
+   中英 mail counts the words of both);
 2. drop articles whose `applies_to` words the request does not mention;
 3. one entry per topic (vpn.zh-CN and vpn.en are the topic vpn): the topic scores its
    best variant, and shows the variant in the request's language when there is one
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 
 from maildesk.kb.articles import topic
 from maildesk.kb.model import Article
+from maildesk.kb.spelling import Speller
 from maildesk.kb.tokens import BIGRAM, Terms, index_terms, language, mentions
 
 FIELDS = ("title", "keywords", "body")
@@ -62,9 +68,13 @@ class Weights:
     # a request whose main words no article has (projector, badge) is not covered, however
     # many of its other words an article shares.
     coverage: float = 0.5
-    unknown: float = 0.3  # idf of a word no article has, as a share of the rarest's
+    unknown: float = 0.15  # idf of a word no article has, as a share of the rarest's
     subject: float = 2.0  # weight of the request's first line (its subject)
     length: float = 0.25  # relevance divided by the request's summed idf to this power
+    corrected: float = 0.8  # weight of a misspelt word's correction (kb/spelling.py)
+    # A topic's variants (vpn.zh-CN, vpn.en) count each term at the best of them, so a
+    # mixed 中英 mail is explained by the words of both.
+    merge: bool = True
 
     def field(self, name: str) -> float:
         return {"title": self.title, "keywords": self.keywords, "body": self.body}[name]
@@ -91,11 +101,14 @@ class Index:
             for i, (t, a) in enumerate(zip(self.topics, self.articles, strict=True))
         }
         fields = [_fields(a) for a in self.articles]
-        self.postings = _postings(fields, self.weights)
-        self.idf = {
-            term: _idf(len(found), len(self.articles)) for term, found in self.postings.items()
-        }
+        postings = _postings(fields, self.weights)
+        self.idf = {term: _idf(len(found), len(self.articles)) for term, found in postings.items()}
+        self.postings = _merged(postings, self.topics) if self.weights.merge else postings
         self.unknown_idf = self.weights.unknown * _idf(0, len(self.articles))
+        self.speller = Speller(
+            {t: len(found) for t, found in postings.items() if not t.startswith(BIGRAM)},
+            (w for f in fields for name in ("title", "keywords") for w in f[name].words),
+        )
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -105,13 +118,9 @@ class Index:
         (over the first MAX_REQUEST_CHARS characters): the BM25F sum times the share of
         the request it explains (module docstring), to the power `coverage`.  The first
         line (the subject) counts `subject` times."""
-        first, _, rest = text[:MAX_REQUEST_CHARS].partition("\n")
-        in_subject = set(index_terms(first).all)
-        terms = in_subject | set(index_terms(rest).all)
         size = len(self.articles)
         acc, explained, whole = [0.0] * size, [0.0] * size, 0.0
-        for term in terms:
-            factor = self.weights.subject if term in in_subject else 1.0
+        for term, factor in self._weighted_terms(text).items():
             weight = factor * self.idf.get(term, self.unknown_idf)
             weight *= self.weights.bigram if term.startswith(BIGRAM) else 1.0
             whole += weight
@@ -123,6 +132,21 @@ class Index:
             a * (e / whole) ** power / scale if a else 0.0
             for a, e in zip(acc, explained, strict=True)
         ]
+
+    def _weighted_terms(self, text: str) -> dict[str, float]:
+        """The request's distinct terms and their factors: `subject` for the first
+        line's, `corrected` for an unknown word's correction (kb/spelling.py), which
+        replaces the word."""
+        first, _, rest = text[:MAX_REQUEST_CHARS].partition("\n")
+        in_subject = set(index_terms(first).all)
+        factors: dict[str, float] = {}
+        for term in in_subject | set(index_terms(rest).all):
+            factor = self.weights.subject if term in in_subject else 1.0
+            fixed = None if term.startswith(BIGRAM) else self.speller.correct(term)
+            if fixed is not None:
+                term, factor = fixed, factor * self.weights.corrected
+            factors[term] = max(factor, factors.get(term, 0.0))
+        return factors
 
     def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
         """The `limit` best topics sharing terms with the request (all when None),
@@ -202,6 +226,26 @@ def _postings(docs: list[dict[str, Terms]], w: Weights) -> dict[str, tuple[Posti
         term: tuple((doc, _impact(term, tf, len(found), total, w)) for doc, tf in found)
         for term, found in weighted.items()
     }
+
+
+def _merged(
+    postings: dict[str, tuple[Posting, ...]], topics: Sequence[str]
+) -> dict[str, tuple[Posting, ...]]:
+    """Each term's contribution to an article raised to the best of its topic's variants:
+    the variants of a topic are one answer in two languages, so a mixed mail (管理员权限,
+    need administrator permission) counts the words each variant has."""
+    by_topic: dict[str, list[int]] = {}
+    for doc, name in enumerate(topics):
+        by_topic.setdefault(name, []).append(doc)
+    merged: dict[str, tuple[Posting, ...]] = {}
+    for term, found in postings.items():
+        best: dict[str, float] = {}
+        for doc, impact in found:
+            best[topics[doc]] = max(impact, best.get(topics[doc], 0.0))
+        merged[term] = tuple(
+            (doc, impact) for name, impact in best.items() for doc in by_topic[name]
+        )
+    return merged
 
 
 def _idf(df: int, total: int) -> float:
