@@ -63,7 +63,7 @@ class Weights:
     other_language: float = 0.8  # a topic without a variant in the request's language
     chinese_share: float = 0.2  # share of Chinese characters that makes a request zh-CN
     # A second or third suggestion must reach this share of the first (no filler).
-    relative: float = 0.4
+    relative: float = 0.5
     # Relevance is BM25F × (share of the request's idf the article matches) ** coverage:
     # a request whose main words no article has (projector, badge) is not covered, however
     # many of its other words an article shares.
