@@ -79,8 +79,8 @@ IT-20261130-0003  解决      2h15m  wang.gong@example.com  共享盘打不开�
 IT-20261130-0007  首次响应    20m  未指派                 Printer on 2F jams
 
 反复出现的问题
-类别      词语  本期  上期  示例
-网络问题  VPN      4     1  IT-20261130-0009 IT-20261130-0002
+类别      词语  本期  上期  知识库  示例
+网络问题  VPN      4     1  无      IT-20261130-0009 IT-20261130-0002
 
 自助解决
 自助解决率：22% (2/9)
@@ -153,8 +153,8 @@ IT-20261130-0003  resolution      2h15m  wang.gong@example.com  共享盘打不�
 IT-20261130-0007  first response    20m  unassigned             Printer on 2F j…
 
 Recurring problems
-category         term  this  previous  examples
-Network problem  VPN      4         1  IT-20261130-0009 IT-20261130-0002
+category         term  this  previous  KB    examples
+Network problem  VPN      4         1  none  IT-20261130-0009 IT-20261130-0002
 
 Self-service
 self-service rate: 22% (2/9)

@@ -222,3 +222,30 @@ def test_opened_reads_the_periods_tickets_of_a_group(db_url: str) -> None:
     assert desk[1] == TicketText(
         "IT-3", HW, "S" * SUBJECT_CHARS, "VPN 809", start + timedelta(days=2)
     )
+
+
+def test_recurring_problems_without_an_article_are_worth_one() -> None:
+    """The digest marks each recurring problem an article answers (asked as a request:
+    the term and its example subjects); the rest are listed as worth an article."""
+    from maildesk import config as config_mod
+    from maildesk.digest.collect import _with_articles
+    from maildesk.digest.model import RecurringTerm, TicketRef
+
+    cfg = config_mod.parse('[maildesk]\nsupport_address = "it@example.com"\n',
+                           config_mod.find_path("/tmp/x/maildesk.toml"), env={})  # fmt: skip
+    jam = RecurringTerm(
+        "硬件故障",
+        "打印机卡纸",
+        5,
+        1,
+        (TicketRef("IT-1", "三楼打印机卡纸"), TicketRef("IT-2", "打印机又卡纸了")),
+    )
+    badge = RecurringTerm(
+        "其他",
+        "门禁卡",
+        3,
+        0,
+        (TicketRef("IT-3", "门禁卡刷不开"), TicketRef("IT-4", "新员工门禁卡")),
+    )
+    marked = _with_articles(cfg, (jam, badge))
+    assert [(t.term, t.has_article) for t in marked] == [("打印机卡纸", True), ("门禁卡", False)]

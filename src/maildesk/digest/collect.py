@@ -10,13 +10,15 @@ Durations count business minutes of the ticket's SLA calendar as sla/usecases pi
 it ("24x7" for a priority configured so, else the business calendar); a breach's
 lateness counts in the calendar its target's due time was computed in.  Recurring
 terms come from the subjects and descriptions of the tickets opened in the period and
-the one before (digest/recurring.py); self-service stays None (the knowledge base).
+the one before (digest/recurring.py), each marked when a knowledge-base article
+answers it; self-service from the knowledge base's credits (store/kb.py).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from maildesk.calendar.business import business_minutes_between
@@ -32,6 +34,7 @@ from maildesk.digest.model import (
     Durations,
     Figures,
     Period,
+    RecurringTerm,
     Satisfaction,
     SelfService,
     Share,
@@ -56,6 +59,17 @@ def figures(store: Store, cfg: Config, period: Period, group: str, now: datetime
         if tx.c.dialect.name == "postgresql":  # every query reads the same snapshot
             tx.c.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         return _figures(tx, cfg, period, group, now)
+
+
+def _with_articles(cfg: Config, terms: tuple[RecurringTerm, ...]) -> tuple[RecurringTerm, ...]:
+    """Each recurring problem marked when an article answers it (its term and example
+    subjects, asked as a request would be); the others are worth an article."""
+    kb = open_kb(cfg)
+    return tuple(replace(t, has_article=bool(kb.suggest(_asked(t), 1))) for t in terms)
+
+
+def _asked(term: RecurringTerm) -> str:
+    return "\n".join([term.term, *(e.subject for e in term.examples)])
 
 
 def _self_service(tx: Tx, cfg: Config, period: Period, group: str) -> SelfService:
@@ -102,8 +116,9 @@ def _figures(tx: Tx, cfg: Config, period: Period, group: str, now: datetime) -> 
         satisfaction=_satisfaction(rows.satisfaction(tx, period.start, period.end, group)),
         previous_satisfaction=_satisfaction(rows.satisfaction(tx, before.start, before.end,
                                                               group)),
-        recurring=recurring.find(ticket_texts.opened(tx, period.start, period.end, group),
-                                 ticket_texts.opened(tx, before.start, before.end, group)),
+        recurring=_with_articles(cfg, recurring.find(
+            ticket_texts.opened(tx, period.start, period.end, group),
+            ticket_texts.opened(tx, before.start, before.end, group))),
         daily=_daily(tx, period, group),
         weekly_sla=_weekly(tx, period, group, now),
         missing_calendar_years=_missing_years(tx, cfg, now),

@@ -74,6 +74,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "assignee": ("处理人", "assignee"),
     "subject": ("主题", "subject"),
     "unassigned": ("未指派", "unassigned"),
+    "kb_article": ("知识库", "KB"),
+    "yes": ("有", "yes"),
+    "worth_article": ("无", "none"),
     "none": ("未填写", "not set"),
     "recurring": ("反复出现的问题", "Recurring problems"),
     "category": ("类别", "category"),
@@ -305,8 +308,9 @@ def _recurring(f: Figures, locale: str) -> list[str]:
         return []
     w = functools.partial(word, locale=locale)
     rows = [[term("category", r.category, locale), r.term, str(r.count), str(r.previous),
+             w("yes") if r.has_article else w("worth_article"),
              " ".join(e.number for e in r.examples)] for r in f.recurring]  # fmt: skip
-    heads = [w("category"), w("term"), w("this"), w("previous"), w("examples")]
+    heads = [w("category"), w("term"), w("this"), w("previous"), w("kb_article"), w("examples")]
     return _heading(w("recurring"), table(heads, rows, (2, 3)))
 
 
