@@ -22,7 +22,8 @@ from PIL import Image
 
 from maildesk import config
 from maildesk.digest import charts
-from maildesk.digest.model import Counts, DayCount, Figures, WeekSla
+from maildesk.digest.formats import as_text
+from maildesk.digest.model import ArticleUse, Counts, DayCount, Figures, SelfService, WeekSla
 from maildesk.digest.render import INLINER, digest_mail, report_html
 from maildesk.digest.view import view
 from maildesk.domain import Address, MailKind
@@ -248,6 +249,20 @@ def test_no_self_service_section_until_the_knowledge_base_exists(locale: str) ->
     without = part(mail(replace(digests.realistic(), self_service=None), locale), "plain")
     heading = "【自助解决】" if locale == "zh-CN" else "SELF-SERVICE"
     assert heading in with_kb and heading not in without
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_articles_suggested_but_never_helpful_are_named(locale: str) -> None:
+    uses = (ArticleUse("vpn", "VPN 重新连接", 30, 8), ArticleUse("wifi", "Wi-Fi <b>", 9, 0))
+    figures = replace(digests.realistic(), self_service=SelfService(8, 145, uses))
+    msg = mail(figures, locale)
+    label = "推荐过但从未帮上忙：" if locale == "zh-CN" else "Suggested but never helpful: "
+    assert f"{label}Wi-Fi <b>" in part(msg, "plain")
+    assert f"{label}Wi-Fi &lt;b&gt;" in part(msg, "html")
+    text = as_text(figures, locale)
+    assert "Wi-Fi <b>" in next(
+        line for line in text.splitlines() if "never" in line or "从未" in line
+    )
 
 
 def test_report_html_is_one_page_with_images_as_data() -> None:

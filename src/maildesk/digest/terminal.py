@@ -74,6 +74,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "assignee": ("处理人", "assignee"),
     "subject": ("主题", "subject"),
     "unassigned": ("未指派", "unassigned"),
+    "never_helped": ("推荐过但从未帮上忙", "suggested, never helpful"),
     "kb_article": ("知识库", "KB"),
     "yes": ("有", "yes"),
     "worth_article": ("无", "none"),
@@ -323,4 +324,7 @@ def _self_service(f: Figures, locale: str) -> list[str]:
     rate = f"{w('self_rate')}{colon}{percent(s.rate)} ({s.resolved_self}/{s.resolved_total})"
     rows = [[str(a.suggested), str(a.helped), f"{a.title} ({a.name})"] for a in s.articles]
     lines = table([w("suggested"), w("helped"), w("article")], rows, (0, 1)) if rows else []
+    never = [a.title or a.name for a in s.articles if a.suggested and not a.helped]
+    if never:
+        lines.append(clip(w("never_helped") + colon + ", ".join(never), 80))
     return _heading(w("self_service"), [rate, *lines])

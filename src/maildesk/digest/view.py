@@ -275,7 +275,9 @@ def self_service(f: Figures, say: Say) -> dict[str, Any] | None:
             (one_line(a.title or a.name, SUBJECT_CHARS), say.n(a.suggested), say.n(a.helped))
             for a in s.articles[:SHARES_SHOWN]
         ],
-    }
+        "never_helped": [one_line(a.title or a.name, SUBJECT_CHARS)
+                         for a in s.articles if a.suggested and not a.helped][:SHARES_SHOWN],
+    }  # fmt: skip
 
 
 def engineer_name(email: str, cfg: Config) -> str:
