@@ -177,3 +177,16 @@ def test_every_shipped_article_reads_and_renders() -> None:
 ALLOWED_TAGS = {"p", "h1", "h2", "h3", "h4", "ol", "ul", "li", "strong", "em", "code", "pre",
                 "a", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "br",
                 "del", "img"}  # fmt: skip
+
+
+def test_an_image_in_an_article_is_a_link_never_a_remote_img() -> None:
+    """A remote <img> in our mail would tell a tracker who read it: the picture becomes a
+    link named by its alt text (escaped), or plain text for a scheme we do not keep."""
+    html = to_html(
+        "![面板 <b>](https://example.com/p.png) ![x](javascript:alert(1)) ![](https://e.com/a.png)"
+    )
+    assert "<img" not in html
+    assert '<a href="https://example.com/p.png">面板 &lt;b&gt;</a>' in html
+    assert (
+        "javascript" not in html and '<a href="https://e.com/a.png">https://e.com/a.png</a>' in html
+    )

@@ -1,8 +1,10 @@
 """Articles' Markdown as mail: HTML with raw HTML escaped, plain text, and excerpts.
 
 mistune (escape=True) turns `<script>` and `<img onerror=…>` into visible text; links
-and images are kept only for http(s) and mailto addresses, anything else (javascript:,
-data:, vbscript:, relative paths, which mean nothing in a mail) keeps only its text.
+are kept only for http(s) and mailto addresses, anything else (javascript:, data:,
+vbscript:, relative paths, which mean nothing in a mail) keeps only its text.  An image
+is never an <img> (a remote image in our mail tells a tracker who read it, and is
+blocked by clients anyway): it becomes a link to the picture, named by its alt text.
 
     to_html("1. Open **设置**")   -> "<ol>\n<li>Open <strong>设置</strong></li>\n</ol>\n"
     to_text("1. Open **设置**")   -> "1. Open 设置"
@@ -38,7 +40,8 @@ class _MailHtml(mistune.HTMLRenderer):
         return super().link(text, url, title) if safe_url(url) else text
 
     def image(self, text: str, url: str, title: str | None = None) -> str:
-        return super().image(text, url, title) if safe_url(url) else mistune.escape(text)
+        name = text or mistune.escape(url)  # the alt text arrives escaped
+        return super().link(name, url, title) if safe_url(url) else name
 
 
 _to_html = mistune.create_markdown(escape=True, renderer=_MailHtml(escape=True), plugins=PLUGINS)
