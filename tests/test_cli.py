@@ -18,6 +18,7 @@ import pytest
 from maildesk import config as config_mod
 from maildesk.cli import build_parser, main, open_store
 from maildesk.domain import Change, OutgoingMail
+from maildesk.kb.settings import KB_SECTION
 from maildesk.store import bounces, tickets
 from maildesk.store import outbox as outbox_rows
 
@@ -52,6 +53,18 @@ def test_init_writes_config_and_database(
     assert main(["init", str(initialized.parent)]) == 1  # no silent overwrite
     assert "exists already" in capsys.readouterr().err
     assert main(["init", "--force", str(initialized.parent)]) == 0
+
+
+def test_init_gives_the_desk_its_own_copy_of_the_articles(initialized: Path) -> None:
+    """The starter articles have placeholders a desk adapts (kb/README.md): init copies
+    them beside the config and points [kb] folder there; a second init keeps the copy."""
+    kb = initialized.parent / "kb"
+    assert (kb / "vpn.zh-CN.md").is_file() and (kb / "README.md").is_file()
+    cfg = config_mod.load(initialized)
+    assert cfg.section(KB_SECTION).folder == kb
+    (kb / "vpn.zh-CN.md").write_text("adapted", encoding="utf-8")
+    assert main(["init", "--force", str(initialized.parent)]) == 0
+    assert (kb / "vpn.zh-CN.md").read_text(encoding="utf-8") == "adapted"
 
 
 def test_config_error_names_key_and_exits_2(tmp_path: Path) -> None:

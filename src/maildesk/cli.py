@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import shlex
+import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -205,7 +206,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     starter = (shipped("config") / "maildesk.example.toml").read_text(encoding="utf-8")
     secret = f'secret = "{secrets.token_urlsafe(32)}"'  # signs notification Message-IDs
-    private_files.write_private_text(target, starter.replace('secret = ""', secret, 1))
+    starter = own_kb_folder(starter.replace('secret = ""', secret, 1), folder)
+    private_files.write_private_text(target, starter)
     cfg = config_mod.load(target)
     _make_data_folders(cfg)
     engine = db.make_engine(cfg.database_url, cfg.sqlite_synchronous)
@@ -216,6 +218,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"database ready: {mask_urls(cfg.database_url)}")
     print(f"next: edit {config}, then run: {run}")
     return EX_OK
+
+
+def own_kb_folder(config_text: str, folder: Path) -> str:
+    """The shipped articles copied to `folder`/kb (kept if there already), for the desk
+    to adapt (their placeholders: kb/README.md), and [kb] folder pointed at the copy."""
+    kb = folder / "kb"
+    if not kb.exists():
+        shutil.copytree(shipped("kb"), kb, ignore=shutil.ignore_patterns("drafts"))
+    head, mark, rest = config_text.partition("\n[kb]\n")
+    return head + mark + rest.replace('folder = ""', 'folder = "kb"', 1) if mark else config_text
 
 
 def _make_data_folders(cfg: Config) -> None:
