@@ -98,11 +98,19 @@ def _of_group(query: Select[Any], ticket_id: Any, group: str) -> Select[Any]:
     """Only the group's tickets (the query reads a table other than tickets)."""
     if not group:
         return query
-    return query.join(T_TICKETS, ct.id == ticket_id).where(ct.group_name == group)
+    return query.join(T_TICKETS, ct.id == ticket_id).where(group_is(group))
 
 
 def _group(group: str) -> ColumnElement[bool]:
-    return ct.group_name == group if group else true()
+    return group_is(group) if group else true()
+
+
+def group_is(group: Any) -> ColumnElement[bool]:
+    """The ticket is the group's, compared through an expression (group_name || ''),
+    so no planner walks ix_tickets_group_id: that is the group's every ticket since
+    the desk opened (SQLite, without statistics, preferred it to the period's range
+    of created_at: 1.6 s instead of 0.5 s for a group's week on 200,000 tickets)."""
+    return ct.group_name.concat("") == group
 
 
 # --- counts ------------------------------------------------------------------------------
