@@ -39,9 +39,12 @@ from maildesk import db
 from maildesk.calendar.usecases import ensure_seeded
 from maildesk.config import Config
 from maildesk.digest import period as periods
+from maildesk.digest import recurring, render
 from maildesk.digest.collect import figures
 from maildesk.digest.model import Figures, PeriodKind
-from maildesk.store import Store
+from maildesk.domain import Address
+from maildesk.render import make_renderer
+from maildesk.store import Store, ticket_texts
 from maildesk.store.base import T_EVENTS, T_OUTBOX, T_SLA, T_SURVEY_ANSWERS, T_TICKETS
 
 NOW = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)  # a Wednesday morning in Shanghai
@@ -214,9 +217,47 @@ def slowest(store: Store, cfg: Config, count: int) -> None:
         print(f"    {seconds * 1000:6.1f} ms  {' '.join(statement.split())[:110]}")
 
 
-# The rendering steps (charts, the digest mail, the HTML report), each timed on the
-# figures: (name, step).  digest/charts.py and digest/render.py add theirs here.
-RENDER_STEPS: list[tuple[str, Callable[[Figures, Config], object]]] = []
+def _charts(found: Figures, cfg: Config) -> object:
+    return render.chart_list(found)
+
+
+def _mail(found: Figures, cfg: Config) -> object:
+    """The weekly digest as the daemon queues it: charts, templates, CSS inlined, MIME."""
+    return render.digest_mail(make_renderer(cfg), found, MANAGER, NOW)
+
+
+def _report(found: Figures, cfg: Config) -> object:
+    return render.report_html(make_renderer(cfg), found)
+
+
+MANAGER = Address("赵经理", "zhao@example.com")
+# The rendering steps, each timed on the figures: (name, step).  "mail" includes the
+# charts (it draws them again), so figures + mail is the whole digest.
+RENDER_STEPS: list[tuple[str, Callable[[Figures, Config], object]]] = [
+    ("charts (2 PNG)", _charts),
+    ("mail (charts + templates + CSS inlining + MIME)", _mail),
+    ("report --format html", _report),
+]
+
+
+def time_recurring(store: Store, cfg: Config, group: str, repeat: int) -> tuple[float, float, int]:
+    """Median seconds of the recurring problems inside `figures()`: reading the texts of
+    the week and the week before (store/ticket_texts), and finding the terms
+    (digest/recurring.find); and how many tickets' texts were read."""
+    week = periods.ended(PeriodKind.WEEK, NOW, cfg.tickets.timezone)
+    before = periods.previous(week)
+    reading, finding, texts = [], [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with store.transaction() as tx:
+            current = ticket_texts.opened(tx, week.start, week.end, group)
+            previous = ticket_texts.opened(tx, before.start, before.end, group)
+        read = time.perf_counter()
+        recurring.find(current, previous)
+        reading.append(read - started)
+        finding.append(time.perf_counter() - read)
+        texts = len(current) + len(previous)
+    return statistics.median(reading), statistics.median(finding), texts
 
 
 def time_rendering(found: Figures, cfg: Config, repeat: int) -> dict[str, float]:
@@ -257,10 +298,18 @@ def measure(name: str, url: str, folder: Path, args: argparse.Namespace) -> None
               f"breaches {len(found.breaches)}, answers {found.satisfaction.answers}")  # fmt: skip
     if args.statements:
         slowest(store, cfg, args.statements)
-    for step, took in time_rendering(found, cfg, args.repeat).items():
-        print(f"  {step}: {took * 1000:.0f} ms")
-    if not RENDER_STEPS:
-        print("  rendering: no steps yet (RENDER_STEPS)")
+    read, find, texts = time_recurring(store, cfg, "", args.repeat)
+    print(f"  of which recurring problems (whole desk, {texts:,} tickets' texts): read "
+          f"{read * 1000:.0f} ms, find {find * 1000:.0f} ms")  # fmt: skip
+    took, _, found = time_figures(store, cfg, "", 1)
+    steps = time_rendering(found, cfg, args.repeat)
+    for step, seconds in steps.items():
+        print(f"  {step}: {seconds * 1000:.0f} ms")
+    sizes = ", ".join(f"{c.name} {len(c.png):,} B" for c in render.chart_list(found))
+    print(f"  PNG sizes: {sizes}")
+    total = took + steps[RENDER_STEPS[1][0]]
+    print(f"  weekly digest in total (figures + charts + rendering): {total * 1000:.0f} ms "
+          f"(load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     engine.dispose()
 
 

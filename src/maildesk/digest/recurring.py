@@ -34,7 +34,7 @@ from maildesk.digest.model import RecurringTerm, TicketRef
 from maildesk.terms import runs, strip_reply_prefixes
 
 SUBJECT_CHARS = 300
-DESCRIPTION_CHARS = 2000  # enough to say what is wrong; bounds a 100 KB paste
+DESCRIPTION_CHARS = 400  # the start says what is wrong; bounds the cost (README, Digests)
 EXAMPLE_SUBJECT_CHARS = 120
 EXAMPLES = 2
 

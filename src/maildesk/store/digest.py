@@ -42,6 +42,9 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
 
 from maildesk.digest.model import Counts, SlaFigure
 from maildesk.domain import EventKind, Status
@@ -98,11 +101,40 @@ def _of_group(query: Select[Any], ticket_id: Any, group: str) -> Select[Any]:
     """Only the group's tickets (the query reads a table other than tickets)."""
     if not group:
         return query
-    return query.join(T_TICKETS, ct.id == ticket_id).where(ct.group_name == group)
+    return query.join(T_TICKETS, ct.id == ticket_id).where(group_is(group))
 
 
 def _group(group: str) -> ColumnElement[bool]:
-    return ct.group_name == group if group else true()
+    return group_is(group) if group else true()
+
+
+def group_is(group: Any) -> ColumnElement[bool]:
+    """The ticket is the group's.  On SQLite the column is compared as `+group_name`,
+    so the planner does not walk ix_tickets_group_id, the group's every ticket since
+    the desk opened: without statistics it preferred that to the period's range of
+    created_at (1.6 s instead of 0.4 s for a group's week on 200,000 tickets).
+    PostgreSQL, whose statistics choose well, gets the plain column (hiding it there
+    made its plans worse: 0.4 s → 1.5 s)."""
+    same: ColumnElement[bool] = NoIndex(ct.group_name) == group
+    return same
+
+
+class NoIndex(FunctionElement[str]):
+    """A column as it is; on SQLite behind a unary `+`, which keeps it off its index."""
+
+    type = String()
+    name = "no_index"
+    inherit_cache = True
+
+
+@compiles(NoIndex)
+def _plain_column(element: NoIndex, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(NoIndex, "sqlite")
+def _sqlite_column(element: NoIndex, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
 
 
 # --- counts ------------------------------------------------------------------------------

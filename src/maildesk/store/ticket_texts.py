@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 
 from maildesk.digest.recurring import DESCRIPTION_CHARS, SUBJECT_CHARS, TicketText
 from maildesk.store.base import Tx, ct
+from maildesk.store.digest import group_is
 
 _OPENED = (
     select(
@@ -22,7 +23,7 @@ _OPENED = (
     .where(ct.created_at >= bindparam("start"), ct.created_at < bindparam("end"))
     .order_by(ct.created_at, ct.id)
 )
-_OPENED_IN_GROUP = _OPENED.where(ct.group_name == bindparam("group"))
+_OPENED_IN_GROUP = _OPENED.where(group_is(bindparam("group")))  # the period's range
 
 
 def opened(tx: Tx, start: datetime, end: datetime, group: str = "") -> list[TicketText]:
