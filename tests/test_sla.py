@@ -22,6 +22,7 @@ from maildesk.clock import TestClock
 from maildesk.daemon import Daemon
 from maildesk.outbox import make_transport
 from maildesk.service import Service
+from maildesk.sla import usecases as sla_usecases
 from maildesk.sla.settings import SlaSettings
 from maildesk.sla.steps import plans
 from maildesk.sla.targets import Facts, follow, moves_targets, started, state
@@ -552,3 +553,21 @@ def test_pure_update_cycles() -> None:
     nxt = follow(t, Facts("in_progress", start, later, later), cal)
     assert (nxt.started_at, nxt.due_at, nxt.met_at) == (later, local(2026, 11, 23, 14), None)
     assert follow(nxt, Facts("in_progress", start, later, start), cal) == nxt
+
+
+def test_a_target_switched_off_later_keeps_what_was_decided(make_config: ConfigFactory) -> None:
+    """A met target is the record of a promise kept (digests, audit): when its priority
+    later has no such target, only the targets still running go."""
+    with_resolution = SLA + "resolution_hours = { medium = 20 }\n"
+    service, clock = setup(make_config, local(2026, 11, 23, 9), with_resolution)
+    number = open_ticket(service)
+    engineer_says(service, clock, local(2026, 11, 23, 10), number, "#resolve 已更换端口", n=2)
+    met = target(service, number, "resolution")
+    assert met.met_at == local(2026, 11, 23, 10)
+    off = make_config(extra=PEOPLE + LEAD_PERSON + SLA)  # resolution targets switched off
+    with service.store.transaction() as tx:
+        ticket = tickets.view(tx, number)
+        assert ticket is not None
+        kept = sla_usecases.sync(tx, tickets.by_id(tx, ticket.id), off, clock.now())
+    assert kept["resolution"].met_at == met.met_at
+    assert target(service, number, "resolution") == met

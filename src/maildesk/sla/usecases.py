@@ -80,7 +80,9 @@ def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
     for name in TARGETS:
         minutes = settings.target_minutes(name, ticket.priority)
         if minutes is None or (name not in old and not _starts(name, ticket.status, facts)):
-            if name in old:  # off for this priority now
+            if name in old and old[name].met_at is not None:
+                new[name] = old[name]  # decided: kept for the record (digests, audit)
+            elif name in old:  # off for this priority now
                 rows.drop(tx, ticket.id, name)
             continue  # a ticket older than the targets gets them when next worked on
         calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
