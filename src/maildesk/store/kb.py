@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import distinct, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, distinct, func, insert, select, update
 
 from maildesk.digest.model import ArticleUse, SelfService
 from maildesk.domain import EventKind, Status
 from maildesk.store.base import T_EVENTS, T_KB_DRAFTS, T_KB_USES, T_TICKETS, Tx, ct
+from maildesk.store.digest import group_is
 
 ku = T_KB_USES.c
 kd = T_KB_DRAFTS.c
@@ -72,10 +74,10 @@ def article_use(tx: Tx, start: datetime, end: datetime, group: str) -> SelfServi
     )
 
 
-def _in_group(query, ticket_id, group: str):  # type: ignore[no-untyped-def]
+def _in_group(query: Select[Any], ticket_id: ColumnElement[int], group: str) -> Select[Any]:
     if not group:
         return query
-    return query.join(T_TICKETS, ct.id == ticket_id).where(ct.group_name == group)
+    return query.join(T_TICKETS, ct.id == ticket_id).where(group_is(group))
 
 
 # --- drafts ------------------------------------------------------------------------------
