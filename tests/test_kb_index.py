@@ -176,9 +176,11 @@ def test_a_request_for_something_new_scores_troubleshooting_articles_lower() -> 
     asking = "想申请一个软件许可"  # software-install answers requests: its keywords say 申请
     assert index.scores(asking)[1] == pytest.approx(plain.scores(asking)[1])
     assert index.scores(asking)[1] > 0
-    assert asked("The restore of my deleted files") and asked("访客WiFi怎么连")
+    assert asked("please restore my deleted files") and asked("访客WiFi怎么连")
     assert not asked("打印机脱机了，打不出来") and not asked("only GUEST shows in the list")
     assert not asked("旧手机已经恢复出厂了")  # a factory reset is not a file restore
+    assert not asked("I tried System Restore, still a blue screen")
+    assert not asked("can I get a new password?") and not asked("能申请一个新密码吗")
 
 
 def test_a_problem_in_one_paragraph_of_a_long_mail_is_scored_on_it() -> None:

@@ -39,16 +39,21 @@ INTENTS: tuple[Intent, ...] = (
     ),
     _row(
         "new equipment",
-        r"申请(?:一|个|台|新|多)|领(?:一|个)|配(?:一|个)|"
-        r"\b(?:can|could|may) (?:i|we) (?:get|have) (?:a|an|another|new)\b|"
-        r"\bi(?:'d| would) like (?:a|an|another) new\b|\b(?:request|order)(?:ing)? a new\b",
+        # a new device, not a new password or code (password-reset, mfa answer those)
+        r"(?:申请(?:一|个|台|新|多)|领(?:一|个)|配(?:一|个))(?![^，。？！\s]{0,3}(?:密码|验证码|权限))|"
+        r"(?:\b(?:can|could|may) (?:i|we) (?:get|have) (?:a|an|another|new)\b|"
+        r"\bi(?:'d| would) like (?:a|an|another) new\b|\b(?:request|order)(?:ing)? a new\b)"
+        r"(?! (?:new )?(?:password|passcode|pin|code|verification|link|access|permission))",
         ASKS_FOR_SOMETHING,
     ),
     _row(
         "restore",
         r"误删|(?:恢复|找回|还原)(?:到|一下)?.{0,6}(?:文件|邮件|版本|数据|资料)|"
         r"删(?:了|掉|除)的.{0,10}(?:恢复|找回|还原)|"
-        r"\b(?:restore|undelete)|\brecover(?:ing|y of)? (?:the |my |a |our )?(?:deleted|lost|old)|"
+        r"\brestor(?:e|ing) (?:the |my |a |an |our |some |all )?(?:deleted |lost |old |previous )?"
+        r"(?:files?|folders?|e-?mails?|mails?|documents?|data|versions?|backup)|"
+        r"\bfrom (?:a |the )?backup|\bundelete|"
+        r"\brecover(?:ing|y of)? (?:the |my |a |our )?(?:deleted|lost|old)|"
         r"\baccidentally (?:deleted|emptied|removed)",
         r"恢复已删除|\brestore|\bundelete",
     ),
