@@ -146,6 +146,7 @@ def test_drive_letters_counts_and_one_character_words_are_terms() -> None:
     assert "映射盘" not in words("需要一个加密U盘") and "映射盘" not in words("E5 error")
     assert "c盘" in words("C盘满了") and "c盘" in words("my C: drive is full")
     assert "6位" in words("输入六位验证码") and "6位" in words("the 6-digit code")
+    assert "6位" not in words("新密码至少要6位吗")  # a password's length, not a code
     assert "慢" in words("网速越来越慢") and "慢" not in words("慢慢拉出来")
     assert "蓝屏" in words("开机又蓝了") and "蓝屏" not in words("蓝牙耳机连不上")
     assert "忘记" in words("密码想不起来") and "安装" in words("能装个微信吗")

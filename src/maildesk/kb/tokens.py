@@ -98,7 +98,13 @@ def index_terms(text: str) -> Terms:
 MARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("c盘", re.compile(r"(?<![a-z0-9])c(?::|\s*盘|:?\s+drive\b)")),
     ("映射盘", re.compile(r"(?<![a-z0-9])[f-tv-z](?:\s*盘|:\\|:\s*(?=盘|drive\b)|\s+drive\b)")),
-    ("6位", re.compile(r"(?<![0-9])(?:6|六)\s*位|(?<![0-9])(?:6|six)[- ]digit")),
+    # a one-time code's six digits (not 至少6位, a password's length)
+    (
+        "6位",
+        re.compile(
+            r"(?<![0-9])(?:6|六)\s*位的?(?:数|验证码|动态码|码)|(?<![0-9])(?:6|six)[- ]digit"
+        ),
+    ),
     # One-character symptoms and things: 越来越慢, 网速好慢 (not 慢慢, slowly);
     # 又蓝了, 全蓝 (not 蓝牙).
     ("慢", re.compile(r"(?<!慢)慢(?!慢)")),
