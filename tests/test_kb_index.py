@@ -13,7 +13,8 @@ import pytest
 from maildesk import config
 from maildesk.config import ConfigError
 from maildesk.kb.articles import read_folder
-from maildesk.kb.index import Index, Weights
+from maildesk.kb.index import Index, Weights, paragraphs
+from maildesk.kb.intents import asked
 from maildesk.kb.model import Article
 from maildesk.kb.settings import DEFAULT_PREFIXES, KB_SECTION, KbSettings
 from maildesk.kb.spelling import Speller, pinyin_key, within_one_edit
@@ -135,6 +136,66 @@ def test_a_mixed_mail_counts_the_words_of_both_variants() -> None:
         Index([zh, en, other], Weights(merge=False)).scores(text),
     )
     assert merged[0] == merged[1] > max(apart[0], apart[1])
+
+
+def test_drive_letters_counts_and_one_character_words_are_terms() -> None:
+    def words(text: str) -> tuple[str, ...]:
+        return index_terms(text).words
+
+    assert "映射盘" in words("S 盘打不开") and "映射盘" in words("the H: drive is gone")
+    assert "映射盘" not in words("需要一个加密U盘") and "映射盘" not in words("E5 error")
+    assert "c盘" in words("C盘满了") and "c盘" in words("my C: drive is full")
+    assert "6位" in words("输入六位验证码") and "6位" in words("the 6-digit code")
+    assert "6位" not in words("新密码至少要6位吗")  # a password's length, not a code
+    assert "慢" in words("网速越来越慢") and "慢" not in words("慢慢拉出来")
+    assert "蓝屏" in words("开机又蓝了") and "蓝屏" not in words("蓝牙耳机连不上")
+    assert "忘记" in words("密码想不起来") and "安装" in words("能装个微信吗")
+    assert words("Setting up email")[:1] == ("setup",) and "up" not in words("shows up")
+
+
+def test_a_drive_letter_finds_the_article_that_names_one() -> None:
+    share = Article(
+        "share.zh-CN", "共享盘打不开", ("Z盘",), "网络问题", "zh-CN", (), "映射", Path("s")
+    )
+    slow = Article("slow.zh-CN", "电脑很慢", ("C盘满",), "硬件故障", "zh-CN", (), "清理", Path("c"))
+    index = Index([share, slow])
+    assert index.rank("S盘不见了")[0].article.name == "share.zh-CN"
+    assert index.rank("C 盘红了")[0].article.name == "slow.zh-CN"
+
+
+def test_a_request_for_something_new_scores_troubleshooting_articles_lower() -> None:
+    printer = Article(
+        "printer.zh-CN", "打印机脱机", ("打印机",), "硬件故障", "zh-CN", (), "", Path("p")
+    )
+    software = Article(
+        "soft.zh-CN", "申请安装软件", ("申请软件", "软件"), "软件异常", "zh-CN", (), "", Path("s")
+    )
+    index, plain = Index([printer, software]), Index([printer, software], Weights(service=1.0))
+    buying = "部门想采购一台新的打印机"
+    assert [i.name for i in asked(buying)] == ["purchase"]
+    assert index.scores(buying)[0] == pytest.approx(0.4 * plain.scores(buying)[0])
+    asking = "想申请一个软件许可"  # software-install answers requests: its keywords say 申请
+    assert index.scores(asking)[1] == pytest.approx(plain.scores(asking)[1])
+    assert index.scores(asking)[1] > 0
+    assert asked("please restore my deleted files") and asked("访客WiFi怎么连")
+    assert not asked("打印机脱机了，打不出来") and not asked("only GUEST shows in the list")
+    assert not asked("旧手机已经恢复出厂了")  # a factory reset is not a file restore
+    assert not asked("I tried System Restore, still a blue screen")
+    assert not asked("can I get a new password?") and not asked("能申请一个新密码吗")
+
+
+def test_a_problem_in_one_paragraph_of_a_long_mail_is_scored_on_it() -> None:
+    text = (
+        "（无主题）\n王工您好：\n\n"
+        "上周的培训很成功，会议室、茶歇、签到表、横幅和礼品都安排得很周到，谢谢大家。\n\n"
+        "还有个事，三楼打印机脱机了。\n\n谢谢\n李娜 行政部"
+    )
+    assert len(paragraphs(text.partition("\n")[2])) == 4 and paragraphs("连不上\n") == ["连不上"]
+    alone = INDEX.scores("（无主题）\n还有个事，三楼打印机脱机了。")
+    printer = [a.name for a in INDEX.articles].index("printer.zh-CN")
+    whole = Index(INDEX.articles, Weights(paragraph=0.0)).scores(text)[printer]
+    assert INDEX.scores(text)[printer] == pytest.approx(0.9 * alone[printer])
+    assert INDEX.scores(text)[printer] > 1.5 * whole  # the thanks no longer dilute it
 
 
 # --- the knowledge base: snapshots and rebuilds ---------------------------------------

@@ -50,7 +50,7 @@ KB_STOP = _table(
     hers his him ve ll pretty far otherwise whenever anymore already also even ever only
     very really quite something anything everything nothing someone anyone everyone thing
     things way lot lots need needs needed want wants wanted try tried trying look looks see
-    seen know think"""
+    seen know think up under meeting meetings"""
 )
 
 # English suffixes, longest first: (suffix, replacement).  Only the first that leaves a
@@ -74,10 +74,58 @@ class Terms:
         return self.words + self.bigrams
 
 
+# English verbs whose meaning changes with "up" are one word with it (set up -> setup,
+# clean up -> cleanup, start up -> startup), so "up" alone can be a stop word.
+PHRASAL_UP = re.compile(
+    r"\b(set|clean|back|sign|free|fill|pop|start|boot|speed|lock|log)"
+    r"(?:s|ed|ing|ting|ping|ling|ped|led)?\s+up\b",
+    re.IGNORECASE,
+)
+
+
 def index_terms(text: str) -> Terms:
-    found = tuple(normal_word(w) for w in words(text) if w not in KB_STOP)
+    found = tuple(normal_word(w) for w in words(PHRASAL_UP.sub(r"\1up", text)) if w not in KB_STOP)
+    found += tuple(m for m in marks(text) if m not in found)
     pairs = tuple(BIGRAM + p for p in content_bigrams(text) if not PARTICLES.intersection(p))
     return Terms(found, pairs)
+
+
+# How people name a thing by a letter, a count or one character, which the segmenter
+# drops (Z盘 is "z" and "盘"; 越来越慢 leaves 慢 alone: too short to be words).  Each
+# pattern gives the word `marks` counts, in articles and requests alike.  C: is the
+# system disk (full, slow); D: and E: are usually local data partitions; a later
+# letter is a mapped network drive (U盘 is a USB stick).
+MARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("c盘", re.compile(r"(?<![a-z0-9])c(?::|\s*盘|:?\s+drive\b)")),
+    ("映射盘", re.compile(r"(?<![a-z0-9])[f-tv-z](?:\s*盘|:\\|:\s*(?=盘|drive\b)|\s+drive\b)")),
+    # a one-time code's six digits (not 至少6位, a password's length)
+    (
+        "6位",
+        re.compile(
+            r"(?<![0-9])(?:6|六)\s*位的?(?:数|验证码|动态码|码)|(?<![0-9])(?:6|six)[- ]digit"
+        ),
+    ),
+    # One-character symptoms and things: 越来越慢, 网速好慢 (not 慢慢, slowly);
+    # 又蓝了, 全蓝 (not 蓝牙).
+    ("慢", re.compile(r"(?<!慢)慢(?!慢)")),
+    ("蓝屏", re.compile(r"(?:变|全|又|就|发)蓝(?!牙)|蓝(?:了|屏|瓶)")),
+    # 没纸了, 纸用完了, 纸卡住了 (paper; not 壁纸 wallpaper, 报纸, 纸巾, 纸质 documents).
+    ("纸", re.compile(r"(?<![壁报餐卫])纸(?![巾质箱])")),
+    # 忘了, 想不起来 (forgot); 装个微信, 能装吗 (install; not 装修, 安装 is a word already).
+    ("忘记", re.compile(r"忘(?!记)|想不起来")),
+    ("forgot", re.compile(r"\bforg(?:ot|et|otten|etting)\b")),
+    ("安装", re.compile(r"(?<![安组包假服西伪改])装(?![修饰备置箱])")),
+)
+
+
+_MARKS = re.compile("|".join(f"(?P<m{i}>{p.pattern})" for i, (_, p) in enumerate(MARKS)))
+
+
+def marks(text: str) -> list[str]:
+    """The MARKS words `text` has (each once), found in one pass."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    found = {m.lastgroup for m in _MARKS.finditer(folded)}
+    return [word for i, (word, _) in enumerate(MARKS) if f"m{i}" in found]
 
 
 def content_bigrams(text: str) -> list[str]:
