@@ -196,6 +196,7 @@ def figures(now: m.Period, before: m.Period, days: tuple[m.DayCount, ...]) -> m.
                     m.TicketRef("IT-20261127-0003", "三楼彩色打印机卡纸，无法打印"),
                     m.TicketRef("IT-20261125-0011", "打印机无法连接"),
                 ),
+                has_article=True,
             ),
             m.RecurringTerm(
                 "网络问题",
@@ -206,6 +207,7 @@ def figures(now: m.Period, before: m.Period, days: tuple[m.DayCount, ...]) -> m.
                     m.TicketRef("IT-20261126-0002", "VPN 连接后几分钟就断开"),
                     m.TicketRef("IT-20261124-0019", "在家连不上 VPN"),
                 ),
+                has_article=True,
             ),
             m.RecurringTerm(
                 "账号权限",
@@ -213,6 +215,28 @@ def figures(now: m.Period, before: m.Period, days: tuple[m.DayCount, ...]) -> m.
                 6,
                 2,
                 (m.TicketRef("IT-20261128-0001", "共享盘 财务 无法访问"),),
+            ),
+            m.RecurringTerm(
+                "其他",
+                "门禁卡",
+                5,
+                0,
+                (
+                    m.TicketRef("IT-20261127-0014", "新员工门禁卡开通"),
+                    m.TicketRef("IT-20261126-0008", "门禁卡刷不开"),
+                ),
+            ),
+        ),
+        self_service=m.SelfService(
+            12,
+            145,
+            (
+                m.ArticleUse(
+                    "vpn.zh-CN", "VPN 连接失败（错误 809、691、789、812、超时、掉线）", 30, 8
+                ),
+                m.ArticleUse("printer.zh-CN", "打印机脱机、报错、卡纸与打印队列卡住", 21, 3),
+                m.ArticleUse("password-reset.zh-CN", "忘记密码、密码过期与账号锁定", 9, 1),
+                m.ArticleUse("mailbox-full.zh-CN", "邮箱已满（超过配额）怎么办", 6, 0),
             ),
         ),
         daily=days,
