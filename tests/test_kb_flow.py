@@ -91,6 +91,9 @@ def test_the_acknowledgment_suggests_the_article_in_full_and_counts_it(
     ack = [r for r in rows(service, "ack")][-1]
     html = html_of(service, ack)
     assert "重启路由器后再连接 VPN" in html and "已解决，点此告诉我们" in html
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert title == f"<title>{number}"  # the article is in the body a reader sees
+    assert html.index("重启路由器后再连接 VPN") > html.index("<body")
     status, history = status_and_history(service, number)
     assert status == "assigned" and history == ["created", "routed"]
     counted = use(service)
