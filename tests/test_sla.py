@@ -387,6 +387,24 @@ def test_pure_targets_pause_by_exactly_the_business_time_waited() -> None:
     assert provisional_year(cal)
 
 
+def test_a_pause_after_a_breach_does_not_undo_it() -> None:
+    """Breached at 14:00, then waiting on the user, then back and resolved: the miss
+    stays a miss (due time kept, not moved by the pause), and no timer runs meanwhile."""
+    cal = Calendar(SH)
+    start = local(2026, 11, 23, 9)
+    t = follow(started("resolution", "business", 240, start), Facts("new", None, start), cal)
+    late = local(2026, 11, 23, 16)
+    waiting = follow(t, Facts("waiting_on_user", None, late), cal)
+    assert waiting.due_at == local(2026, 11, 23, 14) and not waiting.running
+    assert state(waiting, late) == "breached"  # paused, and still a miss
+    back = follow(waiting, Facts("in_progress", None, local(2026, 11, 25, 10)), cal)
+    assert back.due_at == local(2026, 11, 23, 14) and back.paused_minutes == 0
+    done = follow(back, Facts("resolved", None, local(2026, 11, 25, 11)), cal)
+    assert state(done, local(2026, 11, 26, 9)) == "breached"
+    resolved_while_waiting = follow(waiting, Facts("resolved", None, local(2026, 11, 24, 9)), cal)
+    assert state(resolved_while_waiting, local(2026, 11, 26, 9)) == "breached"
+
+
 def provisional_year(cal: Calendar) -> bool:
     t = follow(started("resolution", "business", 60, local(2027, 3, 1, 9)),
                Facts("new", None, local(2027, 3, 1, 9)), cal)  # fmt: skip

@@ -106,14 +106,24 @@ def _meet(t: Target, facts: Facts) -> Target:
 
 
 def _pause(t: Target, now: datetime) -> Target:
+    """The clock stops (waiting on the user); a target already breached keeps its due
+    time: a pause cannot undo a miss (digests and audits count it)."""
     if t.paused_since is not None:
         return t
+    if breached(t, now):
+        return replace(t, paused_since=now)
     return replace(t, paused_since=now, due_at=None)
+
+
+def breached(t: Target, at: datetime) -> bool:
+    return t.met_at is None and t.due_at is not None and t.due_at <= at
 
 
 def _resume(t: Target, now: datetime, cal: Calendar) -> Target:
     if t.paused_since is None:
         return t
+    if t.due_at is not None and t.due_at <= t.paused_since:  # breached before the pause:
+        return replace(t, paused_since=None)  # the pause does not move it
     paused = max(0.0, business_minutes_between(cal, t.paused_since, now))
     return replace(t, paused_minutes=t.paused_minutes + paused, paused_since=None)
 
