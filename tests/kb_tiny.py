@@ -63,6 +63,9 @@ class TinyKb:
     def article(self, name: str) -> Article | None:
         return next((a for a in self.articles if a.name == name), None)
 
+    def refresh(self) -> None:
+        """Nothing to look at: the articles are in memory."""
+
 
 def desk(folder: Path, kb: TinyKb | None = None, **settings: Any) -> flow.Desk:
     """The tiny knowledge base with `[kb]` settings as the engine reads them."""

@@ -158,6 +158,10 @@ def test_the_link_resolves_as_self_served_and_the_engineer_is_told(
                  in_reply_to=rows(service, "ack")[-1].message_id, n=30)  # fmt: skip
     assert service.ingest(again, "t").kind == "threaded"
     assert status_and_history(service, number)[0] == "assigned"
+    # solved again with the same article: resolved again, credited once per ticket
+    assert service.ingest(mail(f"张伟 <{USER}>", solved_link(text), "", n=31), "t").kind == "worked"
+    assert status_and_history(service, number)[0] == "resolved"
+    assert [(a.name, a.helped) for a in use(service).articles] == [("vpn.zh-CN", 1)]
 
 
 @pytest.mark.parametrize(
@@ -370,3 +374,24 @@ def test_resolve_and_kb_in_one_reply(make_config: ConfigFactory, tmp_path: Path)
 
 
 HISTORY_AFTER_KB = ["created", "routed", "changed", "public_reply", "kb_draft"]
+
+
+def test_solved_credits_only_an_article_suggested_on_the_ticket_it_resolves(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    """A reply to ticket A's acknowledgment whose subject names another ticket B: A is
+    the proven one and resolved; B's suggestion is not credited to A."""
+    service, _ = setup(make_config, tmp_path)
+    first, _ = opened(service, *VPN_MAIL)
+    printer = mail("李四 <li.si@example.com>", "打印机脱机了", "打印机一直脱机，E5。", n=2)
+    other = service.ingest(printer, "t")
+    assert other.kind == "created"
+    ack = [r for r in rows(service, "ack") if r.ticket_number == first][-1]
+    reply = mail(f"张伟 <{USER}>", f"Re: [{other.ticket_number}] 打印机", "#已解决",
+                 in_reply_to=ack.message_id, n=3)  # fmt: skip
+    assert service.ingest(reply, "t").kind == "worked"
+    assert status_and_history(service, first)[0] == "resolved"
+    assert status_and_history(service, other.ticket_number)[0] != "resolved"
+    counted = use(service)
+    assert sorted((a.name, a.suggested, a.helped) for a in counted.articles) == [
+        ("printer.zh-CN", 1, 0), ("vpn.zh-CN", 1, 0)]  # fmt: skip

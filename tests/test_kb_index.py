@@ -318,3 +318,28 @@ def test_open_kb_builds_once_per_settings() -> None:
     assert open_kb(cfg).article("vpn.en") is not None
     weights = Weights(bigram=0.5)
     assert open_kb(cfg, weights) is not open_kb(cfg)
+
+
+def test_a_folder_that_cannot_be_read_keeps_the_articles_indexed_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A share away or a folder gone must not stop the mail (an OSError inside a
+    message's processing quarantined it): the last index answers, and it is said."""
+    from maildesk.kb import usecases
+    from maildesk.kb.settings import DEFAULT_PREFIXES, DEFAULT_THRESHOLD, KbSettings
+    from maildesk.resources import shipped
+
+    folder = tmp_path / "kb"
+    shutil.copytree(shipped("kb"), folder)
+    now = [0.0]
+    settings = KbSettings(folder, DEFAULT_THRESHOLD, 3, True, tuple(DEFAULT_PREFIXES))
+    kb = usecases.KnowledgeBase(settings, clock=lambda: now[0], refresh_seconds=5)
+    before = [s.article.name for s in kb.suggest("VPN 连不上，错误 809")]
+
+    def unreadable(_folder: Path) -> object:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(usecases, "listing", unreadable)
+    now[0] = 60.0
+    kb.refresh()
+    assert [s.article.name for s in kb.suggest("VPN 连不上，错误 809")] == before == ["vpn.zh-CN"]

@@ -211,6 +211,7 @@ class Facts:
     earlier_texts: tuple[str, ...] = ()  # what the sender wrote on that ticket before
     survey: SurveySent | None = None  # the latest survey sent on that ticket, if any
     kb_suggested: tuple[str, ...] = ()  # articles that ticket's acknowledgment suggested
+    kb_suggested_on: int | None = None  # that ticket's id: credited only on that ticket
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,8 @@ class Service:
         others.  An outage (store/errors.py: connection lost, lock timeout, disk full)
         rolls everything back and leaves the entries pending, to be retried."""
         now = self.clock()
+        if self.kb is not None:  # a changed folder is indexed before, not inside, the batch
+            self.kb.knowledge.refresh()
         with self.store.transaction() as tx:
             outcomes = [self._process_isolated(tx, inbound_id, now) for inbound_id in ids]
         for outcome in outcomes:  # logged once committed
@@ -214,6 +216,7 @@ class Service:
             earlier_texts=_earlier_texts(tx, matched, sender),
             survey=self._survey_sent(tx, matched) if matched else None,
             kb_suggested=kb_steps.suggested_on(tx, self.kb, matched),
+            kb_suggested_on=matched.id if matched else None,
         )
 
     def _assignment_facts(self, tx: Tx) -> tuple[dict[str, int], dict[str, str]]:

@@ -52,6 +52,7 @@ class Knowledge(Protocol):
 
     def suggest(self, text: str, limit: int = 3) -> tuple[Suggestion, ...]: ...
     def article(self, name: str) -> Article | None: ...
+    def refresh(self) -> None: ...
 
 
 class Settings(Protocol):
@@ -175,7 +176,8 @@ def reply(
     if trust.of(inbound, ticket, cfg) is not trust.Trust.PROVEN:
         return None  # a claimed mail: a follow-up, whose owner is told (follow_up.py)
     words = "\n\n".join(p for p in (parsed.commands[0].argument, parsed.text.strip()) if p)
-    article = facts.kb_suggested[0] if facts.kb_suggested else ""
+    on_this = facts.kb_suggested_on == ticket.id  # not another ticket named in the subject
+    article = facts.kb_suggested[0] if facts.kb_suggested and on_this else ""
     return _served(inbound, ticket, SelfServed(article, "reply"), words, cfg, desk)
 
 

@@ -13,6 +13,7 @@ into a new snapshot and swaps it in; readers keep the old one until then (thread
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from maildesk.kb.markdown import excerpt
 from maildesk.kb.model import Article, Problem, Suggestion
 from maildesk.kb.settings import KB_SECTION, KbSettings
 from maildesk.terms.segment import segmenter
+
+log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 5.0
 EXCERPT_CHARS = 160
@@ -133,14 +136,24 @@ class KnowledgeBase:
         with self._lock:
             self._install(snapshot)
 
+    def refresh(self) -> None:
+        """Look at the folder now (at most every few seconds) and rebuild if it changed.
+        The daemon calls this before a batch's transaction, so a rebuild never holds
+        the database; a folder that cannot be read keeps the articles indexed last."""
+        self._current()
+
     def _current(self) -> Snapshot:
         now = self._clock()
         if now - self._checked_at < self._refresh_seconds:
             return self._snapshot
         with self._lock:  # one thread looks (and rebuilds); the others wait for it
             if now - self._checked_at >= self._refresh_seconds:
-                if listing(self.folder) != self._snapshot.listing:
-                    self._install(build(self.folder, self.weights))
+                try:
+                    if listing(self.folder) != self._snapshot.listing:
+                        self._install(build(self.folder, self.weights))
+                except OSError as exc:  # a share away, a folder gone: mail goes on
+                    log.warning("knowledge base %s not read (%s): keeping the articles "
+                                "indexed last", self.folder, exc)  # fmt: skip
                 self._checked_at = self._clock()
             return self._snapshot
 

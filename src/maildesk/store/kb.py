@@ -39,7 +39,14 @@ def suggested(tx: Tx, ticket_id: int) -> tuple[str, ...]:
 def credit(
     tx: Tx, ticket_id: int, article: str, via: str, now: datetime, inbound_id: int | None
 ) -> None:
-    row = {"ticket_id": ticket_id, "article": article[:200], "kind": HELPED, "via": via,
+    """The article helped this ticket: once per ticket and article (a ticket solved,
+    reopened and solved again with the same article is one credit)."""
+    article = article[:200]
+    given = select(ku.id).where(ku.ticket_id == ticket_id, ku.article == article,
+                                ku.kind == HELPED).limit(1)  # fmt: skip
+    if tx.c.execute(given).first() is not None:
+        return
+    row = {"ticket_id": ticket_id, "article": article, "kind": HELPED, "via": via,
            "at": now, "inbound_id": inbound_id}  # fmt: skip
     tx.c.execute(insert(T_KB_USES).values(**row))
 
