@@ -395,3 +395,21 @@ def test_solved_credits_only_an_article_suggested_on_the_ticket_it_resolves(
     counted = use(service)
     assert sorted((a.name, a.suggested, a.helped) for a in counted.articles) == [
         ("printer.zh-CN", 1, 0), ("vpn.zh-CN", 1, 0)]  # fmt: skip
+
+
+def test_a_draft_carries_what_the_user_wrote_not_their_signature_or_quotes(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    """An article is published to everyone: the requester's name, phone and the thread
+    they quoted stay out of the draft's problem and keywords."""
+    service, _ = setup(make_config, tmp_path)
+    body = ("早上开始 VPN 连不上，提示错误 809。\n\n张伟\n财务部 手机 13800138000\n\n"
+            "-----原始邮件-----\n发件人: 李四\n主题: 报销\nmy secret: Secr3t!pass\n")  # fmt: skip
+    number, _ = opened(service, "VPN 连不上了", body)
+    assert engineer_reply(service, number, "#resolve 重置了 VPN 账号的会话", 11) == "worked"
+    assert engineer_reply(service, number, "#kb VPN 809", 12) == "worked"
+    (written,) = (tmp_path / "kb" / "drafts").iterdir()
+    text = written.read_text()
+    assert "提示错误 809" in text
+    for private in ("13800138000", "Secr3t", "原始邮件", "张伟"):
+        assert private not in text, private

@@ -35,8 +35,9 @@ from maildesk.domain import (
 )
 from maildesk.kb import drafts
 from maildesk.kb.flow import Desk, Knowledge
-from maildesk.pipeline import notify
+from maildesk.pipeline import notify, reply_text
 from maildesk.pipeline.mails import MAIL_KINDS
+from maildesk.pipeline.reply_text.signature import key as signature_key
 from maildesk.render import Envelope, Renderer, articles, assemble, new_message_id
 from maildesk.store import Store, Tx, events, tickets
 from maildesk.store import kb as kb_rows
@@ -145,13 +146,23 @@ def describe_draft(
     folder = Path(desk.settings.folder)
     taken = kb_rows.draft_names(tx, base) | _on_disk(folder, base)
     name = drafts.free_name(base, language, taken)
-    source = drafts.Source(view.number, view.subject, view.description, view.category,
+    source = drafts.Source(view.number, view.subject, _problem(view), view.category,
                            _replies(tx, view, renderer))  # fmt: skip
     kb_rows.add_draft(tx, view.id, name, drafts.markdown(source, title, language), now)
     path = f"{DRAFTS}/{name}.md"
     events.add(tx, view.id, now, work.actor, EventKind.KB_DRAFT, inbound_id, new=path, text=title)
     _tell(tx, renderer, work, view, inbound, inbound_id, now, f"{title} — {path}")
     return name
+
+
+def _problem(view: TicketView) -> str:
+    """What the requester wrote: no quoted thread, no signature (their name, address,
+    department, phone), which an article published to everyone must not carry."""
+    sender = Address(view.requester_name, view.requester_email)
+    known = reply_text.known_sender(sender, None, ())
+    if view.department:
+        known = replace(known, departments=known.departments | {signature_key(view.department)})
+    return reply_text.visible_text(view.description, known)
 
 
 def _replies(tx: Tx, view: TicketView, renderer: Renderer) -> tuple[str, ...]:
