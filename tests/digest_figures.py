@@ -131,6 +131,7 @@ def empty_figures() -> Figures:
         by_engineer=(),
         sla=(),
         breaches=(),
+        satisfaction=Satisfaction(),
         recurring=(),
         self_service=None,
     )

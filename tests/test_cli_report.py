@@ -102,6 +102,10 @@ def test_send_to_queues_the_digest_mail_and_says_so(
          "maildesk: --group 'printers': unknown group (known: desktop, network)"),
         (["--period", "day", "--send-to", "boss"],
          "maildesk: --send-to: expected an email address like it@example.com, got 'boss'"),
+        (["--period", "day", "--send-to", "a,b@evil.example.com"],
+         "maildesk: --send-to 'a,b@evil.example.com': one plain address"),
+        (["--period", "9999-12-31..9999-12-31"], "maildesk: --period '9999-12-31..9999-12-31'"),
+        (["--period", "0001-01-01..0001-01-01"], "maildesk: --period '0001-01-01..0001-01-01'"),
     ],
 )  # fmt: skip
 def test_bad_input_is_a_clear_error(

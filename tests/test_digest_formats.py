@@ -274,3 +274,20 @@ def test_blank_names_say_what_blank_means() -> None:
     assert any(line.split()[-1:] == ["未填写"] for line in zh)
     assert any(line.endswith("unassigned") for line in en)
     assert any(line.endswith("not set") for line in en)
+
+
+def test_a_quiet_period_with_survey_answers_or_sla_outcomes_is_not_empty() -> None:
+    """A low score arriving days after the ticket closed is news, not "nothing"."""
+    quiet = empty_figures()
+    answered = replace(quiet, satisfaction=replace(quiet.satisfaction, answers=1,
+                                                   distribution=(1, 0, 0, 0, 0)))  # fmt: skip
+    assert quiet.empty and not answered.empty
+    assert len(as_text(answered, "en").splitlines()) > 1
+
+
+def test_control_characters_in_a_subject_never_reach_the_terminal() -> None:
+    f = week_figures()
+    evil = replace(f.breaches[0], subject="VPN\x1b]0;owned\x07\x1b[2J\r\nline")
+    text = as_text(replace(f, breaches=(evil, *f.breaches[1:])), "en")
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert any("VPN ]0;owned" in line for line in text.splitlines())

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 
 from maildesk.cli import EX_OK, CommandError, load_config, open_read_store, open_store
@@ -72,7 +73,7 @@ def cmd_report(args: argparse.Namespace, edges: ReportEdges) -> int:
 def _period(edges: ReportEdges, text: str, cfg: Config, now: datetime) -> Period:
     try:
         return edges.parse_period(text, cfg.tickets.timezone, now)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: a date at year 1 or 9999
         raise CommandError(f"--period {text!r}: {exc} (expected {PERIOD_HELP})", EX_USAGE) from exc
 
 
@@ -87,9 +88,13 @@ def _group(group: str, cfg: Config) -> str:
 
 def _address(text: str) -> Address:
     try:
-        return Address("", email("--send-to", text.strip()).lower())
+        address = email("--send-to", text.strip()).lower()
     except ConfigError as exc:
         raise CommandError(str(exc), EX_USAGE) from exc
+    if parseaddr(address)[1] != address or any(c in address for c in ',;"()<>'):
+        raise CommandError(f"--send-to {text!r}: one plain address, like boss@example.com",
+                           EX_USAGE)  # fmt: skip
+    return Address("", address)
 
 
 def _formatted(kind: str, figures: Figures, cfg: Config, edges: ReportEdges) -> str:

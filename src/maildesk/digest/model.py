@@ -213,5 +213,12 @@ class Figures:
 
     @property
     def empty(self) -> bool:
-        """Nothing happened and nothing is open: the digest says so in one line."""
-        return self.counts == Counts() and self.backlog.open == 0
+        """Nothing happened and nothing is open: the digest says so in one line.  A
+        survey answer, a review or an SLA target decided in the period is news."""
+        return (
+            self.counts == Counts()
+            and self.backlog.open == 0
+            and self.satisfaction == Satisfaction()
+            and not self.breaches
+            and all(f.decided == 0 for f in self.sla)
+        )

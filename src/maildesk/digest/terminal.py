@@ -103,7 +103,9 @@ def width(text: str) -> int:
 
 
 def clip(text: str, columns: int) -> str:
-    """At most `columns` terminal columns, with … when cut."""
+    """At most `columns` terminal columns, with … when cut; control characters (an
+    escape sequence in a ticket's subject, a line break) become spaces."""
+    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
     if width(text) <= columns:
         return text
     out = ""
