@@ -134,3 +134,17 @@ def test_switched_off_audiences_and_nobody_to_tell_get_nothing() -> None:
     assert [g for g, _ in schedule.audiences(no_leads, PEOPLE)] == [""]
     assert schedule.audiences(SETTINGS, PEOPLE[3:]) == []
     assert schedule.due(SETTINGS, PEOPLE[3:], utc(2026, 12, 2, 3), SH) == []
+
+
+def test_a_missed_period_due_again_within_two_hours_is_not_sent_first() -> None:
+    """Started on Monday 2 March at 08:00 (Shanghai) having missed Saturday's daily and
+    the week before last: nothing stale now; at 08:30 Sunday's and last week's."""
+
+    def due(now: datetime) -> list[tuple[str, str]]:
+        found = schedule.due(SETTINGS, (MANAGER,), now, SH)
+        return sorted({(d.period.kind.value, str(d.period.first_day)) for d in found})
+
+    month = ("month", "2026-02-01")  # due since 1 March 09:00, next on 1 April: sent
+    assert due(utc(2026, 3, 2, 0, 0)) == [month]  # 08:00: day and week come at 08:30
+    assert due(utc(2026, 3, 2, 0, 30)) == [("day", "2026-03-01"), month, ("week", "2026-02-23")]
+    assert due(utc(2026, 3, 1, 13, 0)) == [("day", "2026-02-28"), month, ("week", "2026-02-16")]

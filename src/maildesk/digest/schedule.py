@@ -123,11 +123,20 @@ def _unique(addresses: list[Address]) -> tuple[Address, ...]:
     return tuple(seen.values())
 
 
+SUPERSEDED_WITHIN = timedelta(hours=2)
+
+
 def due(settings: Digests, people: Sequence[EngineerConfig], now: datetime, zone: str) -> list[Due]:
-    """Every digest whose latest period is due at `now` (sent or not: the store knows)."""
+    """Every digest whose latest period is due at `now` (sent or not: the store knows).
+    A missed period whose successor is due within SUPERSEDED_WITHIN is skipped: a
+    daemon started at 08:00 does not send last week's digest half an hour before this
+    week's."""
     out = []
     for kind in kinds(settings):
         p = latest_due(kind, settings, now, zone)
+        following = day_containing(kind, p.last_day + timedelta(days=1), zone)
+        if send_time(following, settings) - now <= SUPERSEDED_WITHIN:
+            continue
         at = send_time(p, settings)
         out += [Due(p, group, to, at) for group, to in audiences(settings, people)]
     return out
