@@ -102,6 +102,10 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    __table_args__ = (
+        Index("ix_tickets_group_id", "group_name", "id"),  # a group's last assignee
+        Index("ix_tickets_requester_created", "requester_email", "created_at"),  # floods
+    )
 
 
 class Watcher(Base):

@@ -35,7 +35,7 @@ from maildesk.domain import (
     Work,
 )
 from maildesk.held.settings import LIMITS
-from maildesk.pipeline import automail, correlate, numbering, plan, routing
+from maildesk.pipeline import assign, automail, correlate, numbering, plan, routing
 from maildesk.pipeline.parse import MSGID, ParseError, parse
 from maildesk.render import Renderer, keyed_nonce
 from maildesk.sla import usecases as sla
@@ -169,11 +169,11 @@ class Service:
             journal.quarantine(tx, inbound_id, now, str(exc))
             return Outcome("quarantined", str(exc), inbound_id)
         auto = automail.classify(raw, inbound)
-        facts = self._facts(tx, inbound, now)
+        facts = self._facts(tx, inbound, now, auto.kind)
         decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules)
         return self._apply(tx, inbound_id, inbound, decision, now)
 
-    def _facts(self, tx: Tx, inbound: Inbound, now: datetime) -> Facts:
+    def _facts(self, tx: Tx, inbound: Inbound, now: datetime, auto_kind: str) -> Facts:
         sender = inbound.sender.email.lower()
         plus = []
         if self.cfg.threading.plus_addressing:
@@ -182,11 +182,12 @@ class Service:
         hour, day = bounces.auto_mails_since(
             tx, sender, now - timedelta(hours=1), now - timedelta(days=1)
         )
-        open_counts, last_assigned = tickets.assignment_facts(tx) if self.cfg.people else ({}, {})
         by_number = _first(tx, correlate.numbers_in(inbound.subject, self.number_re))
         referenced = correlate.referenced_ids(inbound)
         by_reference = threads.ticket_by_message_ids(tx, referenced, sender)
         matched = by_number or by_reference
+        needed = assign.facts_needed(self.cfg, auto_kind, inbound.sender_missing, matched)
+        open_counts, last_assigned = self._assignment_facts(tx) if needed else ({}, {})
         window = self.cfg.section(LIMITS).window
         return Facts(
             open_counts=open_counts,
@@ -204,6 +205,15 @@ class Service:
             earlier_texts=_earlier_texts(tx, matched, sender),
             survey=self._survey_sent(tx, matched) if matched else None,
         )
+
+    def _assignment_facts(self, tx: Tx) -> tuple[dict[str, int], dict[str, str]]:
+        """Each group's last assignee, and open counts only for the strategy that uses
+        them: index lookups whose cost does not grow with the stored tickets."""
+        people = self.cfg.people
+        last = tickets.last_assignees(tx, assign.groups(people))
+        if self.cfg.assignment != "fewest_open":
+            return {}, last
+        return tickets.open_counts(tx, [p.email for p in people]), last
 
     def _survey_sent(self, tx: Tx, ticket: TicketRef) -> SurveySent | None:
         """The ticket's surveys: when the latest went, and their Message-IDs' nonces

@@ -9,7 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from maildesk.config import EngineerConfig
+from maildesk.config import Config, EngineerConfig
+from maildesk.domain import Status, TicketRef
+
+# A reply to a ticket in one of these states opens a new ticket (closed_ticket_replaced).
+REPLACED_WHEN = frozenset({Status.CLOSED.value, Status.REJECTED.value})
+NEVER_TICKETS = frozenset({"bounce", "delay"})  # machine mail, recorded or ignored
+
+
+def facts_needed(
+    cfg: Config, auto_kind: str, sender_missing: bool, matched: TicketRef | None
+) -> bool:
+    """Whether this message may open a ticket that routing hands to a group: only then
+    are the assignment facts read (a reply, a bounce or a desk without people needs none)."""
+    if not cfg.people or auto_kind in NEVER_TICKETS or sender_missing:
+        return False
+    return matched is None or matched.status in REPLACED_WHEN
+
+
+def groups(people: Sequence[EngineerConfig]) -> list[str]:
+    """Every group someone belongs to, in config order."""
+    return list(dict.fromkeys(g for p in people for g in p.groups))
 
 
 def members(group: str, people: Sequence[EngineerConfig]) -> list[EngineerConfig]:

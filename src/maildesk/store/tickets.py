@@ -196,21 +196,38 @@ def count(tx: Tx) -> int:
     return int(tx.c.scalar(select(func.count()).select_from(T_TICKETS)) or 0)
 
 
-def assignment_facts(tx: Tx) -> tuple[dict[str, int], dict[str, str]]:
-    """Open tickets per assignee, and the last assignee of each group."""
-    open_rows = tx.c.execute(
-        select(ct.assignee, func.count())
-        .where(ct.assignee != "", ct.status.not_in(CLOSED_STATES))
-        .group_by(ct.assignee)
-    ).all()
-    newest = (
-        select(func.max(ct.id))
-        .where(ct.group_name != "", ct.assignee != "")
-        .group_by(ct.group_name)
-    )
-    rows = tx.c.execute(select(ct.group_name, ct.assignee).where(ct.id.in_(newest)))
-    last = {group: assignee for group, assignee in rows}
-    return {a: int(n) for a, n in open_rows}, last
+OPEN_STATES = tuple(s.value for s in Status if s.value not in CLOSED_STATES)
+OPEN_COUNTS = (
+    select(ct.assignee, func.count())
+    .where(ct.status.in_(OPEN_STATES), ct.assignee.in_(bindparam("people", expanding=True)))
+    .group_by(ct.assignee)
+)
+LAST_ASSIGNEE = (
+    select(ct.assignee)
+    .where(ct.group_name == bindparam("group"), ct.assignee != "")
+    .order_by(ct.id.desc())
+    .limit(1)
+)
+
+
+def open_counts(tx: Tx, people: Sequence[str]) -> dict[str, int]:
+    """Open tickets of each of these assignees: reads the open tickets only (status
+    index), so the cost follows the backlog, never the years of closed tickets."""
+    if not people:
+        return {}
+    rows = tx.c.execute(OPEN_COUNTS, {"people": list(people)}).all()
+    return {a: int(n) for a, n in rows}
+
+
+def last_assignees(tx: Tx, groups: Sequence[str]) -> dict[str, str]:
+    """The assignee of each group's newest assigned ticket: one index step per group
+    (ix_tickets_group_id), whatever the number of stored tickets."""
+    last = {}
+    for group in groups:
+        assignee = tx.c.execute(LAST_ASSIGNEE, {"group": group}).scalar()
+        if assignee:
+            last[group] = str(assignee)
+    return last
 
 
 def _ref(tx: Tx, row: Any) -> TicketRef:

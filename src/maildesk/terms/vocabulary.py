@@ -40,9 +40,7 @@ PLACES: frozenset[str] = _table(
     """一楼 二楼 三楼 四楼 五楼 六楼 七楼 八楼 九楼 十楼 楼上 楼下 办公室 工位 座位 前台 大厦 园区
     总部 分公司 大楼 楼层 会议室 机房"""
 )
-PLACE_PATTERN = re.compile(
-    r"^(?:[0-9一二三四五六七八九十百]+(?:楼|层|号|室|座|栋|区))$"
-)
+PLACE_PATTERN = re.compile(r"^(?:[0-9一二三四五六七八九十百]+(?:楼|层|号|室|座|栋|区))$")
 # Places written inside a sentence ("3楼", "5F", "floor 5", "room 302"): cut before segmenting.
 PLACE_IN_TEXT = re.compile(
     r"(?:第?[0-9一二三四五六七八九十百]+\s*(?:楼|层|号楼|栋|室|座)"
