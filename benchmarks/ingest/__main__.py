@@ -26,7 +26,9 @@ maildesk's part).
 ratio = floor seconds / maildesk seconds, both from connecting to done (the floor
 from its LOGIN to its last parse; maildesk from taking its IMAP lease to the last
 mail at the sink); "incl. start" divides the floor process's whole life by maildesk's
-from process start. Medians over the rounds; latency pooled over the rounds.
+from process start. CPU: the daemon's user + system seconds over the same span (its
+start-up CPU shown apart), the floor process's from LOGIN on; peak RSS: VmHWM.
+Medians over the rounds; latency pooled over the rounds.
 `--py-spy FILE` adds one more (unmeasured) maildesk run sampled by py-spy, and prints
 where each thread's time goes (benchmarks/ingest/profile.py).
 

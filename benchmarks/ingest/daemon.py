@@ -212,7 +212,8 @@ class Bulk:
     e2e_s: float
     running_wall: float
     done_wall: float
-    cpu_s: float  # the daemon's user + system CPU from its start to the last ack
+    cpu_s: float  # the daemon's user + system CPU from taking its lease to the last ack
+    startup_cpu_s: float  # … and before (imports, migrations check, calendar)
     rss_after_startup_mb: float
     peak_rss_mb: float
     timeline: dict[str, float | None] = field(default_factory=dict)
@@ -233,7 +234,8 @@ def wait_running(daemon: Daemon, probe: DbProbe, until: float) -> float:
 
 def wait_bulk(daemon: Daemon, probe: DbProbe, sink: AckSink, n: int, label: str) -> Bulk:
     running = wait_running(daemon, probe, daemon.started_wall + STALL_SECONDS)
-    rss_start = proc_status(daemon.proc.pid).get("VmRSS", 0.0)
+    at_start = proc_status(daemon.proc.pid)
+    rss_start = at_start.get("VmRSS", 0.0)
     last_change, last_key = time.monotonic(), (-1, -1, -1)
     next_report = time.monotonic() + PROGRESS_EVERY_SECONDS
     while True:
@@ -267,7 +269,8 @@ def wait_bulk(daemon: Daemon, probe: DbProbe, sink: AckSink, n: int, label: str)
         e2e_s=done - daemon.started_wall,
         running_wall=running,
         done_wall=done,
-        cpu_s=status.get("cpu_s", 0.0),
+        cpu_s=status.get("cpu_s", 0.0) - at_start.get("cpu_s", 0.0),
+        startup_cpu_s=at_start.get("cpu_s", 0.0),
         rss_after_startup_mb=rss_start,
         peak_rss_mb=status.get("VmHWM", 0.0),
         timeline=timeline,

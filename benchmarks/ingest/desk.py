@@ -103,13 +103,13 @@ def write_config(folder: Path, db_url: str, imap_port: int, password: str, smtp_
         user=USER,
         password=password,
     )
-    text += "".join(_person(p) for p in PEOPLE)
+    text += "".join(person_table(p) for p in PEOPLE)
     path = folder / "maildesk.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def _person(p: Person) -> str:
+def person_table(p: Person) -> str:
     groups = ", ".join(f'"{g}"' for g in p.groups)
     return (
         f'\n[[people]]\nname = "{p.name}"\nemail = "{p.email}"\ngroups = [{groups}]\n'

@@ -53,6 +53,7 @@ def summarize(size: dict[str, Any]) -> list[dict[str, Any]]:
                 "ratio_with_startup": _median(ratios_e2e),
                 "cpu_s": _median([m["cpu_s"] for m in runs]),
                 "cpu_ms_per_msg": _median([m["cpu_ms_per_msg"] for m in runs]),
+                "startup_cpu_s": _median([m["startup_cpu_s"] for m in runs]),
                 "peak_rss_mb": max(m["peak_rss_mb"] for m in runs),
                 "latency_n": len(lat.get("total", [])),
                 "latency_median_s": _median(lat.get("total", [])),
@@ -125,7 +126,8 @@ def print_rounds(size: dict[str, Any]) -> None:
         for stored, m in r["maildesk"].items():
             line += (
                 f"; stored {stored}: run {m['run_s']:.2f}s + startup {m['startup_s']:.2f}s, "
-                f"ratio {f['floor_s'] / m['run_s']:.3f}, CPU {m['cpu_s']:.1f}s, "
+                f"ratio {f['floor_s'] / m['run_s']:.3f}, CPU {m['cpu_s']:.1f}s "
+                f"(+{m['startup_cpu_s']:.1f}s starting), "
                 f"RSS {m['peak_rss_mb']:.0f} MB, complete {m['complete']}"
             )
             if not m["complete"]:

@@ -131,6 +131,7 @@ def _figures(bulk: dm.Bulk, n: int, stored: int) -> dict[str, Any]:
         "run_s": run_s,
         "ms_per_msg": 1000 * run_s / n,
         "cpu_s": bulk.cpu_s,
+        "startup_cpu_s": bulk.startup_cpu_s,
         "cpu_ms_per_msg": 1000 * bulk.cpu_s / n,
         "peak_rss_mb": bulk.peak_rss_mb,
         "rss_after_startup_mb": bulk.rss_after_startup_mb,
