@@ -31,9 +31,14 @@ def _leaf(*parts: str) -> Test:
     return lambda names: any(names[-1].startswith(p) or p in names[-1] for p in parts)
 
 
+IDLE = "idle (IMAP IDLE, queue, event, sleep)"
+LOCK = "SQLite write lock: waiting for the other thread's transaction"
 COSTS: tuple[tuple[str, Test], ...] = (
-    ("SQLite write lock: waiting in BEGIN IMMEDIATE", _any("_on_begin (maildesk/db.py)")),
-    ("idle (IMAP IDLE, queue, event, sleep)", lambda names: _idle(names)),
+    (
+        "SQLite write lock: waiting for the other thread's transaction",
+        _any("FairLock.", "_on_begin (maildesk/db.py)"),
+    ),
+    (IDLE, lambda names: _idle(names)),
     ("SSL context built", _any("create_default_context", "load_default_certs")),
     ("SQL: COMMIT (with synchronous=full: the fsync)", _leaf("do_commit ")),
     ("SQL: the statement itself (in the driver)", _leaf(*STATEMENT_LEAVES)),
@@ -98,14 +103,17 @@ def breakdown(path: str, n: int) -> dict[str, Counter[str]]:
     return per_thread
 
 
-def callers_of_email(path: str, thread: str) -> Counter[str]:
-    """Within email-package parsing: which maildesk function asked for it."""
+def callers(path: str, thread: str, prefix: str) -> Counter[str]:
+    """Within the categories starting with `prefix`: which maildesk function it was for."""
     found: Counter[str] = Counter()
     for t, names, count in read(path):
-        if t == thread and category(names) == "email package: parsing (headers, bodies)":
-            ours = [x for x in names if "maildesk/" in x]
+        if t == thread and category(names).startswith(prefix):
+            ours = [x for x in names if "maildesk/" in x and "maildesk/store/__init__" not in x]
             found[ours[-1] if ours else "-"] += count
     return found
+
+
+SPLITS = (("email package", "email-package parsing"), ("SQL", "SQL (all three kinds)"))
 
 
 def print_breakdown(path: str, n: int, top: int = 14) -> None:
@@ -113,16 +121,19 @@ def print_breakdown(path: str, n: int, top: int = 14) -> None:
     print(f"\npy-spy {path}: ms per message (samples/{RATE}/N, N={n}), by thread")
     for thread, counts in sorted(per_thread.items(), key=lambda kv: -sum(kv[1].values())):
         total = sum(counts.values())
-        busy = total - counts.get("idle (IMAP IDLE, queue, event, sleep)", 0)
-        print(f"  thread {thread}: {1000 * total / RATE / n:.2f} ms/msg sampled, "
-              f"{1000 * busy / RATE / n:.2f} not idle")  # fmt: skip
+        busy = total - counts.get(IDLE, 0) - counts.get(LOCK, 0)
+        print(
+            f"  thread {thread}: {1000 * total / RATE / n:.2f} ms/msg sampled, "
+            f"{1000 * busy / RATE / n:.2f} working (not idle nor waiting for the lock)"
+        )
         for name, count in counts.most_common(top):
             print(f"    {1000 * count / RATE / n:7.3f}  {100 * count / total:5.1f}%  {name}")
-        callers = callers_of_email(path, thread)
-        if callers:
-            print("    email-package parsing, by the maildesk function that asked:")
-            for name, count in callers.most_common(6):
-                print(f"      {1000 * count / RATE / n:7.3f}  {name}")
+        for prefix, title in SPLITS:
+            found = callers(path, thread, prefix)
+            if sum(found.values()) >= total / 20:
+                print(f"    {title}, by the maildesk function that asked:")
+                for name, count in found.most_common(8):
+                    print(f"      {1000 * count / RATE / n:7.3f}  {name}")
 
 
 if __name__ == "__main__":
