@@ -10,6 +10,7 @@ suite), a template database, CREATE DATABASE … TEMPLATE for each round.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
 import sys
@@ -53,6 +54,16 @@ def _build(engine: Engine, stored: int) -> dict[str, Any]:
     return base
 
 
+def _flush(path: Path) -> None:
+    """On disk before the daemon starts, as a desk's database is: else its first fsync
+    (a WAL checkpoint) would write out the whole fresh copy inside the measured run."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class SqliteBackend:
     name = "sqlite"
 
@@ -91,6 +102,7 @@ class SqliteBackend:
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(source, target)
         target.chmod(0o600)
+        _flush(target)
         return f"sqlite:///{target}"
 
     def discard(self, url: str) -> None:
