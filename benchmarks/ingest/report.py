@@ -44,6 +44,8 @@ def summarize(size: dict[str, Any]) -> list[dict[str, Any]]:
                 "floor_cpu_s": _median([f["floor_cpu_s"] for f in floors]),
                 "floor_peak_rss_mb": max(f["floor_peak_rss_mb"] for f in floors),
                 "ms_per_msg": _median([m["ms_per_msg"] for m in runs]),
+                "processing_s": _median([m["processing_s"] or 0.0 for m in runs]),
+                "run_s": _median([m["run_s"] for m in runs]),
                 "msgs_per_s": _median([n / m["run_s"] for m in runs]),
                 "startup_s": _median([m["startup_s"] for m in runs]),
                 "e2e_s": _median([m["e2e_s"] for m in runs]),
@@ -125,7 +127,8 @@ def print_rounds(size: dict[str, Any]) -> None:
         )
         for stored, m in r["maildesk"].items():
             line += (
-                f"; stored {stored}: run {m['run_s']:.2f}s + startup {m['startup_s']:.2f}s, "
+                f"; stored {stored}: run {m['run_s']:.2f}s (last processed at "
+                f"{m['processing_s'] or 0:.2f}s) + startup {m['startup_s']:.2f}s, "
                 f"ratio {f['floor_s'] / m['run_s']:.3f}, CPU {m['cpu_s']:.1f}s "
                 f"(+{m['startup_cpu_s']:.1f}s starting), "
                 f"RSS {m['peak_rss_mb']:.0f} MB, complete {m['complete']}"

@@ -124,7 +124,10 @@ def run_maildesk(
 
 def _figures(bulk: dm.Bulk, n: int, stored: int) -> dict[str, Any]:
     run_s = bulk.done_wall - bulk.running_wall
+    processed = bulk.timeline.get("last_processed")
     return {
+        # from taking the lease to the last message processed; the rest is the sender's
+        "processing_s": None if processed is None else processed - bulk.running_wall,
         "stored_tickets": stored,
         "startup_s": bulk.startup_s,
         "e2e_s": bulk.e2e_s,
