@@ -208,6 +208,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_to_created", "to_address", "created_at"),
         Index("ix_outbox_message_id", "message_id"),
         Index("ix_outbox_kind_created", "kind", "created_at"),  # digests: surveys sent
+        # what a recipient has seen of a ticket (store/threads.history)
+        Index("ix_outbox_ticket_to", "ticket_id", "to_address", "id"),
     )
 
 
