@@ -413,3 +413,19 @@ def test_a_draft_carries_what_the_user_wrote_not_their_signature_or_quotes(
     assert "提示错误 809" in text
     for private in ("13800138000", "Secr3t", "原始邮件", "张伟"):
         assert private not in text, private
+
+
+def test_the_link_survives_a_client_that_garbles_its_word(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    """Outlook on a GBK Windows can turn the mailto subject's 已解决 into mojibake; the
+    token still proves it.  Without the word and without a valid token it is no link."""
+    service, _ = setup(make_config, tmp_path)
+    number, text = opened(service, *VPN_MAIL)
+    garbled = solved_link(text).replace("已解决", "已解决".encode().decode("gbk", "replace"))
+    assert "已解决" not in garbled
+    assert service.ingest(mail(f"张伟 <{USER}>", garbled, "", n=2), "t").kind == "worked"
+    assert status_and_history(service, number)[-1][-1] == "self_served"
+    other, _ = opened(service, "VPN 又断了", "VPN 又断了", n=3)
+    plain = f"[{other}] 补充 截图 0123456789abcdef"  # an ordinary subject, no link word
+    assert service.ingest(mail(f"张伟 <{USER}>", plain, "补充截图", n=4), "t").kind != "refused"

@@ -109,8 +109,10 @@ def answer(
 SOLVED_WORDS = {"zh-CN": "已解决", "en": "Solved"}
 TOKEN_LENGTH = 16
 _LINK = re.compile(
-    r"(?:已解决|solved)\s+(?P<article>[^\s\[\]]{1,200})\s+(?P<token>[0-9a-f]{16})\b", re.IGNORECASE
+    r"(?P<word>\S{1,24})\s+(?P<article>[^\s\[\]]{1,200})\s+(?P<token>[0-9a-f]{16})\b",
+    re.IGNORECASE,
 )
+_WORD = re.compile(r"已解决|solved", re.IGNORECASE)
 
 
 def token(secret: str, number: str, article: str, email: str) -> str:
@@ -129,13 +131,17 @@ def link_url(secret: str, support: str, number: str, article: str, email: str, l
 
 def link(inbound: Inbound, facts: Facts, cfg: Config, desk: Desk | None) -> Decision | None:
     """The decision for a one-click "solved" mail, or None when the mail is not one (a
-    reply quoting the link's subject answers a mail: it is a follow-up)."""
+    reply quoting the link's subject answers a mail: it is a follow-up).  The word
+    (已解决 / Solved) may arrive garbled (a client that encodes the mailto subject in its
+    own code page): a valid token proves the link all the same."""
     found = _LINK.search(inbound.subject)
     ticket = facts.ticket_by_number
     if found is None or ticket is None or correlate.referenced_ids(inbound):
         return None
     sender, article = inbound.sender.email, found["article"]
     why = _forged(cfg.security.secret, ticket, article, found["token"].lower(), sender)
+    if why and not _WORD.fullmatch(found["word"]):
+        return None  # no link word and no valid token: an ordinary subject
     if why:
         return Decision(Work(ticket, sender, refused=why), ())
     said = reply_text.written(inbound, facts).strip()
