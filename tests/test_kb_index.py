@@ -217,8 +217,10 @@ def test_a_changed_folder_is_reindexed_at_most_every_few_seconds(tmp_path: Path)
     assert kb.article("wifi.zh-CN") is None
     (folder / "drafts" / "wifi.zh-CN.md").replace(folder / "wifi.zh-CN.md")
     clock.now += 4
+    kb.refresh()
     assert kb.article("wifi.zh-CN") is None  # not looked at yet
     clock.now += 2
+    kb.refresh()
     assert kb.article("wifi.zh-CN") is not None
     (suggestion,) = kb.suggest("无线网连不上", limit=3)
     assert suggestion.article.name == "wifi.zh-CN" and suggestion.excerpt == "忘记网络后重新连接。"
@@ -226,6 +228,7 @@ def test_a_changed_folder_is_reindexed_at_most_every_few_seconds(tmp_path: Path)
     path.write_text(path.read_text(encoding="utf-8").replace("language: zh-CN", "language: x"))
     os.utime(path, ns=(1, 1))  # mtime back in time: still a change of the listing
     clock.now += 6
+    kb.refresh()
     assert kb.article("vpn.zh-CN") is None and kb.problems[0].path == path
 
 
@@ -249,6 +252,7 @@ def test_suggest_is_thread_safe_while_the_folder_changes(tmp_path: Path) -> None
         (folder / f"extra{i}.en.md").write_text(
             f"---\ntitle: Extra {i}\ncategory: 其他\n---\nsomething else\n", encoding="utf-8"
         )
+        kb.refresh()  # the daemon's edge, while the readers ask
     for thread in threads:
         thread.join()
     assert errors == []

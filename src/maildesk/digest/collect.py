@@ -55,6 +55,7 @@ P90 = 0.9
 
 def figures(store: Store, cfg: Config, period: Period, group: str, now: datetime) -> Figures:
     """Everything a digest or report of `period` says (group "" = the whole desk)."""
+    open_kb(cfg).refresh()  # the folder is read here, before the transaction
     with store.transaction() as tx:
         if tx.c.dialect.name == "postgresql":  # every query reads the same snapshot
             tx.c.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -100,23 +100,23 @@ class KnowledgeBase:
 
     @property
     def articles(self) -> tuple[Article, ...]:
-        return self._current().index.articles
+        return self._snapshot.index.articles
 
     @property
     def problems(self) -> tuple[Problem, ...]:
-        return self._current().problems
+        return self._snapshot.problems
 
     @property
     def index(self) -> Index:
-        return self._current().index
+        return self._snapshot.index
 
     @property
     def built_in(self) -> float:
         """Seconds the last (re)build took."""
-        return self._current().built_in
+        return self._snapshot.built_in
 
     def article(self, name: str) -> Article | None:
-        return self._current().by_name.get(name)
+        return self._snapshot.by_name.get(name)
 
     def suggest(self, text: str, limit: int = 3) -> tuple[Suggestion, ...]:
         """At most `limit` articles above `[kb] threshold`, best first, one per topic,
@@ -126,7 +126,7 @@ class KnowledgeBase:
         holds it, rather than the raw body)."""
         if limit <= 0 or not text.strip():
             return ()
-        snapshot = self._current()
+        snapshot = self._snapshot  # no IO here: refresh() looks at the folder
         found = snapshot.index.best(text, limit, self.settings.threshold)
         return tuple(Suggestion(r.article, r.score, snapshot.excerpt(r.article)) for r in found)
 
@@ -138,14 +138,13 @@ class KnowledgeBase:
 
     def refresh(self) -> None:
         """Look at the folder now (at most every few seconds) and rebuild if it changed.
-        The daemon calls this before a batch's transaction, so a rebuild never holds
-        the database; a folder that cannot be read keeps the articles indexed last."""
-        self._current()
-
-    def _current(self) -> Snapshot:
+        The only method that touches the folder: the daemon calls it before a batch's
+        transaction, so suggesting (inside the pure planning) never does IO and a
+        rebuild never holds the database; a folder that cannot be read keeps the
+        articles indexed last."""
         now = self._clock()
         if now - self._checked_at < self._refresh_seconds:
-            return self._snapshot
+            return
         with self._lock:  # one thread looks (and rebuilds); the others wait for it
             if now - self._checked_at >= self._refresh_seconds:
                 try:
@@ -155,7 +154,6 @@ class KnowledgeBase:
                     log.warning("knowledge base %s not read (%s): keeping the articles "
                                 "indexed last", self.folder, exc)  # fmt: skip
                 self._checked_at = self._clock()
-            return self._snapshot
 
     def _install(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
