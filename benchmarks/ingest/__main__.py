@@ -29,6 +29,9 @@ mail at the sink); "incl. start" divides the floor process's whole life by maild
 from process start. CPU: the daemon's user + system seconds over the same span (its
 start-up CPU shown apart), the floor process's from LOGIN on; peak RSS: VmHWM.
 Medians over the rounds; latency pooled over the rounds.
+`--code NAME=SRC` (repeatable) runs maildesk from another source tree (PYTHONPATH=SRC,
+the same virtualenv): each round then runs every version in turn, for a before/after
+measured in the same rounds.
 `--py-spy FILE` adds one more (unmeasured) maildesk run sampled by py-spy, and prints
 where each thread's time goes (benchmarks/ingest/profile.py).
 
@@ -64,6 +67,13 @@ def _numbers(text: str) -> list[int]:
     return values
 
 
+def _code(text: str) -> tuple[str, str]:
+    name, sep, src = text.partition("=")
+    if not sep or not name or not (Path(src) / "maildesk" / "__init__.py").is_file():
+        raise argparse.ArgumentTypeError(f"expected NAME=SRC with SRC/maildesk/: {text!r}")
+    return name, str(Path(src).resolve())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -77,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="IDLE latency probes per maildesk round (default 20)")  # fmt: skip
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     p.add_argument("--cache", type=Path, help="keep SQLite templates (stored tickets) here")
+    p.add_argument("--code", action="append", type=_code, metavar="NAME=SRC",
+                   help="run maildesk from this src/ folder (e.g. a git worktree's) under "
+                        "this name; repeat to compare versions in the same rounds "
+                        "(default: the installed one)")  # fmt: skip
     p.add_argument("--py-spy", metavar="FILE", help="one more run sampled by py-spy")
     p.add_argument("--workdir", default=None, help="parent of the temp dirs (default /tmp)")
     p.add_argument("--keep", action="store_true", help="keep the temp dirs (logs)")

@@ -157,7 +157,10 @@ class Daemon:
         return "\n".join(content.splitlines()[-lines:]) or "(daemon log is empty)"
 
 
-def start_daemon(config: Path, log: Path, pyspy_out: Path | None, idle: bool) -> Daemon:
+def start_daemon(
+    config: Path, log: Path, pyspy_out: Path | None, idle: bool, src: str | None = None
+) -> Daemon:
+    """`maildesk run`, from the installed code or (src) from another source tree."""
     handle = log.open("ab")
     started = time.time()
     proc = subprocess.Popen(
@@ -165,7 +168,7 @@ def start_daemon(config: Path, log: Path, pyspy_out: Path | None, idle: bool) ->
         stdout=handle,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **({"PYTHONPATH": src} if src else {})},
     )
     handle.close()
     pyspy = None

@@ -25,8 +25,9 @@ def summarize(size: dict[str, Any]) -> list[dict[str, Any]]:
     n, rounds = size["n"], size["rounds"]
     floors = [r["floor"] for r in rounds]
     rows = []
-    for stored in rounds[0]["maildesk"]:
-        runs = [r["maildesk"][stored] for r in rounds]
+    for key in rounds[0]["maildesk"]:
+        runs = [r["maildesk"][key] for r in rounds]
+        stored = runs[0]["stored_tickets"]
         ratios = [f["floor_s"] / m["run_s"] for f, m in zip(floors, runs, strict=True)]
         ratios_e2e = [f["floor_process_s"] / m["e2e_s"] for f, m in zip(floors, runs, strict=True)]
         lat: dict[str, list[float]] = {}
@@ -38,6 +39,7 @@ def summarize(size: dict[str, Any]) -> list[dict[str, Any]]:
                 "n": n,
                 "backend": size["backend"],
                 "stored_tickets": stored,
+                "code": runs[0].get("code", ""),
                 "rounds": len(runs),
                 "floor_ms_per_msg": _median([f["floor_ms_per_msg"] for f in floors]),
                 "floor_msgs_per_s": _median([n / f["floor_s"] for f in floors]),
@@ -76,6 +78,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("n", "N", "{}"),
     ("backend", "db", "{}"),
     ("stored_tickets", "stored", "{}"),
+    ("code", "code", "{}"),
     ("floor_ms_per_msg", "floor ms/msg", "{:.3f}"),
     ("ms_per_msg", "maildesk ms/msg", "{:.2f}"),
     ("msgs_per_s", "msg/s", "{:.0f}"),
@@ -125,9 +128,9 @@ def print_rounds(size: dict[str, Any]) -> None:
             f"  round {i}: floor {f['floor_s']:.2f}s ({f['floor_ms_per_msg']:.3f} ms/msg, "
             f"CPU {f['floor_cpu_s']:.2f}s, RSS {f['floor_peak_rss_mb']:.0f} MB)"
         )
-        for stored, m in r["maildesk"].items():
+        for key, m in r["maildesk"].items():
             line += (
-                f"; stored {stored}: run {m['run_s']:.2f}s (last processed at "
+                f"; stored {key}: run {m['run_s']:.2f}s (last processed at "
                 f"{m['processing_s'] or 0:.2f}s) + startup {m['startup_s']:.2f}s, "
                 f"ratio {f['floor_s'] / m['run_s']:.3f}, CPU {m['cpu_s']:.1f}s "
                 f"(+{m['startup_cpu_s']:.1f}s starting), "
@@ -149,17 +152,18 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         lat = r["maildesk_latency_median_s"]
         print(
-            f"  N={r['n']} {r['backend']} stored={r['stored_tickets']}: ratio ≥ {TARGET_RATIO} "
+            f"  N={r['n']} {r['backend']} stored={r['stored_tickets']} {r['code']}: "
+            f"ratio ≥ {TARGET_RATIO} "
             f"{r['ratio'] >= TARGET_RATIO} ({r['ratio_min']:.3f}–{r['ratio_max']:.3f}); "
             f"peak RSS ≤ {TARGET_RSS_MB:.0f} MB {r['peak_rss_mb'] <= TARGET_RSS_MB}; maildesk "
             f"latency < 20 ms {lat is not None and lat < TARGET_MAILDESK_LATENCY_S}; "
             f"every message ticketed or threaded and every ack at the sink {r['complete']} "
             f"(mail sent: {r['outbox_kinds']})"
         )
-    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
     for r in rows:
-        groups.setdefault((r["n"], r["backend"]), []).append(r)
-    for (n, backend), same in groups.items():
+        groups.setdefault((r["n"], r["backend"], r["code"]), []).append(r)
+    for (n, backend, _code), same in groups.items():
         if len(same) < 2:
             continue
         low, high = min(same, key=_stored), max(same, key=_stored)

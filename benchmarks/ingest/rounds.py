@@ -91,7 +91,11 @@ def run_floor(dovecot: Dovecot, n: int) -> dict[str, Any]:
 
 
 def run_maildesk(
-    ctx: dict[str, Any], stored: int, label: str, pyspy_out: Path | None = None
+    ctx: dict[str, Any],
+    stored: int,
+    label: str,
+    pyspy_out: Path | None = None,
+    code: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     args, dovecot, sink, backend = ctx["args"], ctx["dovecot"], ctx["sink"], ctx["backend"]
     n, folder = ctx["n"], ctx["folder"]
@@ -102,7 +106,8 @@ def run_maildesk(
     rundir.mkdir(exist_ok=True)
     config = write_config(rundir, url, dovecot.port, dovecot.password(USER), sink.port)
     with ExitStack() as stack:
-        daemon = dm.start_daemon(config, rundir / "daemon.log", pyspy_out, idle=True)
+        version, src = code if code else ("", None)
+        daemon = dm.start_daemon(config, rundir / "daemon.log", pyspy_out, idle=True, src=src)
         stack.callback(dm.kill_quietly, daemon)
         probe = dm.DbProbe(url, base)
         stack.callback(probe.close)
@@ -113,6 +118,7 @@ def run_maildesk(
         peak = dm.proc_status(daemon.proc.pid).get("VmHWM", 0.0)
         code = dm.stop_daemon(daemon)
         result = _figures(bulk, n, stored)
+        result["code"] = version
         result.update(_verify(probe, sink, n, args.latency, code))
         result.update(peak_rss_end_mb=peak, latency=lat.__dict__, exit_code=code)
         if code != 0 or not result["complete"]:
@@ -174,6 +180,7 @@ def _verify(probe: dm.DbProbe, sink: AckSink, n: int, k: int, code: int) -> dict
 
 def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     stored_values: list[int] = args.stored_tickets
+    codes: list[tuple[str, str] | None] = list(args.code or [None])
     with ExitStack() as stack:
         folder = Path(tempfile.mkdtemp(prefix="maildesk-bench-", dir=args.workdir))
         if not args.keep:
@@ -197,15 +204,17 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             print(f"[n={n}] round {r}: floor", file=sys.stderr, flush=True)
             one: dict[str, Any] = {"floor": run_floor(dovecot, n), "maildesk": {}}
             for stored in stored_values:
-                label = f"n={n} r={r} stored={stored}"
-                print(f"[{label}] maildesk ({backend.name})", file=sys.stderr, flush=True)
-                one["maildesk"][stored] = run_maildesk(ctx, stored, label)
+                for code in codes:
+                    key = f"{stored}@{code[0]}" if code else str(stored)
+                    label = f"n={n} r={r} stored={key}"
+                    print(f"[{label}] maildesk ({backend.name})", file=sys.stderr, flush=True)
+                    one["maildesk"][key] = run_maildesk(ctx, stored, label, code=code)
             rounds.append(one)
         profile = None
         if args.py_spy:
             out = Path(f"{args.py_spy}.n{n}.txt")
             print(f"[n={n}] profiled run (py-spy → {out})", file=sys.stderr, flush=True)
-            profile = run_maildesk(ctx, stored_values[0], f"n={n} profiled", out)
+            profile = run_maildesk(ctx, stored_values[0], f"n={n} profiled", out, codes[-1])
             profile["py_spy_output"] = str(out)
     return {"n": n, "backend": args.backend, "seed": args.seed, "rounds": rounds,
             "profile": profile, "workdir": str(folder), **loaded}  # fmt: skip

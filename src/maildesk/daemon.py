@@ -25,7 +25,7 @@ from maildesk.config import Config
 from maildesk.digest import usecases as digests
 from maildesk.held import tick
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
-from maildesk.outbox import Sender, Transport
+from maildesk.outbox import Sender, SmtpTransport, Transport
 from maildesk.service import Outcome, Service
 from maildesk.sla.usecases import business_hours
 from maildesk.store import JournalEntry, claims, journal
@@ -55,6 +55,13 @@ def listening(controller: Controller | None) -> bool:
         return False
     server = getattr(controller, "server", None)
     return bool(controller.loop.is_running() and server is not None and server.is_serving())
+
+
+def more_connections(transport: Transport) -> Callable[[], Transport] | None:
+    """How the sender opens more connections like this one (SMTP only)."""
+    if isinstance(transport, SmtpTransport):
+        return functools.partial(SmtpTransport, transport.cfg)
+    return None
 
 
 def shipped_digest_edges() -> digests.Edges:
@@ -88,7 +95,8 @@ class Daemon:
         self.inbox_ready = threading.Event()
         self.outbox_ready = threading.Event()
         self.intake_queue: queue.SimpleQueue[int] = queue.SimpleQueue()
-        self.sender = Sender(self.store, transport, cfg.outbox, self.holder, self.clock)
+        self.sender = Sender(self.store, transport, cfg.outbox, self.holder, self.clock,
+                             spare=more_connections(transport))  # fmt: skip
         self.transport = transport
         self.listener: Controller | None = None
 
@@ -108,7 +116,7 @@ class Daemon:
             self.listener.stop()
         for thread in threads:
             thread.join(timeout=60)
-        self.transport.close()
+        self.sender.close()
         log.info("stopped" if not self.exit_code else "stopped: a loop was unhealthy")
         return self.exit_code
 
@@ -195,7 +203,8 @@ class Daemon:
         with self.store.transaction() as tx:
             released = claims.release_stale_claims(tx, f"{node}:", self.clock())
         if released:
-            log.info("outbox: %s mail(s) claimed before a restart are queued again", released)
+            log.info("outbox: %s mail(s) claimed before a restart are queued again (one sent "
+                     "but not yet recorded goes again, same Message-ID)", released)  # fmt: skip
         with self.store.transaction() as tx:
             released = timer_rows.release_own(tx, f"{node}:")
         if released:
@@ -252,12 +261,15 @@ class Daemon:
         return handled
 
     def _sender_loop(self, beat: Heartbeat) -> None:
-        while not self.stop.is_set():
-            sent = self.sender.flush()
-            beat.ok()
-            if not sent:
-                self.outbox_ready.wait(self.cfg.outbox.poll_interval)
-                self.outbox_ready.clear()
+        try:
+            while not self.stop.is_set():
+                sent = self.sender.flush()
+                beat.ok()
+                if not sent:
+                    self.outbox_ready.wait(self.cfg.outbox.poll_interval)
+                    self.outbox_ready.clear()
+        finally:
+            self.sender.record_sent()  # what this batch sent, before the claims are let go
 
     def _summaries_loop(self, beat: Heartbeat) -> None:
         """Held mail (floods, bursts, loops) becomes its summaries when they are due."""

@@ -13,11 +13,12 @@ import logging
 import smtplib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from maildesk.config import Outbox as OutboxConfig
 from maildesk.relay import RelayOutage, RelayUnavailable, backoff
-from maildesk.store import ClaimedMail, Store, claims
+from maildesk.store import ClaimedMail, Store, Tx, claims
 from maildesk.store import outbox as outbox_rows
 from maildesk.transport import FileTransport as FileTransport
 from maildesk.transport import PermanentFailure as PermanentFailure
@@ -28,8 +29,11 @@ from maildesk.transport import make_transport as make_transport
 log = logging.getLogger("maildesk.outbox")
 
 
-MARK_EVERY = 10  # sent mails recorded per commit at most...
-MARK_WINDOW_SECONDS = 0.05  # ...and never later than this after the first of them
+# Sent mail is recorded in the transaction that claims the next batch (one wait for the
+# database's write lock per batch, not one per few mails: on SQLite the processor holds
+# that lock for a whole chunk of messages), or once this many are unrecorded: a crash
+# resends at most these, the same mails with the same Message-ID.
+MARK_EVERY = 50
 
 
 RELAY_ERROR = "relay unavailable: "  # how last_error starts for mail the relay held up
@@ -50,54 +54,115 @@ class Sender:
         cfg: OutboxConfig,
         holder: str,
         clock: Callable[[], datetime],
+        spare: Callable[[], Transport] | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
+        # more connections to the relay, opened as a batch needs them (cfg.connections)
+        self.spare = spare
+        self.lanes: list[Transport] = [transport]
+        self.pool: ThreadPoolExecutor | None = None
         self.cfg = cfg
         self.holder = holder
         self.clock = clock
         self.relay = RelayOutage(cfg, self._waiting)
         self.wake_due = True  # at start too: mail an earlier run backed off goes first
+        self.unmarked: list[ClaimedMail] = []  # sent, not yet recorded (at most MARK_EVERY)
 
     def flush(self) -> int:
         """Send one batch of due mail; returns how many rows were handled.
 
         Claims last `hold` (two send timeouts) and are renewed while the batch is
         worked through, so a daemon that dies leaves its rows to the others soon.
-        Sent mail is recorded at most MARK_EVERY at a time and within 50 ms: a crash
-        before that commit resends at most those mails (same ones, same Message-ID).
+        A full batch's sent mail is recorded in the same transaction as the next claim
+        (a backlog: it follows at once), a smaller one's at its end; within a batch,
+        once MARK_EVERY are unrecorded or the claims are due for renewal.  A crash
+        before that commit resends at most MARK_EVERY mails.
         """
         if not self._relay_ready():
+            self.record_sent()
             return 0
         hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
         with self.store.transaction() as tx:
+            marked = self._mark(tx, hold)
             batch = claims.claim(
                 tx, self.clock(), self.cfg.batch_size, self.holder, hold,
                 per_domain=self.cfg.max_per_domain,
             )  # fmt: skip
+        self._recorded(marked)
         self._send_batch(batch, hold)
+        if len(batch) < self.cfg.batch_size:  # the queue is drained: no claim follows soon
+            self.record_sent()
         return len(batch)
 
+    def record_sent(self, *, renew: bool = False) -> None:
+        """Record the mail sent but not yet recorded (at a stop, before a pause, or once
+        MARK_EVERY are), and renew this sender's claims if asked."""
+        if self.unmarked or renew:
+            hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
+            with self.store.transaction() as tx:
+                marked = self._mark(tx, hold, renew=renew)
+            self._recorded(marked)
+
     def _send_batch(self, batch: list[ClaimedMail], hold: timedelta) -> None:
-        sent: list[ClaimedMail] = []
+        """Send a batch over the open connections, one mail on each at a time; record
+        what failed; on an outage give back what was not tried."""
         renew_at = time.monotonic() + hold.total_seconds() / 2
-        first_unmarked = 0.0
-        for n, mail in enumerate(batch):
-            try:
-                if self._send_one(mail):
-                    first_unmarked = first_unmarked or time.monotonic()
-                    sent.append(mail)
-            except RelayUnavailable as exc:
-                self._relay_failed(mail, exc, batch[n + 1 :])
-                break
-            overdue = bool(sent) and time.monotonic() - first_unmarked > MARK_WINDOW_SECONDS
-            if len(sent) >= MARK_EVERY or overdue or time.monotonic() > renew_at:
-                first_unmarked = 0.0
-                self._record_sent(sent, hold)
-                sent = []
+        lanes = self._lanes(len(batch))
+        for start in range(0, len(batch), len(lanes)):
+            renew = time.monotonic() > renew_at
+            if len(self.unmarked) >= MARK_EVERY or renew:
+                self.record_sent(renew=renew)
                 renew_at = time.monotonic() + hold.total_seconds() / 2
-        if sent:
-            self._record_sent(sent, hold)
+            now_sending = batch[start : start + len(lanes)]
+            outage = self._apply(now_sending, self._attempt_all(now_sending, lanes))
+            if outage is not None:
+                self._relay_failed(outage, batch[start + len(lanes) :])
+                break
+
+    def _lanes(self, mails: int) -> list[Transport]:
+        """The connections to use for this many mails: more are opened (up to
+        `connections`) only when there is mail for them."""
+        wanted = min(self.cfg.connections, mails) if self.spare else 1
+        while len(self.lanes) < wanted and self.spare is not None:
+            self.lanes.append(self.spare())
+        return self.lanes[: max(wanted, 1)]
+
+    def _attempt_all(self, mails: list[ClaimedMail], lanes: list[Transport]) -> list[Attempt]:
+        if len(mails) == 1:
+            return [attempt(mails[0], lanes[0])]
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.cfg.connections, thread_name_prefix="smtp")
+        return list(self.pool.map(attempt, mails, lanes))
+
+    def _apply(self, mails: list[ClaimedMail], results: list[Attempt]) -> RelayUnavailable | None:
+        """Note what was sent, record what was refused; the outage, if one was met."""
+        outage = None
+        for mail, result in zip(mails, results, strict=True):
+            if result is None:
+                self.unmarked.append(mail)
+            elif isinstance(result, RelayUnavailable):
+                self._record_failure(mail, f"{RELAY_ERROR}{result}", retry=True)
+                outage = outage or result
+            else:
+                self._record_failure(mail, result[0], retry=result[1])
+        return outage
+
+    def _mark(self, tx: Tx, hold: timedelta, *, renew: bool = False) -> list[ClaimedMail]:
+        """Record the unrecorded sent mail in this transaction (and renew the claims);
+        they stay unrecorded here until it commits (`_recorded`)."""
+        marked = list(self.unmarked)
+        now = self.clock()
+        if marked:
+            claims.mark_sent(tx, [m.id for m in marked], now)
+        if marked or renew:
+            claims.renew_claims(tx, self.holder, now + hold)
+        return marked
+
+    def _recorded(self, marked: list[ClaimedMail]) -> None:
+        del self.unmarked[: len(marked)]
+        for mail in marked:
+            log.info("outbox #%s: sent to %s", mail.id, ", ".join(mail.recipients))
 
     def _relay_ready(self) -> bool:
         """Whether to claim mail now: the relay is up, or a probe found it back."""
@@ -123,12 +188,10 @@ class Sender:
         if woken:
             log.info("outbox: %s mail(s) held up by the relay are due again", woken)
 
-    def _relay_failed(
-        self, mail: ClaimedMail, exc: RelayUnavailable, untried: list[ClaimedMail]
-    ) -> None:
-        """The relay is down: this mail is retried later, the rest of the batch is given
-        back untried, and nothing more is claimed until a probe finds the relay back."""
-        self._record_failure(mail, f"{RELAY_ERROR}{exc}", retry=True)
+    def _relay_failed(self, exc: RelayUnavailable, untried: list[ClaimedMail]) -> None:
+        """The relay is down: the mail it failed is retried later (`_apply`), the rest of
+        the batch is given back untried, and nothing more is claimed until a probe
+        finds the relay back."""
         with self.store.transaction() as tx:
             claims.release(tx, [m.id for m in untried])
         self.relay.failed(self.clock(), str(exc))
@@ -138,28 +201,12 @@ class Sender:
             counts = outbox_rows.counts(tx)
         return counts.get("pending", 0) + counts.get("sending", 0)
 
-    def _send_one(self, mail: ClaimedMail) -> bool:
-        """Hand one mail to the transport: True once sent; a refusal is recorded (False);
-        RelayUnavailable is left to the caller."""
-        try:
-            self.transport.send(mail)
-        except RelayUnavailable:
-            raise
-        except PermanentFailure as exc:
-            self._record_failure(mail, f"permanent: {exc}", retry=False)
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            self._record_failure(mail, f"{type(exc).__name__}: {exc}", retry=True)
-        else:
-            return True
-        return False
-
-    def _record_sent(self, sent: list[ClaimedMail], hold: timedelta) -> None:
-        now = self.clock()
-        with self.store.transaction() as tx:
-            claims.mark_sent(tx, [m.id for m in sent], now)
-            claims.renew_claims(tx, self.holder, now + hold)
-        for mail in sent:
-            log.info("outbox #%s: sent to %s", mail.id, ", ".join(mail.recipients))
+    def close(self) -> None:
+        """Close every connection to the relay."""
+        if self.pool is not None:
+            self.pool.shutdown()
+        for lane in self.lanes:
+            lane.close()
 
     def _record_failure(self, mail: ClaimedMail, error: str, retry: bool) -> None:
         attempts = mail.attempts + 1
@@ -175,3 +222,22 @@ class Sender:
                 "outbox #%s: attempt %s failed (%s); retry at %s",
                 mail.id, attempts, error, retry_at.isoformat(),
             )  # fmt: skip
+
+
+# What sending one mail came to: None (sent), the relay unavailable, or a refusal to
+# record: (error, whether to retry).
+Attempt = RelayUnavailable | tuple[str, bool] | None
+
+
+def attempt(mail: ClaimedMail, transport: Transport) -> Attempt:
+    """Hand one mail to one connection; nothing is recorded here (this may run on a
+    connection's own thread)."""
+    try:
+        transport.send(mail)
+    except RelayUnavailable as exc:
+        return exc
+    except PermanentFailure as exc:
+        return (f"permanent: {exc}", False)
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        return (f"{type(exc).__name__}: {exc}", True)
+    return None

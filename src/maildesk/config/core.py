@@ -167,6 +167,7 @@ class Outbox:
     batch_size: int
     max_per_domain: int
     poll_interval: float
+    connections: int
 
 
 @dataclass(frozen=True)
@@ -449,6 +450,7 @@ OUTBOX = register(
             "batch_size": (50, whole_number(1, 10000)),
             "max_per_domain": (10, whole_number(1, 10000)),
             "poll_interval": (1, positive_number),
+            "connections": (4, whole_number(1, 64)),
         },
         lambda values, ctx: Outbox(
             **{**_with_password(values, ctx), "folder": ctx.path(values["folder"])}
