@@ -34,9 +34,34 @@ def test_migrations_match_models(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), db.Base.metadata)
     assert diff == []
     head = ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
+    assert db.head_revision() == head  # read from the files' text, as Alembic reads them
     assert db.current_revision(engine) == head
+    with engine.connect() as conn:
+        alembic_says = MigrationContext.configure(conn).get_current_revision()
+    assert db.current_revision(engine) == alembic_says
     db.upgrade(engine)  # a second upgrade is a no-op
     assert db.current_revision(engine) == head
+
+
+def test_a_database_with_no_schema_has_no_revision(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/empty.db")
+    assert db.current_revision(engine) is None
+
+
+def test_the_daemon_checks_the_schema_without_importing_alembic(tmp_path: Path) -> None:
+    """Alembic costs a long-running daemon ~11 MB of memory for one comparison at start."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/m.db"
+    db.upgrade(db.make_engine(url))
+    code = (
+        "import sys; from maildesk import cli, db; from maildesk.store import Store; "
+        f"cli._require_schema(db.make_engine({url!r})); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

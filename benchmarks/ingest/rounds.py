@@ -111,7 +111,9 @@ def run_maildesk(
         stack.callback(dm.kill_quietly, daemon)
         probe = dm.DbProbe(url, base)
         stack.callback(probe.close)
+        here = time.process_time()  # this process: the SMTP sink's thread, the probe's polls
         bulk = dm.wait_bulk(daemon, probe, sink, n, label)
+        sink_cpu = time.process_time() - here
         lat = dm.measure_latency(dovecot, sink, daemon, args.latency, args.seed, probe,
                                  offset=ctx["probe_offset"])  # fmt: skip
         ctx["probe_offset"] += args.latency
@@ -119,6 +121,7 @@ def run_maildesk(
         code = dm.stop_daemon(daemon)
         result = _figures(bulk, n, stored)
         result["code"] = version
+        result["sink_cpu_ms_per_msg"] = 1000 * sink_cpu / n
         result.update(_verify(probe, sink, n, args.latency, code))
         result.update(peak_rss_end_mb=peak, latency=lat.__dict__, exit_code=code)
         if code != 0 or not result["complete"]:

@@ -215,11 +215,9 @@ def _guard(name: str, check: Callable[[], str], secrets: tuple[str, ...]) -> Res
 
 
 def _database(cfg: Config) -> str:
-    from alembic.script import ScriptDirectory
-
     engine = db.make_engine(cfg.database_url, cfg.sqlite_synchronous)
     current = db.current_revision(engine)
-    head = ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
+    head = db.head_revision()
     if current != head:
         raise RuntimeError(
             f"schema at {current or 'nothing'}, expected {head}: run `maildesk db upgrade`"

@@ -78,13 +78,11 @@ def open_store(cfg: Config, require_schema: bool = True) -> Any:
 
 
 def _require_schema(engine: Any) -> None:
-    from alembic.script import ScriptDirectory
-
     try:
         current = db.current_revision(engine)
     except Exception as exc:
         raise CommandError(f"database unreachable: {mask_urls(str(exc))}", EX_TEMPFAIL) from exc
-    head = ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
+    head = db.head_revision()
     if current != head:
         raise CommandError(
             f"database schema is at {current or 'nothing'}, expected {head}: "
