@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import functools
 import re
 from dataclasses import dataclass
 from email.header import Header
@@ -68,6 +69,13 @@ def fold(name: str, value: str | Words) -> bytes:
         if len(name) + 2 + len(value) <= MAXLEN and PLAIN.fullmatch(value):
             return f"{name}: {value}{LINESEP}".encode("ascii")
         value = words((value, ASCII), named=True)
+    return _folded(name, value)
+
+
+# The support desk's name (From, Reply-To) and a ticket's subject (its acknowledgment and
+# notification) come again and again: a value is folded once while it does.
+@functools.lru_cache(maxsize=1024)
+def _folded(name: str, value: Words) -> bytes:
     headerlen = len(name) + 2 if value.named else 0
     written = encode(_normalized(value.chunks), headerlen)
     if written is None:
