@@ -8,6 +8,7 @@ bytes, and so parse to the same headers and bodies.
 
 from __future__ import annotations
 
+import email.base64mime
 import email.policy
 import email.utils
 import random
@@ -226,3 +227,11 @@ def test_every_mail_kind_is_the_bytes_the_email_package_wrote(
         assert max(len(line) for line in raw.split(b"\r\n")) <= 998
         longest = max(len(line) for line in expected.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
         assert max(len(line) for line in head) <= max(78, longest)
+
+
+def test_a_body_is_the_base64_the_email_package_writes() -> None:
+    picks = random.Random(5)
+    for size in (0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 4000, 40_001):
+        data = picks.randbytes(size)
+        expected = email.base64mime.body_encode(data).replace("\n", "\r\n").encode("ascii")
+        assert mime.base64_lines(data) == expected, size

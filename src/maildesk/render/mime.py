@@ -106,10 +106,14 @@ def _base64_part(subtype: str, content: str) -> bytes:
 
 
 def base64_lines(data: bytes) -> bytes:
-    """`email.base64mime.body_encode` with CRLF (lines of 76 digits, each ended), in
-    one binascii call instead of one per line."""
+    """`email.base64mime.body_encode` with CRLF (lines of 76 digits, each ended): one
+    binascii call, the lines cut by C-level slicing instead of one call per line."""
     encoded = binascii.b2a_base64(data, newline=False)
-    return b"".join([encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76)])
+    size = len(encoded)
+    if not size:
+        return b""
+    cuts = map(slice, range(0, size, 76), range(76, size + 76, 76))
+    return b"\r\n".join(map(encoded.__getitem__, cuts)) + b"\r\n"
 
 
 def boundary(token: int) -> str:
