@@ -198,7 +198,8 @@ def address(name: str, addr: str) -> str | Words:
 
 
 def _address_list(people: tuple[tuple[str, str], ...]) -> str:
-    """Several addresses; folded between them when written."""
+    """Several addresses; folded between them when written.  (A non-ASCII name is one
+    encoded-word however long: a very long one makes a line over 998 octets.)"""
     return ", ".join(
         email.utils.formataddr((_one_line(name), _one_line(addr)), charset="utf-8")
         for name, addr in people
@@ -206,7 +207,10 @@ def _address_list(people: tuple[tuple[str, str], ...]) -> str:
 
 
 def msgid(value: str) -> str:
-    return "<" + "".join(ch for ch in _one_line(value) if ch not in "<> ") + ">"
+    return "<" + _one_line(value).translate(_NOT_IN_MSGID) + ">"
+
+
+_NOT_IN_MSGID = str.maketrans("", "", "<> ")
 
 
 def _one_line(value: str) -> str:
