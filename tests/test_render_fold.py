@@ -185,7 +185,7 @@ HOSTILE_VALUES = {
                 "text": kinds.HOSTILE["body"][:3000], "file": kinds.HOSTILE["file"]},
     "long": {"subject": "Re: 回复: [IT-20261122-0001] " + "VPN,连不上;" * 60 + "😀𠀀" * 30,
              "name": "Zoë " * 40 + "\x00\x1b\u202e" + "w" * 120, "text": "x" * 3000},
-    "huge": {"subject": "主题很长" * 1500 + "😀" * 500, "name": "名" * 3000 + "w" * 2000,
+    "huge": {"subject": "主题很长" * 300 + "😀" * 100, "name": "名" * 1000 + "w" * 1000,
              "text": kinds.HOSTILE["body"][:8_000], "file": "x" * 3000},
     "ascii": {"subject": "printer, scanner; and VPN (again) " * 8, "name": "Dr. O'Neil, Jr.",
               "text": "hello"},
