@@ -68,27 +68,22 @@ def fold(name: str, value: str | Words) -> bytes:
     if isinstance(value, str):
         if len(name) + 2 + len(value) <= MAXLEN and PLAIN.fullmatch(value):
             return f"{name}: {value}{LINESEP}".encode("ascii")
-        value = words((value, ASCII), named=True)
-    return _folded(name, value)
+        return _folded(name, words((value, ASCII), named=True), value)
+    return _folded(name, value, None)
 
 
 # The support desk's name (From, Reply-To) and a ticket's subject (its acknowledgment and
 # notification) come again and again: a value is folded once while it does.
 @functools.lru_cache(maxsize=1024)
-def _folded(name: str, value: Words) -> bytes:
+def _folded(name: str, value: Words, given: str | None) -> bytes:
+    """`given`: the str the value was made from (compat32 takes a str its own way)."""
     headerlen = len(name) + 2 if value.named else 0
     written = encode(_normalized(value.chunks), headerlen)
-    if written is None:
-        return _stock(name, value)
+    if written is None:  # the email package's own bytes, or its error
+        header: Any = value.header(name) if given is None else given
+        folded: bytes = STOCK.fold_binary(name, header)
+        return folded
     return f"{name}: {written}{LINESEP}".encode("ascii")
-
-
-def _stock(name: str, value: Words) -> bytes:
-    header: Any = value.header(name)
-    if value.named and len(value.chunks) == 1:
-        header = value.chunks[0][0]  # a str: compat32 makes its Header itself
-    folded: bytes = STOCK.fold_binary(name, header)
-    return folded
 
 
 def _normalized(chunks: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
