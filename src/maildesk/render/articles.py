@@ -21,7 +21,7 @@ from markupsafe import Markup
 from maildesk.kb import flow
 from maildesk.kb.markdown import to_html as markdown_html
 from maildesk.kb.markdown import to_text as markdown_text
-from maildesk.kb.model import Suggestion
+from maildesk.kb.model import Article, Suggestion
 from maildesk.survey.history import BIDI, one_line
 
 BODY_LIMIT = 20_000
@@ -45,13 +45,20 @@ def shown(
     """The suggestions as one reader sees them; links are signed for that reader."""
     out = []
     for suggestion in found:
-        article = suggestion.article
-        url = flow.link_url(secret, support, number, article.name, to, locale) if number else ""
-        body = _cut(article.body)
-        out.append(Shown(article.name, one_line(article.title, TITLE_LIMIT) or article.name,
-                         one_line(suggestion.excerpt, EXCERPT_LIMIT), body_text(body),
-                         body_html(body), url))  # fmt: skip
+        name, title, excerpt, text, html = _seen(suggestion.article, suggestion.excerpt)
+        url = flow.link_url(secret, support, number, name, to, locale) if number else ""
+        out.append(Shown(name, title, excerpt, text, html, url))
     return out
+
+
+# What every reader sees of an article (all but the signed link) is made once while the
+# article and its excerpt recur, not once per acknowledgment.  Article is frozen: a
+# changed file is another key.
+@functools.lru_cache(maxsize=512)
+def _seen(article: Article, excerpt: str) -> tuple[str, str, str, str, Markup]:
+    body = _cut(article.body)
+    title = one_line(article.title, TITLE_LIMIT) or article.name
+    return article.name, title, one_line(excerpt, EXCERPT_LIMIT), body_text(body), body_html(body)
 
 
 def _cut(body: str) -> str:

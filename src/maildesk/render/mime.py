@@ -9,7 +9,7 @@ are carried by Content-ID.
 
 from __future__ import annotations
 
-import email.base64mime
+import binascii
 import email.encoders
 import email.policy
 import email.utils
@@ -18,7 +18,6 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -26,22 +25,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from maildesk.pipeline.loops import LOOP_HEADER
+from maildesk.render.fold import ASCII, UTF8, Words, fold, words
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-PLAIN = re.compile(r"[!-~](?:[ -~]*[!-~])?")  # printable ASCII, no space at either end
 
 
 class Wire(email.policy.Compat32):
-    """compat32 folding, CRLF: a header that is one short line of printable ASCII is
-    written as it is, without the Header machinery (the bytes it would have made)."""
+    """compat32 folding, CRLF: a str value is folded by `fold.fold` (the same bytes,
+    without the Header machinery); a Header by the email package."""
 
     def fold_binary(self, name: str, value: Any) -> bytes:
-        if (
-            isinstance(value, str)
-            and len(name) + 2 + len(value) <= (self.max_line_length or 0)
-            and PLAIN.fullmatch(value)
-        ):
-            return f"{name}: {value}{self.linesep}".encode("ascii")
+        if isinstance(value, str):
+            return fold(name, value)
         folded: bytes = super().fold_binary(name, value)
         return folded
 
@@ -95,9 +90,8 @@ def _alternative(envelope: Envelope, text: str, html: str, mark: str) -> bytes:
     """multipart/alternative (text, HTML), written directly: the bytes the email
     package writes for that tree (its header folding, its base64), without building
     the tree and walking it again (tests/test_render_parts.py compares the two)."""
-    fields = [("Content-Type", f'multipart/alternative; boundary="{mark}"'),
-              ("MIME-Version", "1.0"), *headers(envelope)]  # fmt: skip
-    head = b"".join(WIRE.fold_binary(name, value) for name, value in fields)
+    head = b"".join((_content_type(mark), b"MIME-Version: 1.0\r\n",
+                     *(fold(name, value) for name, value in fields(envelope))))  # fmt: skip
     delimiter = f"\r\n--{mark}\r\n".encode("ascii")
     return b"".join((
         head, b"\r\n", delimiter[2:], _base64_part("plain", text), delimiter,
@@ -108,8 +102,18 @@ def _alternative(envelope: Envelope, text: str, html: str, mark: str) -> bytes:
 def _base64_part(subtype: str, content: str) -> bytes:
     head = (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
             "Content-Transfer-Encoding: base64\r\n\r\n")  # fmt: skip
-    encoded = email.base64mime.body_encode(content.encode("utf-8"))
-    return (head + encoded.replace("\n", "\r\n")).encode("ascii")
+    return head.encode("ascii") + base64_lines(content.encode("utf-8"))
+
+
+def base64_lines(data: bytes) -> bytes:
+    """`email.base64mime.body_encode` with CRLF (lines of 76 digits, each ended): one
+    binascii call, the lines cut by C-level slicing instead of one call per line."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    size = len(encoded)
+    if not size:
+        return b""
+    cuts = map(slice, range(0, size, 76), range(76, size + 76, 76))
+    return b"\r\n".join(map(encoded.__getitem__, cuts)) + b"\r\n"
 
 
 def boundary(token: int) -> str:
@@ -119,6 +123,19 @@ def boundary(token: int) -> str:
     (tests/test_render_parts.py); the two boundaries of one message differ.  Random
     per message, like the generator's own."""
     return f"{'=' * 15}{token:019d}=="
+
+
+def _content_type(mark: str) -> bytes:
+    """The multipart/alternative field, folded: every boundary has the same length and
+    no split character, so it folds as the one folded once here."""
+    return CONTENT_TYPE[0] + mark.encode("ascii") + CONTENT_TYPE[1]
+
+
+_SAMPLE = boundary(0)
+_head, _tail = fold("Content-Type", f'multipart/alternative; boundary="{_SAMPLE}"').split(
+    _SAMPLE.encode("ascii")
+)
+CONTENT_TYPE = (_head, _tail)
 
 
 def _related(body: MIMEMultipart, inline: tuple[InlineImage, ...], mark: str) -> MIMEMultipart:
@@ -136,9 +153,14 @@ def _related(body: MIMEMultipart, inline: tuple[InlineImage, ...], mark: str) ->
 
 
 def headers(env: Envelope) -> list[tuple[str, Any]]:
+    """The fields as the email package takes them (str or Header)."""
+    return [(name, v.header(name) if isinstance(v, Words) else v) for name, v in fields(env)]
+
+
+def fields(env: Envelope) -> list[tuple[str, str | Words]]:
     """Every value is one line of printable text: mail content cannot add a header."""
     local = env.date.astimezone(ZoneInfo(env.timezone))
-    out: list[tuple[str, Any]] = [
+    out: list[tuple[str, str | Words]] = [
         ("From", address(env.from_name, env.from_address)),
         ("To", address(env.to_name, env.to_address)),
         *([("Cc", _address_list(env.cc))] if env.cc else []),
@@ -149,7 +171,7 @@ def headers(env: Envelope) -> list[tuple[str, Any]]:
     if env.in_reply_to:
         out.append(("In-Reply-To", msgid(env.in_reply_to)))
     if env.references:
-        out.append(("References", Header(" ".join(msgid(r) for r in env.references), "us-ascii")))
+        out.append(("References", words((" ".join(msgid(r) for r in env.references), ASCII))))
     if env.reply_to:
         out.append(("Reply-To", address(env.from_name, env.from_address)))
     if env.auto_submitted:
@@ -158,29 +180,26 @@ def headers(env: Envelope) -> list[tuple[str, Any]]:
     return out
 
 
-def subject(text: str) -> Header:
+def subject(text: str) -> Words:
     """`[IT-…] ` stays readable ASCII; the rest is encoded only when it needs to be."""
     prefix, sep, rest = _one_line(text).partition("] ")
     if not sep:
         prefix, rest = "", prefix
-    header = Header(prefix + sep.rstrip(), "us-ascii", header_name="Subject")
-    if rest:
-        header.append(rest, "us-ascii" if rest.isascii() else "utf-8")
-    return header
+    head = (prefix + sep.rstrip(), ASCII)
+    return words(head, (rest, ASCII), named=True) if rest else words(head, named=True)
 
 
-def address(name: str, addr: str) -> str | Header:
+def address(name: str, addr: str) -> str | Words:
     """`name <addr>`; a non-ASCII name becomes encoded-words that fold like any other."""
     name, addr = _one_line(name), _one_line(addr)
     if name.isascii():
         return email.utils.formataddr((name, addr))
-    header = Header(name, "utf-8")
-    header.append(f"<{addr}>", "us-ascii")
-    return header
+    return words((name, UTF8), (f"<{addr}>", ASCII))
 
 
 def _address_list(people: tuple[tuple[str, str], ...]) -> str:
-    """Several addresses; folded between them when written."""
+    """Several addresses; folded between them when written.  (A non-ASCII name is one
+    encoded-word however long: a very long one makes a line over 998 octets.)"""
     return ", ".join(
         email.utils.formataddr((_one_line(name), _one_line(addr)), charset="utf-8")
         for name, addr in people
@@ -188,7 +207,10 @@ def _address_list(people: tuple[tuple[str, str], ...]) -> str:
 
 
 def msgid(value: str) -> str:
-    return "<" + "".join(ch for ch in _one_line(value) if ch not in "<> ") + ">"
+    return "<" + _one_line(value).translate(_NOT_IN_MSGID) + ">"
+
+
+_NOT_IN_MSGID = str.maketrans("", "", "<> ")
 
 
 def _one_line(value: str) -> str:
