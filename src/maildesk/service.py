@@ -51,6 +51,7 @@ from maildesk.store import (
     events,
     journal,
     participants,
+    senders,
     surveys,
     threads,
     tickets,
@@ -180,8 +181,10 @@ class Service:
             journal.quarantine(tx, inbound_id, now, str(exc))
             return Outcome("quarantined", str(exc), inbound_id)
         auto = automail.classify(raw, inbound)
-        facts = self._facts(tx, inbound, now, auto.kind)
-        decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules, self.kb)
+        decision = plan.without_facts(inbound, self.cfg, auto)  # a bounce reads no facts
+        if decision is None:
+            facts = self._facts(tx, inbound, now, auto.kind)
+            decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules, self.kb)
         return self._apply(tx, inbound_id, inbound, decision, now)
 
     def _facts(self, tx: Tx, inbound: Inbound, now: datetime, auto_kind: str) -> Facts:
@@ -189,28 +192,27 @@ class Service:
         plus = []
         if self.cfg.threading.plus_addressing:
             plus = correlate.plus_numbers(inbound, self.cfg.support_address, self.number_re)
-        cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
-        hour, day = bounces.auto_mails_since(
-            tx, sender, now - timedelta(hours=1), now - timedelta(days=1)
-        )
         by_number = _first(tx, correlate.numbers_in(inbound.subject, self.number_re))
         referenced = correlate.referenced_ids(inbound)
         by_reference = threads.ticket_by_message_ids(tx, referenced, sender)
         matched = by_number or by_reference
         needed = assign.facts_needed(self.cfg, auto_kind, inbound.sender_missing, matched)
-        open_counts, last_assigned = self._assignment_facts(tx) if needed else ({}, {})
+        groups = assign.groups(self.cfg.people) if needed else []
+        cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
         window = self.cfg.section(LIMITS).window
+        known = senders.facts(tx, sender, now - timedelta(hours=1), now - timedelta(days=1),
+                              now - cooldown, now - window, groups)  # fmt: skip
         return Facts(
-            open_counts=open_counts,
-            last_assigned=last_assigned,
+            open_counts=self._open_counts(tx) if needed else {},
+            last_assigned=known.last_assigned,
             ticket_by_number=by_number,
             ticket_by_reference=by_reference,
             ticket_by_plus=_first(tx, plus),
             requester=self.directory.get(sender),
-            auto_mails_last_hour=hour,
-            auto_mails_last_day=day,
-            sender_bounced=bounces.bounced_since(tx, sender, now - cooldown),
-            recent_new_tickets=tickets.opened_by_since(tx, sender, now - window),
+            auto_mails_last_hour=known.auto_mails_last_hour,
+            auto_mails_last_day=known.auto_mails_last_day,
+            sender_bounced=known.bounced,
+            recent_new_tickets=known.opened,
             last_reply=events.last_reply(tx, matched.id) if matched else None,
             watchers_refused_before=_told_of_watchers(tx, matched),
             earlier_texts=_earlier_texts(tx, matched, sender),
@@ -219,14 +221,12 @@ class Service:
             kb_suggested_on=matched.id if matched else None,
         )
 
-    def _assignment_facts(self, tx: Tx) -> tuple[dict[str, int], dict[str, str]]:
-        """Each group's last assignee, and open counts only for the strategy that uses
-        them: index lookups whose cost does not grow with the stored tickets."""
-        people = self.cfg.people
-        last = tickets.last_assignees(tx, assign.groups(people))
+    def _open_counts(self, tx: Tx) -> dict[str, int]:
+        """Open tickets per engineer, only for the strategy that uses them: read from
+        the open tickets alone, whose number does not grow with the stored tickets."""
         if self.cfg.assignment != "fewest_open":
-            return {}, last
-        return tickets.open_counts(tx, [p.email for p in people]), last
+            return {}
+        return tickets.open_counts(tx, [p.email for p in self.cfg.people])
 
     def _survey_sent(self, tx: Tx, ticket: TicketRef) -> SurveySent | None:
         """The ticket's surveys: when the latest went, and their Message-IDs' nonces

@@ -202,12 +202,6 @@ OPEN_COUNTS = (
     .where(ct.status.in_(OPEN_STATES), ct.assignee.in_(bindparam("people", expanding=True)))
     .group_by(ct.assignee)
 )
-LAST_ASSIGNEE = (
-    select(ct.assignee)
-    .where(ct.group_name == bindparam("group"), ct.assignee != "")
-    .order_by(ct.id.desc())
-    .limit(1)
-)
 
 
 def open_counts(tx: Tx, people: Sequence[str]) -> dict[str, int]:
@@ -217,17 +211,6 @@ def open_counts(tx: Tx, people: Sequence[str]) -> dict[str, int]:
         return {}
     rows = tx.c.execute(OPEN_COUNTS, {"people": list(people)}).all()
     return {a: int(n) for a, n in rows}
-
-
-def last_assignees(tx: Tx, groups: Sequence[str]) -> dict[str, str]:
-    """The assignee of each group's newest assigned ticket: one index step per group
-    (ix_tickets_group_id), whatever the number of stored tickets."""
-    last = {}
-    for group in groups:
-        assignee = tx.c.execute(LAST_ASSIGNEE, {"group": group}).scalar()
-        if assignee:
-            last[group] = str(assignee)
-    return last
 
 
 def _ref(tx: Tx, row: Any) -> TicketRef:
@@ -263,13 +246,3 @@ def _view(row: Any, linked_number: str = "") -> TicketView:
         closed_at=row["closed_at"],
         linked_number=linked_number,
     )
-
-
-OPENED_BY_SINCE = select(func.count()).where(
-    ct.requester_email == bindparam("email"), ct.created_at >= bindparam("since")
-)
-
-
-def opened_by_since(tx: Tx, email: str, since: datetime) -> int:
-    """How many tickets this address opened since then (the flood limit, held/)."""
-    return int(tx.c.execute(OPENED_BY_SINCE, {"email": email, "since": since}).scalar() or 0)
