@@ -148,7 +148,8 @@ class Service:
         if self.kb is not None:  # a changed folder is indexed before, not inside, the batch
             self.kb.knowledge.refresh()
         with self.store.transaction() as tx:
-            outcomes = [self._process_isolated(tx, inbound_id, now) for inbound_id in ids]
+            cals = sla.Calendars(tx, self.cfg, now)  # the calendar read once per batch
+            outcomes = [self._process_isolated(tx, inbound_id, now, cals) for inbound_id in ids]
         for outcome in outcomes:  # logged once committed
             _log_outcome(outcome)
         if self._drafts_due and self.kb is not None:
@@ -156,13 +157,15 @@ class Service:
             kb_steps.write_drafts(self.store, self.kb.settings.folder, self.clock())
         return outcomes
 
-    def _process_isolated(self, tx: Tx, inbound_id: int, now: datetime) -> Outcome:
+    def _process_isolated(
+        self, tx: Tx, inbound_id: int, now: datetime, cals: sla.Calendars
+    ) -> Outcome:
         pending = journal.lock_pending(tx, inbound_id)  # the row lock outlives a savepoint rollback
         if pending is None:
             return Outcome("skipped", "already processed or taken by another daemon", inbound_id)
         try:
             with tx.savepoint():
-                outcome = self._process_one(tx, inbound_id, pending.raw, now)
+                outcome = self._process_one(tx, inbound_id, pending.raw, now, cals)
                 if pending.reuses is not None:
                     outcome = _note_reuse(tx, outcome, pending.reuses, now)
                 return outcome
@@ -174,7 +177,9 @@ class Service:
             journal.quarantine(tx, inbound_id, now, reason)
             return Outcome("quarantined", reason, inbound_id)
 
-    def _process_one(self, tx: Tx, inbound_id: int, raw: bytes, now: datetime) -> Outcome:
+    def _process_one(
+        self, tx: Tx, inbound_id: int, raw: bytes, now: datetime, cals: sla.Calendars
+    ) -> Outcome:
         try:
             inbound = parse(raw)
         except ParseError as exc:
@@ -185,7 +190,7 @@ class Service:
         if decision is None:
             facts = self._facts(tx, inbound, now, auto.kind)
             decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules, self.kb)
-        return self._apply(tx, inbound_id, inbound, decision, now)
+        return self._apply(tx, inbound_id, inbound, decision, now, cals)
 
     def _facts(self, tx: Tx, inbound: Inbound, now: datetime, auto_kind: str) -> Facts:
         sender = inbound.sender.email.lower()
@@ -239,7 +244,13 @@ class Service:
         return SurveySent(ticket.id, at, nonces)
 
     def _apply(
-        self, tx: Tx, inbound_id: int, inbound: Inbound, decision: Decision, now: datetime
+        self,
+        tx: Tx,
+        inbound_id: int,
+        inbound: Inbound,
+        decision: Decision,
+        now: datetime,
+        cals: sla.Calendars,
     ) -> Outcome:
         action = decision.action
         if isinstance(action, Ignore):
@@ -260,20 +271,21 @@ class Service:
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
             spoke = bool(action.text) and not action.refused  # relayed to the requester
-            ticket = self._after_change(tx, action.ticket, now, spoke)
+            ticket = self._after_change(tx, action.ticket, now, cals, spoke)
         elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
-            ticket = self._after_change(tx, action.ticket, now)
+            ticket = self._after_change(tx, action.ticket, now, cals)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
             kb_steps.record_suggestions(tx, decision, ticket.id, inbound_id, now)
-            ticket = sla.with_due(tx, ticket, sla.sync(tx, ticket, self.cfg, now))
+            targets = sla.sync(tx, ticket, self.cfg, now, cals, stored={})  # new: none yet
+            ticket = sla.with_due(tx, ticket, targets)
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
 
     def _after_change(
-        self, tx: Tx, before: TicketRef, now: datetime, spoke: bool = False
+        self, tx: Tx, before: TicketRef, now: datetime, cals: sla.Calendars, spoke: bool = False
     ) -> TicketView:
         """The ticket as changed; a new status starts and ends its timers (timers/), and
         words relayed to the requester restart the ones waiting for such words."""
@@ -282,9 +294,9 @@ class Service:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
         if spoke:
             timer_tick.follow_message(tx, ticket.id, ticket.status, now, self.cfg)
-        targets = sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response
+        targets = sla.sync(tx, ticket, self.cfg, now, cals)  # status, priority, first response
         if ticket.status == Status.ESCALATED != before.status:
-            sla.escalated_by_hand(tx, ticket, self.cfg, now)
+            sla.escalated_by_hand(tx, ticket, self.cfg, now, cals)
         return sla.with_due(tx, ticket, targets)
 
     def _keep_attachments(
