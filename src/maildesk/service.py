@@ -61,6 +61,7 @@ from maildesk.timers import tick as timer_tick
 from maildesk.vocab import reason, say
 
 log = logging.getLogger("maildesk.ingest")
+NOTHING_TOLD = events.Told(None, False, ())  # a message matching no ticket
 _HEADERS = email.parser.BytesHeaderParser()
 
 
@@ -205,6 +206,7 @@ class Service:
         groups = assign.groups(self.cfg.people) if needed else []
         cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
         window = self.cfg.section(LIMITS).window
+        told = events.told(tx, matched.id, sender) if matched else NOTHING_TOLD
         known = senders.facts(tx, sender, now - timedelta(hours=1), now - timedelta(days=1),
                               now - cooldown, now - window, groups)  # fmt: skip
         return Facts(
@@ -218,9 +220,9 @@ class Service:
             auto_mails_last_day=known.auto_mails_last_day,
             sender_bounced=known.bounced,
             recent_new_tickets=known.opened,
-            last_reply=events.last_reply(tx, matched.id) if matched else None,
-            watchers_refused_before=_told_of_watchers(tx, matched),
-            earlier_texts=_earlier_texts(tx, matched, sender),
+            last_reply=told.last_reply,
+            watchers_refused_before=told.watchers_refused,
+            earlier_texts=told.earlier_texts,
             survey=self._survey_sent(tx, matched) if matched else None,
             kb_suggested=kb_steps.suggested_on(tx, self.kb, matched),
             kb_suggested_on=matched.id if matched else None,
@@ -432,15 +434,6 @@ def _note_reuse(tx: Tx, outcome: Outcome, earlier: int, now: datetime) -> Outcom
         events.add(tx, ticket_id, now, "maildesk", EventKind.MESSAGE_ID_REUSED,
                    outcome.inbound_id, text=text)  # fmt: skip
     return replace(outcome, detail=f"{outcome.detail}; {text}")
-
-
-def _told_of_watchers(tx: Tx, ticket: TicketRef | None) -> bool:
-    return ticket is not None and events.any_of(tx, ticket.id, EventKind.WATCHER_REFUSED)
-
-
-def _earlier_texts(tx: Tx, matched: TicketRef | None, sender: str) -> tuple[str, ...]:
-    """What the sender wrote on the ticket before: a block that ends it is their signature."""
-    return tuple(events.earlier_texts(tx, matched.id, sender)) if matched else ()
 
 
 def _first(tx: Tx, numbers: list[str]) -> TicketRef | None:
