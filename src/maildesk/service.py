@@ -51,6 +51,7 @@ from maildesk.store import (
     events,
     journal,
     participants,
+    senders,
     surveys,
     threads,
     tickets,
@@ -60,6 +61,7 @@ from maildesk.timers import tick as timer_tick
 from maildesk.vocab import reason, say
 
 log = logging.getLogger("maildesk.ingest")
+NOTHING_TOLD = events.Told(None, False, ())  # a message matching no ticket
 _HEADERS = email.parser.BytesHeaderParser()
 
 
@@ -147,7 +149,8 @@ class Service:
         if self.kb is not None:  # a changed folder is indexed before, not inside, the batch
             self.kb.knowledge.refresh()
         with self.store.transaction() as tx:
-            outcomes = [self._process_isolated(tx, inbound_id, now) for inbound_id in ids]
+            cals = sla.Calendars(tx, self.cfg, now)  # the calendar read once per batch
+            outcomes = [self._process_isolated(tx, inbound_id, now, cals) for inbound_id in ids]
         for outcome in outcomes:  # logged once committed
             _log_outcome(outcome)
         if self._drafts_due and self.kb is not None:
@@ -155,13 +158,15 @@ class Service:
             kb_steps.write_drafts(self.store, self.kb.settings.folder, self.clock())
         return outcomes
 
-    def _process_isolated(self, tx: Tx, inbound_id: int, now: datetime) -> Outcome:
+    def _process_isolated(
+        self, tx: Tx, inbound_id: int, now: datetime, cals: sla.Calendars
+    ) -> Outcome:
         pending = journal.lock_pending(tx, inbound_id)  # the row lock outlives a savepoint rollback
         if pending is None:
             return Outcome("skipped", "already processed or taken by another daemon", inbound_id)
         try:
             with tx.savepoint():
-                outcome = self._process_one(tx, inbound_id, pending.raw, now)
+                outcome = self._process_one(tx, inbound_id, pending.raw, now, cals)
                 if pending.reuses is not None:
                     outcome = _note_reuse(tx, outcome, pending.reuses, now)
                 return outcome
@@ -173,60 +178,62 @@ class Service:
             journal.quarantine(tx, inbound_id, now, reason)
             return Outcome("quarantined", reason, inbound_id)
 
-    def _process_one(self, tx: Tx, inbound_id: int, raw: bytes, now: datetime) -> Outcome:
+    def _process_one(
+        self, tx: Tx, inbound_id: int, raw: bytes, now: datetime, cals: sla.Calendars
+    ) -> Outcome:
         try:
             inbound = parse(raw)
         except ParseError as exc:
             journal.quarantine(tx, inbound_id, now, str(exc))
             return Outcome("quarantined", str(exc), inbound_id)
         auto = automail.classify(raw, inbound)
-        facts = self._facts(tx, inbound, now, auto.kind)
-        decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules, self.kb)
-        return self._apply(tx, inbound_id, inbound, decision, now)
+        decision = plan.without_facts(inbound, self.cfg, auto)  # a bounce reads no facts
+        if decision is None:
+            facts = self._facts(tx, inbound, now, auto.kind)
+            decision = plan.decide(inbound, facts, self.cfg, now, auto, self.rules, self.kb)
+        return self._apply(tx, inbound_id, inbound, decision, now, cals)
 
     def _facts(self, tx: Tx, inbound: Inbound, now: datetime, auto_kind: str) -> Facts:
         sender = inbound.sender.email.lower()
         plus = []
         if self.cfg.threading.plus_addressing:
             plus = correlate.plus_numbers(inbound, self.cfg.support_address, self.number_re)
-        cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
-        hour, day = bounces.auto_mails_since(
-            tx, sender, now - timedelta(hours=1), now - timedelta(days=1)
-        )
         by_number = _first(tx, correlate.numbers_in(inbound.subject, self.number_re))
         referenced = correlate.referenced_ids(inbound)
         by_reference = threads.ticket_by_message_ids(tx, referenced, sender)
         matched = by_number or by_reference
         needed = assign.facts_needed(self.cfg, auto_kind, inbound.sender_missing, matched)
-        open_counts, last_assigned = self._assignment_facts(tx) if needed else ({}, {})
+        groups = assign.groups(self.cfg.people) if needed else []
+        cooldown = timedelta(hours=self.cfg.loops.bounce_cooldown_hours)
         window = self.cfg.section(LIMITS).window
+        told = events.told(tx, matched.id, sender) if matched else NOTHING_TOLD
+        known = senders.facts(tx, sender, now - timedelta(hours=1), now - timedelta(days=1),
+                              now - cooldown, now - window, groups)  # fmt: skip
         return Facts(
-            open_counts=open_counts,
-            last_assigned=last_assigned,
+            open_counts=self._open_counts(tx) if needed else {},
+            last_assigned=known.last_assigned,
             ticket_by_number=by_number,
             ticket_by_reference=by_reference,
             ticket_by_plus=_first(tx, plus),
             requester=self.directory.get(sender),
-            auto_mails_last_hour=hour,
-            auto_mails_last_day=day,
-            sender_bounced=bounces.bounced_since(tx, sender, now - cooldown),
-            recent_new_tickets=tickets.opened_by_since(tx, sender, now - window),
-            last_reply=events.last_reply(tx, matched.id) if matched else None,
-            watchers_refused_before=_told_of_watchers(tx, matched),
-            earlier_texts=_earlier_texts(tx, matched, sender),
+            auto_mails_last_hour=known.auto_mails_last_hour,
+            auto_mails_last_day=known.auto_mails_last_day,
+            sender_bounced=known.bounced,
+            recent_new_tickets=known.opened,
+            last_reply=told.last_reply,
+            watchers_refused_before=told.watchers_refused,
+            earlier_texts=told.earlier_texts,
             survey=self._survey_sent(tx, matched) if matched else None,
             kb_suggested=kb_steps.suggested_on(tx, self.kb, matched),
             kb_suggested_on=matched.id if matched else None,
         )
 
-    def _assignment_facts(self, tx: Tx) -> tuple[dict[str, int], dict[str, str]]:
-        """Each group's last assignee, and open counts only for the strategy that uses
-        them: index lookups whose cost does not grow with the stored tickets."""
-        people = self.cfg.people
-        last = tickets.last_assignees(tx, assign.groups(people))
+    def _open_counts(self, tx: Tx) -> dict[str, int]:
+        """Open tickets per engineer, only for the strategy that uses them: read from
+        the open tickets alone, whose number does not grow with the stored tickets."""
         if self.cfg.assignment != "fewest_open":
-            return {}, last
-        return tickets.open_counts(tx, [p.email for p in people]), last
+            return {}
+        return tickets.open_counts(tx, [p.email for p in self.cfg.people])
 
     def _survey_sent(self, tx: Tx, ticket: TicketRef) -> SurveySent | None:
         """The ticket's surveys: when the latest went, and their Message-IDs' nonces
@@ -239,7 +246,13 @@ class Service:
         return SurveySent(ticket.id, at, nonces)
 
     def _apply(
-        self, tx: Tx, inbound_id: int, inbound: Inbound, decision: Decision, now: datetime
+        self,
+        tx: Tx,
+        inbound_id: int,
+        inbound: Inbound,
+        decision: Decision,
+        now: datetime,
+        cals: sla.Calendars,
     ) -> Outcome:
         action = decision.action
         if isinstance(action, Ignore):
@@ -260,20 +273,21 @@ class Service:
         if isinstance(action, Work):
             outcome = self._work(tx, inbound_id, inbound, action, now)
             spoke = bool(action.text) and not action.refused  # relayed to the requester
-            ticket = self._after_change(tx, action.ticket, now, spoke)
+            ticket = self._after_change(tx, action.ticket, now, cals, spoke)
         elif isinstance(action, FollowUp):
             outcome = self._follow_up(tx, inbound_id, inbound, action, now)
-            ticket = self._after_change(tx, action.ticket, now)
+            ticket = self._after_change(tx, action.ticket, now, cals)
         else:
             outcome, ticket = self._create(tx, inbound_id, inbound, action, decision, now)
             kb_steps.record_suggestions(tx, decision, ticket.id, inbound_id, now)
-            ticket = sla.with_due(tx, ticket, sla.sync(tx, ticket, self.cfg, now))
+            targets = sla.sync(tx, ticket, self.cfg, now, cals, stored={})  # new: none yet
+            ticket = sla.with_due(tx, ticket, targets)
         self._keep_attachments(tx, ticket.id, inbound_id, inbound, decision, now)
         outgoing.write(tx, self.renderer, decision, inbound, ticket, inbound_id, now)
         return outcome
 
     def _after_change(
-        self, tx: Tx, before: TicketRef, now: datetime, spoke: bool = False
+        self, tx: Tx, before: TicketRef, now: datetime, cals: sla.Calendars, spoke: bool = False
     ) -> TicketView:
         """The ticket as changed; a new status starts and ends its timers (timers/), and
         words relayed to the requester restart the ones waiting for such words."""
@@ -282,9 +296,9 @@ class Service:
             timer_tick.follow_status(tx, ticket.id, before.status, ticket.status, now, self.cfg)
         if spoke:
             timer_tick.follow_message(tx, ticket.id, ticket.status, now, self.cfg)
-        targets = sla.sync(tx, ticket, self.cfg, now)  # status, priority, first response
+        targets = sla.sync(tx, ticket, self.cfg, now, cals)  # status, priority, first response
         if ticket.status == Status.ESCALATED != before.status:
-            sla.escalated_by_hand(tx, ticket, self.cfg, now)
+            sla.escalated_by_hand(tx, ticket, self.cfg, now, cals)
         return sla.with_due(tx, ticket, targets)
 
     def _keep_attachments(
@@ -420,15 +434,6 @@ def _note_reuse(tx: Tx, outcome: Outcome, earlier: int, now: datetime) -> Outcom
         events.add(tx, ticket_id, now, "maildesk", EventKind.MESSAGE_ID_REUSED,
                    outcome.inbound_id, text=text)  # fmt: skip
     return replace(outcome, detail=f"{outcome.detail}; {text}")
-
-
-def _told_of_watchers(tx: Tx, ticket: TicketRef | None) -> bool:
-    return ticket is not None and events.any_of(tx, ticket.id, EventKind.WATCHER_REFUSED)
-
-
-def _earlier_texts(tx: Tx, matched: TicketRef | None, sender: str) -> tuple[str, ...]:
-    """What the sender wrote on the ticket before: a block that ends it is their signature."""
-    return tuple(events.earlier_texts(tx, matched.id, sender)) if matched else ()
 
 
 def _first(tx: Tx, numbers: list[str]) -> TicketRef | None:

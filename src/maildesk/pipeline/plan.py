@@ -77,7 +77,7 @@ def decide(
     rules: routing.Rules | None = None,
     kb: kb_flow.Desk | None = None,
 ) -> Decision:
-    machine = _machine_mail(inbound, cfg, auto) or _senderless(inbound, auto)
+    machine = without_facts(inbound, cfg, auto)
     if machine is not None:
         return machine
     match = correlate.find(inbound, facts)
@@ -90,6 +90,12 @@ def decide(
     verdicts = attachment_policy.check(inbound.attachments, limits(cfg))
     decision = _human_or_automatic(inbound, facts, cfg, now, auto, match, verdicts, rules, kb)
     return replace(decision, attachments=verdicts)
+
+
+def without_facts(inbound: Inbound, cfg: Config, auto: AutoVerdict) -> Decision | None:
+    """The decision on our own mail, bounces, delay notices and mail without a sender:
+    taken before any fact about tickets or senders is read (the caller reads none)."""
+    return _machine_mail(inbound, cfg, auto) or _senderless(inbound, auto)
 
 
 def _machine_mail(inbound: Inbound, cfg: Config, auto: AutoVerdict) -> Decision | None:

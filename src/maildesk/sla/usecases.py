@@ -40,12 +40,18 @@ class Calendars:
     loaded: dict[str, Calendar] = field(default_factory=dict)
 
     def get(self, name: str) -> Calendar:
+        """The calendar, kept for the transaction (one Calendars per transaction: the
+        service's batch) unless building it seeded the database: a savepoint rolled
+        back would take the seeded years away again."""
         if name not in self.loaded:
             settings = self.cfg.section(CALENDAR_SECTION)
             if name == "24x7":
                 self.loaded[name] = around_the_clock(settings.timezone)
             else:
-                self.loaded[name] = _business(self.tx, settings, self.now)
+                found, seeded = _business_seeding(self.tx, settings, self.now)
+                if seeded:
+                    return found
+                self.loaded[name] = found
         return self.loaded[name]
 
 
@@ -53,11 +59,17 @@ _BUILT: dict[tuple[object, ...], Calendar] = {}  # one per stored version: its y
 
 
 def _business(tx: Tx, settings: CalendarSettings, now: datetime) -> Calendar:
+    return _business_seeding(tx, settings, now)[0]
+
+
+def _business_seeding(tx: Tx, settings: CalendarSettings, now: datetime) -> tuple[Calendar, bool]:
     """The business calendar, built again only when the stored one changed (reading and
-    building it costs ~10 ms; the version query a fraction of one).  A database with
-    no official year at all is seeded first (the daemon seeds at start)."""
+    building it costs ~10 ms; the version query a fraction of one), and whether the
+    database was seeded for it: one with no official year at all is seeded first (the
+    daemon seeds at start)."""
     version = rows.calendar_version(tx)
-    if not version[2] and ensure_seeded(tx, now):
+    seeded = not version[2] and bool(ensure_seeded(tx, now))
+    if seeded:
         version = rows.calendar_version(tx)
     key = (settings, *version)
     found = _BUILT.get(key)
@@ -65,17 +77,19 @@ def _business(tx: Tx, settings: CalendarSettings, now: datetime) -> Calendar:
         found = calendar_in(tx, settings)
         _BUILT.clear()
         _BUILT[key] = found
-    return found
+    return found, seeded
 
 
 def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
-         calendars: Calendars | None = None) -> dict[str, Target]:  # fmt: skip
-    """Store the ticket's targets as its state says; reschedule their timers."""
+         calendars: Calendars | None = None,
+         stored: dict[str, Target] | None = None) -> dict[str, Target]:  # fmt: skip
+    """Store the ticket's targets as its state says; reschedule their timers.  `stored`:
+    its targets as stored, when the caller knows them (a ticket just created has none)."""
     cals = calendars or Calendars(tx, cfg, now)
     settings = cfg.section(SLA_SECTION)
     replies, last = _updates(tx, ticket, settings)
     facts = Facts(ticket.status, ticket.first_response_at, now, last)
-    old = rows.of_ticket(tx, ticket.id)
+    old = rows.of_ticket(tx, ticket.id) if stored is None else stored
     new: dict[str, Target] = {}
     for name in TARGETS:
         minutes = settings.target_minutes(name, ticket.priority)
@@ -90,7 +104,7 @@ def sync(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
         base = old.get(name) or started(name, calendar, minutes, start or ticket.created_at)
         base = replace(base, minutes=minutes, calendar=calendar)
         new[name] = follow(base, facts, functools.partial(cals.get, calendar))
-        rows.put(tx, ticket.id, old.get(name), new[name])
+    rows.put_many(tx, ticket.id, old, new)
     if new != old:
         _reschedule(tx, ticket, new, cals, now, had=bool(old), cycle=replies)
     return new
@@ -162,11 +176,12 @@ def business_hours(store: Store, cfg: Config, now: datetime) -> WorkingTime:
     return functools.partial(next_working_instant, cal)
 
 
-def escalated_by_hand(tx: Tx, ticket: TicketView, cfg: Config, now: datetime) -> None:
+def escalated_by_hand(tx: Tx, ticket: TicketView, cfg: Config, now: datetime,
+                      calendars: Calendars | None = None) -> None:  # fmt: skip
     """`#escalate` (or `#status escalated`): the lead was told with the change; the
     further levels of the chain follow, as after a breach."""
     settings = cfg.section(SLA_SECTION)
-    cals = Calendars(tx, cfg, now)
+    cals = calendars or Calendars(tx, cfg, now)
     calendar = "24x7" if settings.around_the_clock(ticket.priority) else "business"
     for plan in steps.by_hand(now, ticket.priority, settings, cals.get(calendar)):
         timer_rows.schedule(tx, ticket.id, plan.kind, plan.step or 1, plan.due_at, now)

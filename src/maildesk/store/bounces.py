@@ -1,4 +1,5 @@
-"""Mail loops and bounces: how much we sent an address lately, and who bounced."""
+"""Bounces: our mail that bounced, and the addresses to rest (store/senders.py reads
+who bounced lately)."""
 
 from __future__ import annotations
 
@@ -6,34 +7,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import select, update
 
 from maildesk.store import values
-from maildesk.store.base import T_BOUNCES, T_OUTBOX, Tx, co
-
-# Mail a limit held back was not sent: it does not count towards the limits.
-AUTO_MAILS = select(
-    func.sum(case((co.created_at >= bindparam("hour"), 1), else_=0)), func.count()
-).where(
-    co.to_address == bindparam("address"),
-    co.created_at >= bindparam("day"),
-    co.status.not_in(("held", "summarised")),
-)
-BOUNCED_SINCE = select(T_BOUNCES.c.address).where(
-    T_BOUNCES.c.address == bindparam("address"),
-    T_BOUNCES.c.last_bounce_at >= bindparam("since"),
-)
-
-
-def auto_mails_since(tx: Tx, address: str, hour: datetime, day: datetime) -> tuple[int, int]:
-    """Automatic mails to this address since each time: (since `hour`, since `day`)."""
-    row = tx.c.execute(AUTO_MAILS, {"address": address.lower(), "hour": hour, "day": day}).one()
-    return int(row[0] or 0), int(row[1] or 0)
-
-
-def bounced_since(tx: Tx, address: str, since: datetime) -> bool:
-    params = {"address": address.lower(), "since": since}
-    return tx.c.execute(BOUNCED_SINCE, params).first() is not None
+from maildesk.store.base import T_OUTBOX, Tx, co
 
 
 def record_bounce(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Select, bindparam, desc, func, insert, literal, select, union_all
 
 from maildesk.domain import EventKind, LastReply
 from maildesk.store import values
@@ -72,20 +73,6 @@ def listing(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
     ]
 
 
-LAST_REPLY = (
-    select(T_EVENTS.c.actor, T_EVENTS.c.at, T_EVENTS.c.text)
-    .where(T_EVENTS.c.ticket_id == bindparam("ticket_id"), T_EVENTS.c.kind == "reply")
-    .order_by(T_EVENTS.c.id.desc())
-    .limit(1)
-)
-
-
-def last_reply(tx: Tx, ticket_id: int) -> LastReply | None:
-    """The latest reply of a requester or watcher on the ticket (for held/policy)."""
-    row = tx.c.execute(LAST_REPLY, {"ticket_id": ticket_id}).first()
-    return LastReply(row.actor, row.at, row.text) if row else None
-
-
 EARLIER_REPLIES = (
     select(T_EVENTS.c.text)
     .where(
@@ -113,7 +100,46 @@ def earlier_texts(tx: Tx, ticket_id: int, sender: str, limit: int = 3) -> list[s
     return [text[:EARLIER_CHARS] for text in texts if text]
 
 
-def any_of(tx: Tx, ticket_id: int, kind: str) -> bool:
-    """Has the ticket an event of this kind?"""
-    query = select(T_EVENTS.c.id).where(T_EVENTS.c.ticket_id == ticket_id, T_EVENTS.c.kind == kind)
-    return tx.c.execute(query.limit(1)).first() is not None
+@dataclass(frozen=True)
+class Told:
+    """What a reply's decision reads of its ticket's events (`told`)."""
+
+    last_reply: LastReply | None  # the latest reply of a requester or watcher
+    watchers_refused: bool  # the requester was told once of watchers refused
+    earlier_texts: tuple[str, ...]  # as `earlier_texts` gives them
+
+
+def _part(n: int, query: Select[Any], name: str) -> Select[Any]:
+    """One part of TOLD: its rows (actor, at, text) numbered `n`, in its own order."""
+    sub = query.subquery(name)
+    return select(literal(n).label("part"), sub.c.ord, sub.c.actor, sub.c.at, sub.c.text)
+
+
+_E = T_EVENTS.c
+_BY_TICKET = select(_E.id.label("ord"), _E.actor, _E.at, _E.text).where(
+    _E.ticket_id == bindparam("ticket_id")
+)
+TOLD = union_all(
+    _part(0, _BY_TICKET.where(_E.kind == "reply").order_by(_E.id.desc()).limit(1), "last"),
+    _part(1, _BY_TICKET.where(_E.kind == EventKind.WATCHER_REFUSED).limit(1), "refused"),
+    _part(2, EARLIER_REPLIES.with_only_columns(_E.id.label("ord"), _E.actor, _E.at, _E.text),
+          "earlier"),
+    _part(3, FIRST_MAIL.with_only_columns(
+        T_TICKETS.c.id.label("ord"), T_TICKETS.c.requester_email.label("actor"),
+        T_TICKETS.c.created_at.label("at"), T_TICKETS.c.description.label("text")), "first"),
+).order_by("part", desc("ord"))  # fmt: skip
+
+
+def told(tx: Tx, ticket_id: int, sender: str, limit: int = 3) -> Told:
+    """`last_reply`, `any_of` WATCHER_REFUSED and `earlier_texts` of a ticket, in one
+    statement: each part an index lookup of its own."""
+    params = {"ticket_id": ticket_id, "sender": sender.lower(), "limit": limit}
+    last, refused, texts = None, False, []
+    for part, _, actor, at, text in tx.c.execute(TOLD, params):
+        if part == 0:
+            last = LastReply(actor, at, text)
+        elif part == 1:
+            refused = True
+        elif text:
+            texts.append(text[:EARLIER_CHARS])
+    return Told(last, refused, tuple(texts))

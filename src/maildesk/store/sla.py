@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from maildesk.domain import EventKind
 from maildesk.sla.targets import Target
@@ -45,16 +46,32 @@ def of_tickets(tx: Tx, ticket_ids: Iterable[int]) -> dict[int, dict[str, Target]
     return out
 
 
-def put(tx: Tx, ticket_id: int, old: Target | None, new: Target) -> None:
-    """Store the target (unchanged rows are not written)."""
-    if old == new:
-        return
-    values = asdict(new)
-    if old is None:
-        tx.c.execute(T_SLA.insert().values(ticket_id=ticket_id, **values))
-    else:
-        tx.c.execute(update(T_SLA).where(cs.ticket_id == ticket_id, cs.target == new.target)
-                     .values(**values))  # fmt: skip
+INSERT_TARGET = insert(T_SLA)
+UPDATE_TARGET = (
+    update(T_SLA)
+    .where(cs.ticket_id == bindparam("b_ticket_id"), cs.target == bindparam("b_target"))
+    .values({f: bindparam(f"v_{f}") for f in FIELDS})
+)
+
+
+def put_many(
+    tx: Tx, ticket_id: int, old: Mapping[str, Target | None], new: Mapping[str, Target]
+) -> None:
+    """Store the ticket's targets `new` (by name) over the `old` ones: unchanged rows are
+    not written; the new rows in one statement, the changed ones in another."""
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for name, target in new.items():
+        before = old.get(name)
+        if before is None:
+            inserts.append({"ticket_id": ticket_id, **asdict(target)})
+        elif before != target:
+            values = {f"v_{k}": v for k, v in asdict(target).items()}
+            updates.append({"b_ticket_id": ticket_id, "b_target": name, **values})
+    if inserts:
+        tx.c.execute(INSERT_TARGET, inserts)
+    if updates:
+        tx.c.execute(UPDATE_TARGET, updates)
 
 
 def drop(tx: Tx, ticket_id: int, target: str) -> None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, literal, or_, select, union_all
 
 from maildesk.domain import EventKind, TicketRef
 from maildesk.pipeline.mails import History
@@ -77,20 +77,29 @@ ORIGIN = (
     .where(T_EVENTS.c.ticket_id == bindparam("ticket_id"), T_EVENTS.c.kind == EventKind.CREATED)
     .limit(1)
 )
-OURS_TO = (
-    select(co.message_id)
-    .where(co.to_address == bindparam("address"), co.ticket_id == bindparam("ticket_id"))
-    .order_by(co.id)
-)
+
+
+_origin = ORIGIN.subquery("origin")
+HISTORY = union_all(
+    select(literal(0).label("part"), literal(0).label("id"), _origin.c.message_id),
+    select(literal(1), co.id, co.message_id).where(
+        co.to_address == bindparam("address"), co.ticket_id == bindparam("ticket_id")
+    ),
+).order_by("part", "id")
 
 
 def history(tx: Tx, ticket_id: int, address: str) -> History:
     """What `address` has seen of the ticket: the requester's first message, then
-    our earlier mails to them, oldest first (how the next mail threads)."""
+    our earlier mails to them, oldest first (how the next mail threads).  One
+    statement: the first message, then our mails."""
     params = {"ticket_id": ticket_id, "address": address.lower()}
-    origin = tx.c.execute(ORIGIN, params).scalar() or ""
-    ours = tuple(tx.c.execute(OURS_TO, params).scalars())
-    return History(origin, ours)
+    origin, ours = "", []
+    for part, _, message_id in tx.c.execute(HISTORY, params):
+        if part == 0:
+            origin = message_id or ""
+        else:
+            ours.append(message_id)
+    return History(origin, tuple(ours))
 
 
 def histories(tx: Tx, ticket_ids: Iterable[int]) -> Histories:

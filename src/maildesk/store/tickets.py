@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from maildesk.domain import Change, EventKind, NewTicket, Status, TicketRef, TicketView
 from maildesk.store import events, participants
 from maildesk.store import values as stored
-from maildesk.store.base import T_TICKETS, Tx, ct
+from maildesk.store.base import T_TICKETS, T_WATCHERS, Tx, ct
 from maildesk.vocab import say
 
 INSERT_TICKET = insert(T_TICKETS).returning(ct.id)
@@ -57,21 +57,26 @@ def create(
 def _record_creation(
     tx: Tx, ticket_id: int, new: NewTicket, now: datetime, inbound_id: int | None
 ) -> None:
-    """The events of a new ticket (created, routed, linked) and its first watchers."""
-    events.add(tx, ticket_id, now, new.requester.email, EventKind.CREATED, inbound_id)
+    """The events of a new ticket (created, routed, linked) and its first watchers: the
+    events in one statement before the watchers, and one after."""
+    requester = new.requester.email
+    first = [events.row(ticket_id, now, requester, EventKind.CREATED, inbound_id)]
     if new.assignee or new.group:
         field = "assignee" if new.assignee else ""
-        events.add(tx, ticket_id, now, "maildesk", EventKind.ROUTED, inbound_id, field=field,
-                   new=new.assignee, text=f"group {new.group or '-'}")  # fmt: skip
+        first.append(events.row(ticket_id, now, "maildesk", EventKind.ROUTED, inbound_id,
+                                field=field, new=new.assignee,
+                                text=f"group {new.group or '-'}"))  # fmt: skip
     if new.linked_to:
         link = new.linked_to.number
-        events.add(tx, ticket_id, now, new.requester.email, EventKind.LINKED, inbound_id,
-                   field="linked_ticket", new=link, text=new.link_reason)  # fmt: skip
+        first.append(events.row(ticket_id, now, requester, EventKind.LINKED, inbound_id,
+                                field="linked_ticket", new=link, text=new.link_reason))  # fmt: skip
+    events.add_many(tx, first)
     for watcher in new.watchers:
-        participants.add_watcher(tx, ticket_id, watcher, now, new.requester.email, inbound_id)
-    for who, why in new.refused_watchers:
-        events.add(tx, ticket_id, now, new.requester.email, EventKind.WATCHER_REFUSED,
-                   inbound_id, field="watchers", new=who.email, text=say(why, "en"))  # fmt: skip
+        participants.add_watcher(tx, ticket_id, watcher, now, requester, inbound_id)
+    refused = [events.row(ticket_id, now, requester, EventKind.WATCHER_REFUSED, inbound_id,
+                          field="watchers", new=who.email, text=say(why, "en"))
+               for who, why in new.refused_watchers]  # fmt: skip
+    events.add_many(tx, refused)
 
 
 def change(
@@ -146,14 +151,21 @@ def touch(tx: Tx, ticket_id: int, now: datetime) -> None:
     tx.c.execute(TOUCH_TICKET, {"b_id": ticket_id, "now": now})
 
 
+_WITH_WATCHERS = select(T_TICKETS, T_WATCHERS.c.email.label("watcher")).join(
+    T_WATCHERS, T_WATCHERS.c.ticket_id == ct.id, isouter=True
+)
+REF_BY_NUMBER = _WITH_WATCHERS.where(ct.number == bindparam("number"))
+REF_BY_ID = _WITH_WATCHERS.where(ct.id == bindparam("id"))
+
+
 def by_number(tx: Tx, number: str) -> TicketRef | None:
-    row = tx.c.execute(TICKET_BY_NUMBER, {"number": number}).mappings().first()
-    return _ref(tx, row) if row else None
+    """The ticket with this number and its watchers, in one statement."""
+    return _ref(list(tx.c.execute(REF_BY_NUMBER, {"number": number}).mappings()))
 
 
 def ref_by_id(tx: Tx, ticket_id: int) -> TicketRef | None:
-    row = tx.c.execute(TICKET_BY_ID, {"id": ticket_id}).mappings().first()
-    return _ref(tx, row) if row else None
+    """The ticket with this id and its watchers, in one statement."""
+    return _ref(list(tx.c.execute(REF_BY_ID, {"id": ticket_id}).mappings()))
 
 
 def by_id(tx: Tx, ticket_id: int) -> TicketView:
@@ -202,12 +214,6 @@ OPEN_COUNTS = (
     .where(ct.status.in_(OPEN_STATES), ct.assignee.in_(bindparam("people", expanding=True)))
     .group_by(ct.assignee)
 )
-LAST_ASSIGNEE = (
-    select(ct.assignee)
-    .where(ct.group_name == bindparam("group"), ct.assignee != "")
-    .order_by(ct.id.desc())
-    .limit(1)
-)
 
 
 def open_counts(tx: Tx, people: Sequence[str]) -> dict[str, int]:
@@ -219,21 +225,16 @@ def open_counts(tx: Tx, people: Sequence[str]) -> dict[str, int]:
     return {a: int(n) for a, n in rows}
 
 
-def last_assignees(tx: Tx, groups: Sequence[str]) -> dict[str, str]:
-    """The assignee of each group's newest assigned ticket: one index step per group
-    (ix_tickets_group_id), whatever the number of stored tickets."""
-    last = {}
-    for group in groups:
-        assignee = tx.c.execute(LAST_ASSIGNEE, {"group": group}).scalar()
-        if assignee:
-            last[group] = str(assignee)
-    return last
-
-
-def _ref(tx: Tx, row: Any) -> TicketRef:
+def _ref(rows: Sequence[Any]) -> TicketRef | None:
+    """A ticket from its rows joined with its watchers (one row per watcher, or one
+    with none)."""
+    if not rows:
+        return None
+    row = rows[0]
+    watchers = frozenset(r["watcher"] for r in rows if r["watcher"] is not None)
     return TicketRef(
         row["id"], row["number"], row["status"], row["subject"], row["requester_email"],
-        watchers=frozenset(participants.watchers(tx, row["id"])), closed_at=row["closed_at"],
+        watchers=watchers, closed_at=row["closed_at"],
         priority=row["priority"], category=row["category"], assignee=row["assignee"],
         group=row["group_name"], requester_name=row["requester_name"],
         created_at=row["created_at"], first_response_at=row["first_response_at"],
@@ -263,13 +264,3 @@ def _view(row: Any, linked_number: str = "") -> TicketView:
         closed_at=row["closed_at"],
         linked_number=linked_number,
     )
-
-
-OPENED_BY_SINCE = select(func.count()).where(
-    ct.requester_email == bindparam("email"), ct.created_at >= bindparam("since")
-)
-
-
-def opened_by_since(tx: Tx, email: str, since: datetime) -> int:
-    """How many tickets this address opened since then (the flood limit, held/)."""
-    return int(tx.c.execute(OPENED_BY_SINCE, {"email": email, "since": since}).scalar() or 0)
