@@ -17,8 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from maildesk.terms import words
-from maildesk.terms.segment import segmenter
+from maildesk.terms import segment
 from maildesk.terms.vocabulary import PLACE_IN_TEXT, STOP
 
 BIGRAM = "\x00"  # prefix of a bigram term: never part of a word
@@ -84,9 +83,15 @@ PHRASAL_UP = re.compile(
 
 
 def index_terms(text: str) -> Terms:
-    found = tuple(normal_word(w) for w in words(PHRASAL_UP.sub(r"\1up", text)) if w not in KB_STOP)
-    found += tuple(m for m in marks(text) if m not in found)
-    pairs = tuple(BIGRAM + p for p in content_bigrams(text) if not PARTICLES.intersection(p))
+    """The words (stemmed, MARKS added) and the content bigrams of `text`, segmenting
+    it once (twice when a phrasal verb was joined: "set up" -> "setup")."""
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    tokens = segment.cut(PLACE_IN_TEXT.sub(" ", lowered))
+    phrased = PHRASAL_UP.sub(r"\1up", text)
+    said = tokens if phrased == text else segment.cut(segment.fold(phrased))
+    found = tuple(normal_word(w) for w in segment.words_of(said) if w not in KB_STOP)
+    found += tuple(m for m in _marks(lowered) if m not in found)
+    pairs = tuple(BIGRAM + p for p in _bigrams(tokens) if not PARTICLES.intersection(p))
     return Terms(found, pairs)
 
 
@@ -123,8 +128,11 @@ _MARKS = re.compile("|".join(f"(?P<m{i}>{p.pattern})" for i, (_, p) in enumerate
 
 def marks(text: str) -> list[str]:
     """The MARKS words `text` has (each once), found in one pass."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    found = {m.lastgroup for m in _MARKS.finditer(folded)}
+    return _marks(unicodedata.normalize("NFKC", text).lower())
+
+
+def _marks(lowered: str) -> list[str]:
+    found = {m.lastgroup for m in _MARKS.finditer(lowered)}
     return [word for i, (word, _) in enumerate(MARKS) if f"m{i}" in found]
 
 
@@ -133,10 +141,14 @@ def content_bigrams(text: str) -> list[str]:
     word (请问, 谢谢, 早上, 同事) and the pairs across it (问怎, 么重) say nothing, and
     would dilute the share of the request an article explains.  Single characters the
     segmenter leaves alone stay (秘码 cut into 秘 / 码 still gives 秘码)."""
-    folded = PLACE_IN_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    return _bigrams(segment.cut(segment.fold(text)))
+
+
+def _bigrams(tokens: list[str]) -> list[str]:
+    """`content_bigrams` of a folded text's tokens."""
     pairs: list[str] = []
     run = ""
-    for token in [*segmenter().cut(folded, True), " "]:
+    for token in [*tokens, " "]:
         if _in_run(token):
             run += token
             continue

@@ -42,8 +42,23 @@ def strip_reply_prefixes(subject: str) -> str:
 def words(text: str) -> list[str]:
     """The meaningful words of `text`, in order: Latin lower-cased, full-width folded,
     one-character Chinese words, filler, places and stop words dropped."""
-    folded = PLACE_IN_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower())
-    tokens: Iterable[str] = segmenter().cut(folded, True)
+    return words_of(cut(fold(text)))
+
+
+def fold(text: str) -> str:
+    """`text` as it is segmented: full-width folded, lower-cased, places cut out."""
+    return PLACE_IN_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+
+
+def cut(folded: str) -> list[str]:
+    """The segmenter's tokens of a `fold`ed text (spaces and punctuation included)."""
+    tokens: list[str] = segmenter().cut(folded, True)
+    return tokens
+
+
+def words_of(tokens: Iterable[str]) -> list[str]:
+    """`words` of the tokens of a `fold`ed text: for a caller that also needs the
+    tokens themselves (segmenting once)."""
     return [t for t in (tok.strip() for tok in tokens) if _counts(t)]
 
 
