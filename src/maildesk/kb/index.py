@@ -158,19 +158,31 @@ class Index:
     def _relevance(self, factors: dict[str, float]) -> dict[int, float]:
         """Per article sharing a term (by position): the BM25F sum over the weighted
         terms times the share of the request it explains (module docstring) to the
-        power `coverage`, divided by the request's summed idf to the power `length`."""
-        acc: dict[int, float] = {}
-        explained: dict[int, float] = {}
+        power `coverage`, divided by the request's summed idf to the power `length`.
+        (Sums per article in lists by position: the same additions in the same order
+        as in dictionaries, at half the cost.)"""
+        count = len(self.articles)
+        acc = [0.0] * count
+        explained = [0.0] * count
+        idf, postings, unknown, bigram = (
+            self.idf,
+            self.postings,
+            self.unknown_idf,
+            self.weights.bigram,
+        )
         whole = 0.0
         for term, factor in factors.items():
-            weight = factor * self.idf.get(term, self.unknown_idf)
-            weight *= self.weights.bigram if term.startswith(BIGRAM) else 1.0
+            weight = factor * idf.get(term, unknown)
+            if term[:1] == BIGRAM:
+                weight *= bigram
             whole += weight
-            for doc, impact in self.postings.get(term, ()):
-                acc[doc] = acc.get(doc, 0.0) + factor * impact
-                explained[doc] = explained.get(doc, 0.0) + weight
+            for doc, impact in postings.get(term, ()):
+                acc[doc] += factor * impact
+                explained[doc] += weight
         power, scale = self.weights.coverage, whole**self.weights.length if whole else 1.0
-        return {doc: a * (explained[doc] / whole) ** power / scale for doc, a in acc.items() if a}
+        return {
+            doc: a * (explained[doc] / whole) ** power / scale for doc, a in enumerate(acc) if a
+        }
 
     def _discount(self, relevance: dict[int, float], intents: Sequence[Intent]) -> None:
         """An article that does not answer a request for something new the text makes
