@@ -33,6 +33,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+CACHED = 1 << 14  # unknown words whose correction a Speller remembers
 LATIN_MIN = 5  # shorter English words have too many neighbours at distance 1
 _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
 _LATIN_WORD = re.compile(r"^[a-z]+$")
@@ -142,6 +143,7 @@ class Speller:
         self.vocabulary = vocabulary
         self.by_sound: dict[str, str] = {}
         self.by_delete: dict[str, list[str]] = {}
+        self.corrected: dict[str, str | None] = {}  # unknown words seen, and their fix
         for word in sorted(set(targets), key=lambda w: (-vocabulary.get(w, 0), w)):
             key = pinyin_key(word)
             if key is not None:
@@ -152,9 +154,17 @@ class Speller:
 
     def correct(self, word: str) -> str | None:
         """The index word `word` was probably meant as, or None (known words, and
-        words with no close index word)."""
+        words with no close index word).  Remembered per word (at most CACHED)."""
         if word in self.vocabulary:
             return None
+        if word in self.corrected:
+            return self.corrected[word]
+        if len(self.corrected) >= CACHED:
+            self.corrected.clear()
+        found = self.corrected[word] = self._correct(word)
+        return found
+
+    def _correct(self, word: str) -> str | None:
         if _CJK_WORD.match(word):
             return self._by_sound(word)
         if _LATIN_WORD.match(word) and len(word) >= LATIN_MIN:

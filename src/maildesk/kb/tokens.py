@@ -148,12 +148,13 @@ def _bigrams(tokens: list[str]) -> list[str]:
     """`content_bigrams` of a folded text's tokens."""
     pairs: list[str] = []
     run = ""
-    for token in [*tokens, " "]:
+    for token in tokens:
         if _in_run(token):
             run += token
-            continue
-        pairs.extend(run[i : i + 2] for i in range(len(run) - 1))
-        run = ""
+        elif run:
+            pairs.extend(run[i : i + 2] for i in range(len(run) - 1))
+            run = ""
+    pairs.extend(run[i : i + 2] for i in range(len(run) - 1))
     return pairs
 
 
