@@ -117,7 +117,13 @@ class Index:
         fields = [_fields(a) for a in self.articles]
         postings = _postings(fields, self.weights)
         self.idf = {term: _idf(len(found), len(self.articles)) for term, found in postings.items()}
-        self.postings = _merged(postings, self.topics) if self.weights.merge else postings
+        # Articles scored together: a topic's variants when merged (they share every
+        # term's contribution), else each article alone; postings by group.
+        self.groups, self.postings = (
+            _merged(postings, self.topics)
+            if self.weights.merge
+            else (tuple((doc,) for doc in range(len(self.articles))), postings)
+        )
         self.answering = {
             intent.name: frozenset(
                 doc for doc, a in enumerate(self.articles) if answers(intent, a.title, a.keywords)
@@ -159,30 +165,31 @@ class Index:
         """Per article sharing a term (by position): the BM25F sum over the weighted
         terms times the share of the request it explains (module docstring) to the
         power `coverage`, divided by the request's summed idf to the power `length`.
-        (Sums per article in lists by position: the same additions in the same order
-        as in dictionaries, at half the cost.)"""
-        count = len(self.articles)
+        Summed per group (a topic's variants get the same sums: `_merged`), in lists."""
+        count = len(self.groups)
         acc = [0.0] * count
         explained = [0.0] * count
-        idf, postings, unknown, bigram = (
-            self.idf,
-            self.postings,
-            self.unknown_idf,
-            self.weights.bigram,
-        )
+        idf, postings, unknown = self.idf, self.postings, self.unknown_idf
+        bigram = self.weights.bigram
         whole = 0.0
         for term, factor in factors.items():
             weight = factor * idf.get(term, unknown)
             if term[:1] == BIGRAM:
                 weight *= bigram
             whole += weight
-            for doc, impact in postings.get(term, ()):
-                acc[doc] += factor * impact
-                explained[doc] += weight
+            for group, impact in postings.get(term, ()):
+                acc[group] += factor * impact
+                explained[group] += weight
         power, scale = self.weights.coverage, whole**self.weights.length if whole else 1.0
-        return {
-            doc: a * (explained[doc] / whole) ** power / scale for doc, a in enumerate(acc) if a
-        }
+        found: dict[int, float] = {}
+        for group, a in enumerate(acc):
+            if a:
+                found.update(
+                    dict.fromkeys(
+                        self.groups[group], a * (explained[group] / whole) ** power / scale
+                    )
+                )
+        return found
 
     def _discount(self, relevance: dict[int, float], intents: Sequence[Intent]) -> None:
         """An article that does not answer a request for something new the text makes
@@ -301,22 +308,23 @@ def _postings(docs: list[dict[str, Terms]], w: Weights) -> dict[str, tuple[Posti
 
 def _merged(
     postings: dict[str, tuple[Posting, ...]], topics: Sequence[str]
-) -> dict[str, tuple[Posting, ...]]:
+) -> tuple[tuple[tuple[int, ...], ...], dict[str, tuple[Posting, ...]]]:
     """Each term's contribution to an article raised to the best of its topic's variants:
     the variants of a topic are one answer in two languages, so a mixed mail (管理员权限,
-    need administrator permission) counts the words each variant has."""
+    need administrator permission) counts the words each variant has.  As the variants
+    then share every contribution, a topic is scored once: its articles (by topic,
+    in order of first appearance), and term -> ((topic, contribution), …)."""
     by_topic: dict[str, list[int]] = {}
     for doc, name in enumerate(topics):
         by_topic.setdefault(name, []).append(doc)
+    number = {name: group for group, name in enumerate(by_topic)}
     merged: dict[str, tuple[Posting, ...]] = {}
     for term, found in postings.items():
         best: dict[str, float] = {}
         for doc, impact in found:
             best[topics[doc]] = max(impact, best.get(topics[doc], 0.0))
-        merged[term] = tuple(
-            (doc, impact) for name, impact in best.items() for doc in by_topic[name]
-        )
-    return merged
+        merged[term] = tuple((number[name], impact) for name, impact in best.items())
+    return tuple(tuple(docs) for docs in by_topic.values()), merged
 
 
 def _idf(df: int, total: int) -> float:
