@@ -82,9 +82,25 @@ PHRASAL_UP = re.compile(
 )
 
 
+# Short texts recur (您好，/ 谢谢！/ Hi, / a signature line, a subject): their terms are
+# remembered, at most REMEMBERED of them (< 1 MB).
+SHORT = 200
+REMEMBERED = 2048
+
+
 def index_terms(text: str) -> Terms:
-    """The words (stemmed, MARKS added) and the content bigrams of `text`, segmenting
-    it once (twice when a phrasal verb was joined: "set up" -> "setup")."""
+    """The words (stemmed, MARKS added) and the content bigrams of `text`."""
+    return _remembered_terms(text) if len(text) <= SHORT else _terms(text)
+
+
+@functools.lru_cache(maxsize=REMEMBERED)
+def _remembered_terms(text: str) -> Terms:
+    return _terms(text)
+
+
+def _terms(text: str) -> Terms:
+    """`index_terms`, segmenting the text once (twice when a phrasal verb was joined:
+    "set up" -> "setup")."""
     lowered = unicodedata.normalize("NFKC", text).lower()
     tokens = segment.cut(PLACE_IN_TEXT.sub(" ", lowered))
     phrased = PHRASAL_UP.sub(r"\1up", text)
