@@ -33,7 +33,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-CACHED = 1 << 14  # unknown words whose correction a Speller remembers
+CACHED = 1 << 12  # unknown words whose correction a Speller remembers
 LATIN_MIN = 5  # shorter English words have too many neighbours at distance 1
 _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
 _LATIN_WORD = re.compile(r"^[a-z]+$")

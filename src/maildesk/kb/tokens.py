@@ -83,9 +83,12 @@ PHRASAL_UP = re.compile(
 
 
 # Short texts recur (您好，/ 谢谢！/ Hi, / a signature line, a subject): their terms are
-# remembered, at most REMEMBERED of them (< 1 MB).
+# remembered, at most REMEMBERED of them (~1 MB).
 SHORT = 200
-REMEMBERED = 2048
+REMEMBERED = 512
+# Per-token answers (_in_run, normal_word) remembered: the tokens of recent mail, bounded
+# so that a long-running daemon does not grow with its vocabulary.
+TOKENS_REMEMBERED = 8192
 
 
 def index_terms(text: str) -> Terms:
@@ -181,13 +184,13 @@ def _bigrams(tokens: list[str]) -> list[str]:
     return pairs
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=TOKENS_REMEMBERED)
 def _in_run(token: str) -> bool:
     """A Chinese token that is not a filler or stop word."""
     return bool(_CJK_ONLY.match(token)) and token not in STOP and token not in KB_STOP
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=TOKENS_REMEMBERED)
 def normal_word(word: str) -> str:
     """A word as the index keeps it: hyphens out of Latin words (wi-fi -> wifi,
     e-mail -> email), English words stemmed."""
