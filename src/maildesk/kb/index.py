@@ -4,9 +4,10 @@ Each article has three fields, title, keywords and body, weighted (Weights) befo
 term frequency saturates (BM25F), so a word in the title counts more than the same word
 in the body.  Terms are `tokens.index_terms`: segmented words plus Chinese bigrams,
 a bigram counting `bigram` of a word.  Everything that does not depend on the request
-is computed at build time: a term's posting list holds, per article, its finished
-contribution (idf × saturated weighted frequency), so a request costs one dictionary
-look-up per distinct term and one addition per posting.
+is computed at build time: a term's posting list holds, per article (per topic when
+its variants are merged, see `merge`), its finished contribution (idf × saturated
+weighted frequency), so a request costs one dictionary look-up per distinct term and
+one addition per posting.
 
 Ranking a request (Index.rank):
 0. a request word no article has is replaced by the title or keyword word it was
