@@ -132,6 +132,11 @@ class Index:
             for intent in INTENTS
         }
         self.unknown_idf = self.weights.unknown * _idf(0, len(self.articles))
+        # term -> (idf, share: `bigram` for a bigram else 0, postings): one look-up a term
+        self.scoring = {
+            term: (self.idf[term], self.weights.bigram if term[:1] == BIGRAM else 0.0, found)
+            for term, found in self.postings.items()
+        }
         self.speller = Speller(
             {t: len(found) for t, found in postings.items() if not t.startswith(BIGRAM)},
             (w for f in fields for name in ("title", "keywords") for w in f[name].words),
@@ -150,13 +155,13 @@ class Index:
         in_subject = set(index_terms(subject).all)
         parts = paragraphs(body)
         terms = [set(index_terms(p).all) for p in parts]
-        fixed = self._corrections(in_subject.union(*terms))
+        plan = self._plan(in_subject, in_subject.union(*terms))
         intents = asked(text)
-        best = self._relevance(self._weighted_terms(in_subject, set().union(*terms), fixed))
+        best = self._relevance(self._weighted_terms(in_subject, set().union(*terms), plan))
         self._discount(best, intents)
         if len(parts) > 1:
             for part, found in zip(parts, terms, strict=True):
-                view = self._relevance(self._weighted_terms(in_subject, found, fixed))
+                view = self._relevance(self._weighted_terms(in_subject, found, plan))
                 self._discount(view, asked(f"{subject}\n{part}") if intents else ())
                 for doc, score in view.items():
                     best[doc] = max(best.get(doc, 0.0), self.weights.paragraph * score)
@@ -170,15 +175,22 @@ class Index:
         count = len(self.groups)
         acc = [0.0] * count
         explained = [0.0] * count
-        idf, postings, unknown = self.idf, self.postings, self.unknown_idf
-        bigram = self.weights.bigram
+        scoring, unknown, bigram = self.scoring, self.unknown_idf, self.weights.bigram
         whole = 0.0
         for term, factor in factors.items():
-            weight = factor * idf.get(term, unknown)
-            if term[:1] == BIGRAM:
-                weight *= bigram
+            entry = scoring.get(term)
+            if entry is None:  # a term no article has
+                weight = factor * unknown
+                if term[:1] == BIGRAM:
+                    weight *= bigram
+                whole += weight
+                continue
+            idf, share, postings = entry
+            weight = factor * idf
+            if share:
+                weight *= share
             whole += weight
-            for group, impact in postings.get(term, ()):
+            for group, impact in postings:
                 acc[group] += factor * impact
                 explained[group] += weight
         power, scale = self.weights.coverage, whole**self.weights.length if whole else 1.0
@@ -199,26 +211,29 @@ class Index:
             if not all(doc in self.answering[i.name] for i in intents):
                 relevance[doc] *= self.weights.service
 
-    def _corrections(self, terms: set[str]) -> dict[str, str]:
-        """Each unknown word's correction (kb/spelling.py), worked out once per request."""
-        found = {}
+    def _plan(self, in_subject: set[str], terms: set[str]) -> dict[str, tuple[str, float]]:
+        """Each of the request's terms as it counts, worked out once per request: the
+        term or its correction (kb/spelling.py), which replaces an unknown word, and its
+        factor: `subject` for the first line's, times `corrected` for a correction."""
+        plan: dict[str, tuple[str, float]] = {}
         for term in terms:
+            factor = self.weights.subject if term in in_subject else 1.0
             fixed = None if term.startswith(BIGRAM) else self.speller.correct(term)
-            if fixed is not None:
-                found[term] = fixed
-        return found
+            plan[term] = (
+                (term, factor) if fixed is None else (fixed, factor * self.weights.corrected)
+            )
+        return plan
 
     def _weighted_terms(
-        self, in_subject: set[str], in_body: set[str], fixed: dict[str, str]
+        self, in_subject: set[str], in_body: set[str], plan: dict[str, tuple[str, float]]
     ) -> dict[str, float]:
-        """The request's distinct terms and their factors: `subject` for the first
-        line's, `corrected` for an unknown word's correction, which replaces the word."""
+        """The distinct terms of the subject and `in_body`, as they count (`_plan`), each
+        at its best factor."""
         factors: dict[str, float] = {}
         for term in in_subject | in_body:
-            factor = self.weights.subject if term in in_subject else 1.0
-            if term in fixed:
-                term, factor = fixed[term], factor * self.weights.corrected
-            factors[term] = max(factor, factors.get(term, 0.0))
+            counted, factor = plan[term]
+            known = factors.get(counted)
+            factors[counted] = known if known is not None and known > factor else factor
         return factors
 
     def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
