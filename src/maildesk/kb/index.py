@@ -4,9 +4,10 @@ Each article has three fields, title, keywords and body, weighted (Weights) befo
 term frequency saturates (BM25F), so a word in the title counts more than the same word
 in the body.  Terms are `tokens.index_terms`: segmented words plus Chinese bigrams,
 a bigram counting `bigram` of a word.  Everything that does not depend on the request
-is computed at build time: a term's posting list holds, per article, its finished
-contribution (idf × saturated weighted frequency), so a request costs one dictionary
-look-up per distinct term and one addition per posting.
+is computed at build time: a term's posting list holds, per article (per topic when
+its variants are merged, see `merge`), its finished contribution (idf × saturated
+weighted frequency), so a request costs one dictionary look-up per distinct term and
+one addition per posting.
 
 Ranking a request (Index.rank):
 0. a request word no article has is replaced by the title or keyword word it was
@@ -117,7 +118,13 @@ class Index:
         fields = [_fields(a) for a in self.articles]
         postings = _postings(fields, self.weights)
         self.idf = {term: _idf(len(found), len(self.articles)) for term, found in postings.items()}
-        self.postings = _merged(postings, self.topics) if self.weights.merge else postings
+        # Articles scored together: a topic's variants when merged (they share every
+        # term's contribution), else each article alone; postings by group.
+        self.groups, self.postings = (
+            _merged(postings, self.topics)
+            if self.weights.merge
+            else (tuple((doc,) for doc in range(len(self.articles))), postings)
+        )
         self.answering = {
             intent.name: frozenset(
                 doc for doc, a in enumerate(self.articles) if answers(intent, a.title, a.keywords)
@@ -125,6 +132,11 @@ class Index:
             for intent in INTENTS
         }
         self.unknown_idf = self.weights.unknown * _idf(0, len(self.articles))
+        # term -> (idf, share: `bigram` for a bigram else 0, postings): one look-up a term
+        self.scoring = {
+            term: (self.idf[term], self.weights.bigram if term[:1] == BIGRAM else 0.0, found)
+            for term, found in self.postings.items()
+        }
         self.speller = Speller(
             {t: len(found) for t, found in postings.items() if not t.startswith(BIGRAM)},
             (w for f in fields for name in ("title", "keywords") for w in f[name].words),
@@ -143,13 +155,13 @@ class Index:
         in_subject = set(index_terms(subject).all)
         parts = paragraphs(body)
         terms = [set(index_terms(p).all) for p in parts]
-        fixed = self._corrections(in_subject.union(*terms))
+        plan = self._plan(in_subject, in_subject.union(*terms))
         intents = asked(text)
-        best = self._relevance(self._weighted_terms(in_subject, set().union(*terms), fixed))
+        best = self._relevance(self._weighted_terms(in_subject, set().union(*terms), plan))
         self._discount(best, intents)
         if len(parts) > 1:
             for part, found in zip(parts, terms, strict=True):
-                view = self._relevance(self._weighted_terms(in_subject, found, fixed))
+                view = self._relevance(self._weighted_terms(in_subject, found, plan))
                 self._discount(view, asked(f"{subject}\n{part}") if intents else ())
                 for doc, score in view.items():
                     best[doc] = max(best.get(doc, 0.0), self.weights.paragraph * score)
@@ -158,19 +170,39 @@ class Index:
     def _relevance(self, factors: dict[str, float]) -> dict[int, float]:
         """Per article sharing a term (by position): the BM25F sum over the weighted
         terms times the share of the request it explains (module docstring) to the
-        power `coverage`, divided by the request's summed idf to the power `length`."""
-        acc: dict[int, float] = {}
-        explained: dict[int, float] = {}
+        power `coverage`, divided by the request's summed idf to the power `length`.
+        Summed per group (a topic's variants get the same sums: `_merged`), in lists."""
+        count = len(self.groups)
+        acc = [0.0] * count
+        explained = [0.0] * count
+        scoring, unknown, bigram = self.scoring, self.unknown_idf, self.weights.bigram
         whole = 0.0
         for term, factor in factors.items():
-            weight = factor * self.idf.get(term, self.unknown_idf)
-            weight *= self.weights.bigram if term.startswith(BIGRAM) else 1.0
+            entry = scoring.get(term)
+            if entry is None:  # a term no article has
+                weight = factor * unknown
+                if term[:1] == BIGRAM:
+                    weight *= bigram
+                whole += weight
+                continue
+            idf, share, postings = entry
+            weight = factor * idf
+            if share:
+                weight *= share
             whole += weight
-            for doc, impact in self.postings.get(term, ()):
-                acc[doc] = acc.get(doc, 0.0) + factor * impact
-                explained[doc] = explained.get(doc, 0.0) + weight
+            for group, impact in postings:
+                acc[group] += factor * impact
+                explained[group] += weight
         power, scale = self.weights.coverage, whole**self.weights.length if whole else 1.0
-        return {doc: a * (explained[doc] / whole) ** power / scale for doc, a in acc.items() if a}
+        found: dict[int, float] = {}
+        for group, a in enumerate(acc):
+            if a:
+                found.update(
+                    dict.fromkeys(
+                        self.groups[group], a * (explained[group] / whole) ** power / scale
+                    )
+                )
+        return found
 
     def _discount(self, relevance: dict[int, float], intents: Sequence[Intent]) -> None:
         """An article that does not answer a request for something new the text makes
@@ -179,26 +211,29 @@ class Index:
             if not all(doc in self.answering[i.name] for i in intents):
                 relevance[doc] *= self.weights.service
 
-    def _corrections(self, terms: set[str]) -> dict[str, str]:
-        """Each unknown word's correction (kb/spelling.py), worked out once per request."""
-        found = {}
+    def _plan(self, in_subject: set[str], terms: set[str]) -> dict[str, tuple[str, float]]:
+        """Each of the request's terms as it counts, worked out once per request: the
+        term or its correction (kb/spelling.py), which replaces an unknown word, and its
+        factor: `subject` for the first line's, times `corrected` for a correction."""
+        plan: dict[str, tuple[str, float]] = {}
         for term in terms:
+            factor = self.weights.subject if term in in_subject else 1.0
             fixed = None if term.startswith(BIGRAM) else self.speller.correct(term)
-            if fixed is not None:
-                found[term] = fixed
-        return found
+            plan[term] = (
+                (term, factor) if fixed is None else (fixed, factor * self.weights.corrected)
+            )
+        return plan
 
     def _weighted_terms(
-        self, in_subject: set[str], in_body: set[str], fixed: dict[str, str]
+        self, in_subject: set[str], in_body: set[str], plan: dict[str, tuple[str, float]]
     ) -> dict[str, float]:
-        """The request's distinct terms and their factors: `subject` for the first
-        line's, `corrected` for an unknown word's correction, which replaces the word."""
+        """The distinct terms of the subject and `in_body`, as they count (`_plan`), each
+        at its best factor."""
         factors: dict[str, float] = {}
         for term in in_subject | in_body:
-            factor = self.weights.subject if term in in_subject else 1.0
-            if term in fixed:
-                term, factor = fixed[term], factor * self.weights.corrected
-            factors[term] = max(factor, factors.get(term, 0.0))
+            counted, factor = plan[term]
+            known = factors.get(counted)
+            factors[counted] = known if known is not None and known > factor else factor
         return factors
 
     def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
@@ -289,22 +324,23 @@ def _postings(docs: list[dict[str, Terms]], w: Weights) -> dict[str, tuple[Posti
 
 def _merged(
     postings: dict[str, tuple[Posting, ...]], topics: Sequence[str]
-) -> dict[str, tuple[Posting, ...]]:
+) -> tuple[tuple[tuple[int, ...], ...], dict[str, tuple[Posting, ...]]]:
     """Each term's contribution to an article raised to the best of its topic's variants:
     the variants of a topic are one answer in two languages, so a mixed mail (管理员权限,
-    need administrator permission) counts the words each variant has."""
+    need administrator permission) counts the words each variant has.  As the variants
+    then share every contribution, a topic is scored once: its articles (by topic,
+    in order of first appearance), and term -> ((topic, contribution), …)."""
     by_topic: dict[str, list[int]] = {}
     for doc, name in enumerate(topics):
         by_topic.setdefault(name, []).append(doc)
+    number = {name: group for group, name in enumerate(by_topic)}
     merged: dict[str, tuple[Posting, ...]] = {}
     for term, found in postings.items():
         best: dict[str, float] = {}
         for doc, impact in found:
             best[topics[doc]] = max(impact, best.get(topics[doc], 0.0))
-        merged[term] = tuple(
-            (doc, impact) for name, impact in best.items() for doc in by_topic[name]
-        )
-    return merged
+        merged[term] = tuple((number[name], impact) for name, impact in best.items())
+    return tuple(tuple(docs) for docs in by_topic.values()), merged
 
 
 def _idf(df: int, total: int) -> float:

