@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import email
 import email.message
+import email.parser
 import email.utils
 import re
 from datetime import datetime
@@ -65,6 +66,19 @@ class _VerbatimHeaders(_RawHeaders):
 
 
 VERBATIM_HEADERS = _VerbatimHeaders(linesep="\r\n")
+
+
+def top_headers(raw: bytes) -> list[tuple[str, str]]:
+    """The top-level header fields as parse() reads them (name and value as written), from
+    the header block alone: the body is never split into lines.  The block is cut just
+    after the first line break that an empty line follows; the parser ends the headers
+    at their first empty (or non-header) line, which is there or before."""
+    crlf = raw.find(b"\n\r\n")
+    lf = raw.find(b"\n\n", 0, crlf + 1 if crlf >= 0 else len(raw))
+    end = lf if lf >= 0 else crlf
+    block = raw[: end + 1] if end >= 0 else raw
+    msg = email.parser.BytesHeaderParser(policy=RAW_HEADERS).parsebytes(block)
+    return [(name, str(value)) for name, value in msg.items()]
 
 
 def parse(raw: bytes) -> Inbound:
