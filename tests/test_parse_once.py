@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from maildesk.pipeline import automail
+from maildesk.pipeline import automail, charsets
 from maildesk.pipeline.parse import RAW_HEADERS, parse, top_headers
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -132,3 +132,18 @@ def test_classify_does_not_parse_an_ordinary_message_again(fed: list[int]) -> No
         fed.clear()
         if automail.classify(raw, inbound) == automail.HUMAN:
             assert sum(fed) <= header_block_size(raw), path.name
+
+
+def test_declared_charsets_are_worked_out_once_per_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every header is decoded with the message's declared charsets as candidates; they
+    are worked out once, not once per header (counted in charsets.normalize)."""
+    asked: list[str | None] = []
+    normalize = charsets.normalize
+    monkeypatch.setattr(charsets, "normalize", lambda name: asked.append(name) or normalize(name))
+    charsets.declared_charsets.cache_clear()
+    inbound = parse((OURS / "maildir-lf-foxmail.eml").read_bytes())
+    assert inbound.subject == "打印机卡纸"
+    # once for the declared charsets, once for the body, once per encoded word (From, Subject)
+    assert asked == ["gb2312"] * 4
