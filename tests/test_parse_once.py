@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import email.feedparser
 import email.parser
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from maildesk.pipeline import automail, charsets
+from maildesk.pipeline.automail import notices
 from maildesk.pipeline.parse import RAW_HEADERS, parse, top_headers
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -147,3 +149,27 @@ def test_declared_charsets_are_worked_out_once_per_message(
     assert inbound.subject == "打印机卡纸"
     # once for the declared charsets, once for the body, once per encoded word (From, Subject)
     assert asked == ["gb2312"] * 4
+
+
+def test_ticket_numbers_are_looked_for_only_in_acknowledgments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The acknowledgment rule needs wording and a ticket number; the number (a long
+    pattern) is looked for only when the wording is there."""
+    searched: list[str] = []
+
+    class Recording:
+        def __init__(self, pattern: re.Pattern[str]) -> None:
+            self.pattern = pattern
+
+        def search(self, text: str) -> re.Match[str] | None:
+            searched.append(text)
+            return self.pattern.search(text)
+
+    monkeypatch.setattr(notices, "TICKET_NUMBER", Recording(notices.TICKET_NUMBER))
+    person = ordinary_mail(3)
+    assert automail.classify(person, parse(person)) == automail.HUMAN
+    assert searched == []
+    ack = (FIXTURES / "automatic" / "ack_cn_gongdan_noreply_gbk.eml").read_bytes()
+    assert automail.classify(ack, parse(ack)).reason.startswith("acknowledgment: ")
+    assert len(searched) == 1
