@@ -12,6 +12,7 @@ a large body.
 from __future__ import annotations
 
 import email.feedparser
+import email.message
 import email.parser
 import re
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import pytest
 
 from maildesk.pipeline import automail, charsets
 from maildesk.pipeline.automail import notices
-from maildesk.pipeline.parse import RAW_HEADERS, parse, top_headers
+from maildesk.pipeline.parse import KEPT_HEADERS, RAW_HEADERS, parse, top_headers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OURS = FIXTURES / "header_block"
@@ -173,3 +174,25 @@ def test_ticket_numbers_are_looked_for_only_in_acknowledgments(
     ack = (FIXTURES / "automatic" / "ack_cn_gongdan_noreply_gbk.eml").read_bytes()
     assert automail.classify(ack, parse(ack)).reason.startswith("acknowledgment: ")
     assert len(searched) == 1
+
+
+def test_parse_reads_the_top_level_fields_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Message.get, get_all and `in` go through every field, lower-casing each name, per
+    call; parse() reads the fields it keeps from one pass over them instead."""
+    addresses = ("from", "sender", "reply-to", "to", "cc", "return-path")
+    others = ("subject", "date", "message-id", "in-reply-to", "references")
+    read = {*addresses, *others, *KEPT_HEADERS} - {"content-type"}  # parts' types: Message's
+    asked: list[str] = []
+    message = email.message.Message
+    for method in ("get", "get_all", "__contains__"):
+        original = getattr(message, method)
+
+        def recording(self: email.message.Message, name: str, *rest: object, _o=original) -> object:
+            asked.append(name.lower())
+            return _o(self, name, *rest)
+
+        monkeypatch.setattr(message, method, recording)
+    for name in ("maildir-lf-foxmail.eml", "mbox-from-line.eml"):
+        inbound = parse((OURS / name).read_bytes())
+        assert inbound.sender.email
+    assert [name for name in asked if name in read] == []

@@ -95,38 +95,54 @@ def parse(raw: bytes) -> Inbound:
         raise ParseError("no headers: this is not an email message")
     if _deepest(msg) > MAX_DEPTH:
         raise ParseError(DEPTH.beyond())
+    fields = _fields(msg)
     hint = _charset_hint(msg)
-    sender = _sender(msg, hint)
+    sender = _sender(fields, hint)
     texts, htmls, attachments = _walk(msg, depth=0)
     defects = _defects(msg)
     if defects and msg.is_multipart():
         attachments = _recover_attachments(msg, attachments)
     text = "\n\n".join(t for t in texts if t.strip()) or "\n\n".join(map(_html_text, htmls))
     return Inbound(
-        message_id=_first_id(_ids(msg, "Message-ID")),
+        message_id=_first_id(_ids(fields, "message-id")),
         sender=sender,
-        return_path=_return_path(msg),
-        to=_addresses(msg, "To", hint),
-        cc=_addresses(msg, "Cc", hint),
-        subject=decode_header_value(msg.get("Subject"), hint),
-        date=_date(msg.get("Date")),
-        in_reply_to=_first_id(_ids(msg, "In-Reply-To")),
-        references=tuple(r[:900] for r in MSGID.findall(_ids(msg, "References"))),
+        return_path=_return_path(fields),
+        to=_addresses(fields, "to", hint),
+        cc=_addresses(fields, "cc", hint),
+        subject=decode_header_value(_first(fields, "subject"), hint),
+        date=_date(_first(fields, "date")),
+        in_reply_to=_first_id(_ids(fields, "in-reply-to")),
+        references=tuple(r[:900] for r in MSGID.findall(_ids(fields, "references"))),
         text=cut(_clean_text(text), TEXT_CHARS),
         attachments=tuple(attachments),
-        headers={h: decode_header_value(msg.get(h), hint) for h in KEPT_HEADERS if h in msg},
+        headers={h: decode_header_value(fields[h][0], hint) for h in KEPT_HEADERS if h in fields},
         defects=tuple(defects),
     )
+
+
+def _fields(msg: email.message.Message) -> dict[str, list[str]]:
+    """The top-level header fields by lower-cased name, each name's values in order, in
+    one pass (Message.get and `in` go through every field, lower-casing each name)."""
+    fields: dict[str, list[str]] = {}
+    for name, value in msg.items():
+        fields.setdefault(name.lower(), []).append(value)
+    return fields
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    """The first field called `name` (lower case), as Message.get gives it."""
+    values = fields.get(name)
+    return values[0] if values else None
 
 
 def _header_str(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _ids(msg: email.message.Message, name: str) -> str:
+def _ids(fields: dict[str, list[str]], name: str) -> str:
     """A Message-ID header's text; some generators (Python's email package among them)
     wrap a long id in RFC 2047 encoded words, so those are decoded first."""
-    value = _header_str(msg.get(name))
+    value = _header_str(_first(fields, name))
     return _no_surrogates(decode_header_value(value) if "=?" in value else value)
 
 
@@ -161,9 +177,9 @@ def _charset_hint(msg: email.message.Message) -> str | None:
     return ",".join(found) or None
 
 
-def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple[Address, ...]:
+def _addresses(fields: dict[str, list[str]], name: str, hint: str | None) -> tuple[Address, ...]:
     values = [decode_header_value(v, hint) if "=?" not in str(v) else unfold(_header_str(v))
-              for v in msg.get_all(name, [])]  # fmt: skip
+              for v in fields.get(name, [])]  # fmt: skip
     pairs = email.utils.getaddresses(values)
     names = _as_written(pairs, "\n".join(values))
     return tuple(
@@ -208,23 +224,23 @@ def _spaced(header: str, words: list[str], position: int) -> tuple[int, int] | N
     return None
 
 
-def _sender(msg: email.message.Message, hint: str | None) -> Address:
+def _sender(fields: dict[str, list[str]], hint: str | None) -> Address:
     """The first address of From, Sender or Reply-To.  Without one (a delivery report
     from `<>` or a bare `MAILER-DAEMON`, or no From at all) an Address with no email
     whose name is what From said: the automatic-mail rules read reports from it, and
     what is no report is quarantined (Inbound.sender_missing)."""
-    for header in ("From", "Sender", "Reply-To"):
-        found = _addresses(msg, header, hint)
+    for header in ("from", "sender", "reply-to"):
+        found = _addresses(fields, header, hint)
         if found:
             return found[0]
-    said = decode_header_value(msg.get("From"), hint) if "From" in msg else ""
+    said = decode_header_value(_first(fields, "from"), hint) if "from" in fields else ""
     return Address(" ".join(said.split())[:200], "")
 
 
-def _return_path(msg: email.message.Message) -> str | None:
-    if "Return-Path" not in msg:
+def _return_path(fields: dict[str, list[str]]) -> str | None:
+    if "return-path" not in fields:
         return None
-    value = _header_str(msg.get("Return-Path")).strip()
+    value = _header_str(_first(fields, "return-path")).strip()
     return value.strip("<>").strip().lower()
 
 
@@ -271,12 +287,12 @@ def _walk(
             texts += t
             htmls += h
             attachments += a
-    elif _is_attachment(part):
-        attachments.append(_attachment(part))
+    elif _is_attachment(part, ctype):
+        attachments.append(_attachment(part, ctype))
     elif ctype == "text/html":
-        htmls.append(_part_text(part))
+        htmls.append(_part_text(part, ctype))
     else:
-        texts.append(_part_text(part))
+        texts.append(_part_text(part, ctype))
     return texts, htmls, attachments
 
 
@@ -288,16 +304,16 @@ def _preferred_alternative(children: object) -> list[email.message.Message]:
     return plain[:1] if plain else children
 
 
-def _is_attachment(part: email.message.Message) -> bool:
-    if part.get_content_type() == "message/rfc822":
+def _is_attachment(part: email.message.Message, ctype: str) -> bool:
+    """`ctype` is the part's get_content_type() (read once per part)."""
+    if ctype == "message/rfc822":
         return True
     if part.get_content_disposition() == "attachment" or part.get_filename():
         return True
-    return part.get_content_maintype() != "text"
+    return ctype.split("/")[0] != "text"
 
 
-def _attachment(part: email.message.Message) -> AttachmentInfo:
-    ctype = part.get_content_type()
+def _attachment(part: email.message.Message, ctype: str) -> AttachmentInfo:
     name = _filename(part) or ("forwarded.eml" if ctype == "message/rfc822" else "attachment")
     if ctype == "message/rfc822" or part.is_multipart():
         data = _as_bytes(part)
@@ -339,12 +355,12 @@ def _html_text(html: str) -> str:
     return html_to_text(html[: HTML_CHARS.limit]) + "\n\n" + HTML_CHARS.note(len(html))
 
 
-def _part_text(part: email.message.Message) -> str:
+def _part_text(part: email.message.Message, ctype: str) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
     text = decode_bytes(payload, part.get_content_charset())
-    if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
+    if ctype == "text/plain" and _param(part, "format") == "flowed":
         flowed = text[: TEXT_CHARS.limit * 2]  # joined lines are cut to the cap afterwards
         return unflow(flowed, delsp=_param(part, "delsp") == "yes")
     return text
