@@ -196,3 +196,20 @@ def test_parse_reads_the_top_level_fields_in_one_pass(monkeypatch: pytest.Monkey
         inbound = parse((OURS / name).read_bytes())
         assert inbound.sender.email
     assert [name for name in asked if name in read] == []
+
+
+def test_each_part_charset_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part's declared charset is a hint for the headers and the codec of its text:
+    read once (get_content_charset parses the Content-Type parameters each time)."""
+    read: list[int] = []
+    original = email.message.Message.get_content_charset
+
+    def recording(self: email.message.Message, failobj: object = None) -> object:
+        read.append(id(self))
+        return original(self, failobj)
+
+    monkeypatch.setattr(email.message.Message, "get_content_charset", recording)
+    for path in mail_files(FIXTURES / "replies_clients"):
+        read.clear()
+        parse(path.read_bytes())
+        assert len(read) == len(set(read)), path.name

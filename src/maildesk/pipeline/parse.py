@@ -96,9 +96,10 @@ def parse(raw: bytes) -> Inbound:
     if _deepest(msg) > MAX_DEPTH:
         raise ParseError(DEPTH.beyond())
     fields = _fields(msg)
-    hint = _charset_hint(msg)
+    declared = _declared_charsets(msg)
+    hint = _hint(declared)
     sender = _sender(fields, hint)
-    texts, htmls, attachments = _walk(msg, depth=0)
+    texts, htmls, attachments = _walk(msg, 0, declared)
     defects = _defects(msg)
     if defects and msg.is_multipart():
         attachments = _recover_attachments(msg, attachments)
@@ -107,8 +108,8 @@ def parse(raw: bytes) -> Inbound:
         message_id=_first_id(_ids(fields, "message-id")),
         sender=sender,
         return_path=_return_path(fields),
-        to=_addresses(fields, "to", hint),
-        cc=_addresses(fields, "cc", hint),
+        to=_address_list(fields.get("to", []), hint),
+        cc=_address_list(fields.get("cc", []), hint),
         subject=decode_header_value(_first(fields, "subject"), hint),
         date=_date(_first(fields, "date")),
         in_reply_to=_first_id(_ids(fields, "in-reply-to")),
@@ -163,23 +164,39 @@ def _first_id(value: object) -> str:
     return (found.group(1) if found else text.strip().strip("<>"))[:900]
 
 
-def _charset_hint(msg: email.message.Message) -> str | None:
+def _declared_charsets(msg: email.message.Message) -> dict[int, str | None]:
+    """Each part's declared charset (get_content_charset) by id(part), in the order of
+    msg.walk(), within the part cap: read once, for the hint and for decoding the part."""
+    declared: dict[int, str | None] = {}
+    for count, part in enumerate(msg.walk()):
+        declared[id(part)] = part.get_content_charset()
+        if count >= PARTS.limit:
+            break
+    return declared
+
+
+def _hint(declared: dict[int, str | None]) -> str | None:
     """Every charset the message declares (Content-Type of each part, in order, at most
     one per part within the part cap), comma-separated: the candidates for raw 8-bit
     headers, each taken only if it reads as plausible text (charsets.decode_header_value)."""
-    found: dict[str, None] = {}
-    for count, part in enumerate(msg.walk()):
-        charset = part.get_content_charset()
-        if charset and "," not in charset:
-            found[charset] = None
-        if count >= PARTS.limit:
-            break
+    found = dict.fromkeys(c for c in declared.values() if c and "," not in c)
     return ",".join(found) or None
 
 
-def _addresses(fields: dict[str, list[str]], name: str, hint: str | None) -> tuple[Address, ...]:
+def _charset_hint(msg: email.message.Message) -> str | None:
+    """The hint of a parsed message (benchmarks/header_mojibake.py decodes as parse does)."""
+    return _hint(_declared_charsets(msg))
+
+
+def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple[Address, ...]:
+    """The addresses of a parsed message's `name` fields (benchmarks/header_mojibake.py)."""
+    return _address_list(msg.get_all(name, []), hint)
+
+
+def _address_list(fields: list[str], hint: str | None) -> tuple[Address, ...]:
+    """The addresses of the fields of one name (To, Cc…), as written in them."""
     values = [decode_header_value(v, hint) if "=?" not in str(v) else unfold(_header_str(v))
-              for v in fields.get(name, [])]  # fmt: skip
+              for v in fields]  # fmt: skip
     pairs = email.utils.getaddresses(values)
     names = _as_written(pairs, "\n".join(values))
     return tuple(
@@ -230,7 +247,7 @@ def _sender(fields: dict[str, list[str]], hint: str | None) -> Address:
     whose name is what From said: the automatic-mail rules read reports from it, and
     what is no report is quarantined (Inbound.sender_missing)."""
     for header in ("from", "sender", "reply-to"):
-        found = _addresses(fields, header, hint)
+        found = _address_list(fields.get(header, []), hint)
         if found:
             return found[0]
     said = decode_header_value(_first(fields, "from"), hint) if "from" in fields else ""
@@ -267,9 +284,10 @@ def _deepest(msg: email.message.Message) -> int:
 
 
 def _walk(
-    part: email.message.Message, depth: int
+    part: email.message.Message, depth: int, declared: dict[int, str | None]
 ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
-    """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment."""
+    """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment.
+    `declared`: the parts' charsets as _declared_charsets read them."""
     if depth > MAX_DEPTH:
         raise ParseError(DEPTH.beyond())
     texts: list[str] = []
@@ -283,16 +301,16 @@ def _walk(
         for child in children if isinstance(children, list) else []:
             if not isinstance(child, email.message.Message):
                 continue
-            t, h, a = _walk(child, depth + 1)
+            t, h, a = _walk(child, depth + 1, declared)
             texts += t
             htmls += h
             attachments += a
     elif _is_attachment(part, ctype):
         attachments.append(_attachment(part, ctype))
     elif ctype == "text/html":
-        htmls.append(_part_text(part, ctype))
+        htmls.append(_part_text(part, ctype, declared))
     else:
-        texts.append(_part_text(part, ctype))
+        texts.append(_part_text(part, ctype, declared))
     return texts, htmls, attachments
 
 
@@ -355,11 +373,12 @@ def _html_text(html: str) -> str:
     return html_to_text(html[: HTML_CHARS.limit]) + "\n\n" + HTML_CHARS.note(len(html))
 
 
-def _part_text(part: email.message.Message, ctype: str) -> str:
+def _part_text(part: email.message.Message, ctype: str, declared: dict[int, str | None]) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    text = decode_bytes(payload, part.get_content_charset())
+    charset = declared[id(part)] if id(part) in declared else part.get_content_charset()
+    text = decode_bytes(payload, charset)
     if ctype == "text/plain" and _param(part, "format") == "flowed":
         flowed = text[: TEXT_CHARS.limit * 2]  # joined lines are cut to the cap afterwards
         return unflow(flowed, delsp=_param(part, "delsp") == "yes")
