@@ -22,7 +22,8 @@ import pytest
 
 from maildesk.pipeline import automail, charsets
 from maildesk.pipeline.automail import notices
-from maildesk.pipeline.parse import KEPT_HEADERS, RAW_HEADERS, parse, top_headers
+from maildesk.pipeline.header_fields import RAW_HEADERS, top_headers
+from maildesk.pipeline.parse import KEPT_HEADERS, parse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OURS = FIXTURES / "header_block"

@@ -11,7 +11,7 @@ from functools import cached_property
 
 from maildesk.domain import Inbound
 from maildesk.pipeline.charsets import decode_header_value
-from maildesk.pipeline.parse import RAW_HEADERS, top_headers
+from maildesk.pipeline.header_fields import RAW_HEADERS, top_headers
 
 # Prefixes people put before a subject when they answer or forward (en, de, nordic, fr,
 # es, it, zh-CN, zh-TW).  One of these before an automatic marker means a person wrote.
