@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 
 from maildesk.pipeline.plausible import guess_header_bytes, implausible
@@ -94,9 +95,11 @@ def unfold(value: str) -> str:
     return FOLD.sub(" ", value)
 
 
+@functools.lru_cache(maxsize=256)
 def declared_charsets(hint: str | None) -> tuple[str, ...]:
     """The codecs of a hint: the message's declared charsets, comma-separated, in order
-    (a charset name never contains a comma, RFC 2978)."""
+    (a charset name never contains a comma, RFC 2978).  Cached: every header of a
+    message asks with the same hint, and mail repeats a few hints."""
     codecs_ = (normalize(name) for name in (hint or "").split(","))
     return tuple(dict.fromkeys(c for c in codecs_ if c))
 
@@ -187,8 +190,9 @@ def decode_header_value(value: object, hint: str | None = None) -> str:
     """
     if value is None:
         return ""
-    declared = declared_charsets(hint)
-    text = _unescape_raw(unfold(str(value)), declared)
+    text = unfold(str(value))
+    if not text.isascii():  # ASCII is never raw 8-bit bytes
+        text = _unescape_raw(text, declared_charsets(hint))
     if "=?" in text:
-        text = decode_words(text, declared)
+        text = decode_words(text, declared_charsets(hint))
     return LINE_BREAK.sub(" ", text).strip()

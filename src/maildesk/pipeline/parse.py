@@ -12,15 +12,26 @@ import base64
 import email
 import email.message
 import email.utils
-import re
-from datetime import datetime
-from email.policy import Compat32
 
 import mailparser
 
 from maildesk.domain import Address, AttachmentInfo, Inbound
-from maildesk.pipeline.charsets import decode_bytes, decode_header_value, unfold
+from maildesk.pipeline.charsets import decode_bytes, decode_header_value
 from maildesk.pipeline.flowed import unflow
+from maildesk.pipeline.header_fields import MSGID as MSGID  # service.py reads it here
+from maildesk.pipeline.header_fields import RAW_HEADERS as RAW_HEADERS  # so do others
+from maildesk.pipeline.header_fields import (
+    RawHeaders,
+    address_list,
+    date_of,
+    fields_by_name,
+    first,
+    first_id,
+    header_str,
+    ids,
+    return_path,
+    sender_of,
+)
 from maildesk.pipeline.html_text import html_to_text
 from maildesk.pipeline.mime_caps import DEPTH, HTML_CHARS, PARTS, TEXT_CHARS, cut, over_cap
 
@@ -30,27 +41,13 @@ KEPT_HEADERS = (
     "delivered-to", "authentication-results",
 )  # fmt: skip
 MAX_DEPTH = DEPTH.limit
-NAME_WINDOW = 300  # how far after the previous address a display name is looked for
-MSGID = re.compile(r"<([^<>\s]+)>")
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ParseError(Exception):
     """The message cannot become a ticket; the text says why (quarantine reason)."""
 
 
-class _RawHeaders(Compat32):
-    """compat32, but header values come back as written (8-bit bytes as surrogate
-    escapes) instead of Header objects whose str() already replaced them with U+FFFD."""
-
-    def header_fetch_parse(self, name: str, value: str) -> str:
-        return value
-
-
-RAW_HEADERS = _RawHeaders()
-
-
-class _VerbatimHeaders(_RawHeaders):
+class _VerbatimHeaders(RawHeaders):
     """For writing a forwarded message back out: each header as it was read, not
     re-folded (compat32's folding was most of the time spent on nested enclosures)
     and not re-encoded (raw 8-bit bytes stay the bytes they were)."""
@@ -81,144 +78,59 @@ def parse(raw: bytes) -> Inbound:
         raise ParseError("no headers: this is not an email message")
     if _deepest(msg) > MAX_DEPTH:
         raise ParseError(DEPTH.beyond())
-    hint = _charset_hint(msg)
-    sender = _sender(msg, hint)
-    texts, htmls, attachments = _walk(msg, depth=0)
+    fields = fields_by_name(msg)
+    declared = _declared_charsets(msg)
+    hint = _hint(declared)
+    sender = sender_of(fields, hint)
+    texts, htmls, attachments = _walk(msg, 0, declared)
     defects = _defects(msg)
     if defects and msg.is_multipart():
         attachments = _recover_attachments(msg, attachments)
     text = "\n\n".join(t for t in texts if t.strip()) or "\n\n".join(map(_html_text, htmls))
     return Inbound(
-        message_id=_first_id(_ids(msg, "Message-ID")),
+        message_id=first_id(ids(fields, "message-id")),
         sender=sender,
-        return_path=_return_path(msg),
-        to=_addresses(msg, "To", hint),
-        cc=_addresses(msg, "Cc", hint),
-        subject=decode_header_value(msg.get("Subject"), hint),
-        date=_date(msg.get("Date")),
-        in_reply_to=_first_id(_ids(msg, "In-Reply-To")),
-        references=tuple(r[:900] for r in MSGID.findall(_ids(msg, "References"))),
+        return_path=return_path(fields),
+        to=address_list(fields.get("to", []), hint),
+        cc=address_list(fields.get("cc", []), hint),
+        subject=decode_header_value(first(fields, "subject"), hint),
+        date=date_of(first(fields, "date")),
+        in_reply_to=first_id(ids(fields, "in-reply-to")),
+        references=tuple(r[:900] for r in MSGID.findall(ids(fields, "references"))),
         text=cut(_clean_text(text), TEXT_CHARS),
         attachments=tuple(attachments),
-        headers={h: decode_header_value(msg.get(h), hint) for h in KEPT_HEADERS if h in msg},
+        headers={h: decode_header_value(fields[h][0], hint) for h in KEPT_HEADERS if h in fields},
         defects=tuple(defects),
     )
 
 
-def _header_str(value: object) -> str:
-    return "" if value is None else str(value)
+def _declared_charsets(msg: email.message.Message) -> dict[int, str | None]:
+    """Each part's declared charset (get_content_charset) by id(part), in the order of
+    msg.walk(), within the part cap: read once, for the hint and for decoding the part."""
+    declared: dict[int, str | None] = {}
+    for count, part in enumerate(msg.walk()):
+        declared[id(part)] = part.get_content_charset()
+        if count >= PARTS.limit:
+            break
+    return declared
 
 
-def _ids(msg: email.message.Message, name: str) -> str:
-    """A Message-ID header's text; some generators (Python's email package among them)
-    wrap a long id in RFC 2047 encoded words, so those are decoded first."""
-    value = _header_str(msg.get(name))
-    return _no_surrogates(decode_header_value(value) if "=?" in value else value)
-
-
-def _no_surrogates(text: str) -> str:
-    """Raw 8-bit bytes in an id (surrogate escapes) read as UTF-8, else as `\\xe9`:
-    the same bytes always give the same id, different bytes different ids, and
-    nothing downstream meets a lone surrogate."""
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:
-        return SURROGATE.sub("\ufffd", text)
-
-
-def _first_id(value: object) -> str:
-    """The first <id> in a header, at most 900 characters (the database keeps 1,000)."""
-    text = _header_str(value)
-    found = MSGID.search(text)
-    return (found.group(1) if found else text.strip().strip("<>"))[:900]
-
-
-def _charset_hint(msg: email.message.Message) -> str | None:
+def _hint(declared: dict[int, str | None]) -> str | None:
     """Every charset the message declares (Content-Type of each part, in order, at most
     one per part within the part cap), comma-separated: the candidates for raw 8-bit
     headers, each taken only if it reads as plausible text (charsets.decode_header_value)."""
-    found: dict[str, None] = {}
-    for count, part in enumerate(msg.walk()):
-        charset = part.get_content_charset()
-        if charset and "," not in charset:
-            found[charset] = None
-        if count >= PARTS.limit:
-            break
+    found = dict.fromkeys(c for c in declared.values() if c and "," not in c)
     return ",".join(found) or None
 
 
+def _charset_hint(msg: email.message.Message) -> str | None:
+    """The hint of a parsed message (benchmarks/header_mojibake.py decodes as parse does)."""
+    return _hint(_declared_charsets(msg))
+
+
 def _addresses(msg: email.message.Message, name: str, hint: str | None) -> tuple[Address, ...]:
-    values = [decode_header_value(v, hint) if "=?" not in str(v) else unfold(_header_str(v))
-              for v in msg.get_all(name, [])]  # fmt: skip
-    pairs = email.utils.getaddresses(values)
-    names = _as_written(pairs, "\n".join(values))
-    return tuple(
-        Address(decode_header_value(n, hint), decode_header_value(a, hint).lower())
-        for n, (_, a) in zip(names, pairs, strict=True)
-        if "@" in a
-    )
-
-
-def _as_written(pairs: list[tuple[str, str]], header: str) -> list[str]:
-    """Display names with the white space they were written with: getaddresses joins
-    the words of an unquoted name with one space (`Zhang  Wei <…>` → `Zhang Wei`).
-    Each name is looked for just after the address before it (bounded work)."""
-    written, position = [], 0
-    for name, address in pairs:
-        collapsed = " " in name and "  " not in name  # a quoted name kept its spaces
-        span = _spaced(header, name.split(), position) if collapsed else None
-        written.append(header[span[0] : span[1]] if span else name)
-        position = span[1] if span else position
-        found = header.find(address, position, position + NAME_WINDOW) if address else -1
-        position = found + len(address) if found >= 0 else position
-    return written
-
-
-def _spaced(header: str, words: list[str], position: int) -> tuple[int, int] | None:
-    """Where `words` occur in `header` soon after `position`, separated by runs of
-    spaces and tabs (no regex: one compile per name cost more than the parse)."""
-    limit = position + NAME_WINDOW + len(words[0])
-    start = header.find(words[0], position, limit)
-    while start >= 0:
-        end = start + len(words[0])
-        for word in words[1:]:
-            gap = end
-            while gap < len(header) and header[gap] in " \t":
-                gap += 1
-            if gap == end or not header.startswith(word, gap):
-                break
-            end = gap + len(word)
-        else:
-            return start, end
-        start = header.find(words[0], start + 1, limit)
-    return None
-
-
-def _sender(msg: email.message.Message, hint: str | None) -> Address:
-    """The first address of From, Sender or Reply-To.  Without one (a delivery report
-    from `<>` or a bare `MAILER-DAEMON`, or no From at all) an Address with no email
-    whose name is what From said: the automatic-mail rules read reports from it, and
-    what is no report is quarantined (Inbound.sender_missing)."""
-    for header in ("From", "Sender", "Reply-To"):
-        found = _addresses(msg, header, hint)
-        if found:
-            return found[0]
-    said = decode_header_value(msg.get("From"), hint) if "From" in msg else ""
-    return Address(" ".join(said.split())[:200], "")
-
-
-def _return_path(msg: email.message.Message) -> str | None:
-    if "Return-Path" not in msg:
-        return None
-    value = _header_str(msg.get("Return-Path")).strip()
-    return value.strip("<>").strip().lower()
-
-
-def _date(value: object) -> datetime | None:
-    try:
-        return email.utils.parsedate_to_datetime(_header_str(value)) if value else None
-    except (TypeError, ValueError, IndexError):
-        return None
+    """The addresses of a parsed message's `name` fields (benchmarks/header_mojibake.py)."""
+    return address_list(msg.get_all(name, []), hint)
 
 
 def _deepest(msg: email.message.Message) -> int:
@@ -237,9 +149,10 @@ def _deepest(msg: email.message.Message) -> int:
 
 
 def _walk(
-    part: email.message.Message, depth: int
+    part: email.message.Message, depth: int, declared: dict[int, str | None]
 ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
-    """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment."""
+    """Collect inline text, inline HTML and attachments; message/rfc822 is an attachment.
+    `declared`: the parts' charsets as _declared_charsets read them."""
     if depth > MAX_DEPTH:
         raise ParseError(DEPTH.beyond())
     texts: list[str] = []
@@ -253,16 +166,16 @@ def _walk(
         for child in children if isinstance(children, list) else []:
             if not isinstance(child, email.message.Message):
                 continue
-            t, h, a = _walk(child, depth + 1)
+            t, h, a = _walk(child, depth + 1, declared)
             texts += t
             htmls += h
             attachments += a
-    elif _is_attachment(part):
-        attachments.append(_attachment(part))
+    elif _is_attachment(part, ctype):
+        attachments.append(_attachment(part, ctype))
     elif ctype == "text/html":
-        htmls.append(_part_text(part))
+        htmls.append(_part_text(part, ctype, declared))
     else:
-        texts.append(_part_text(part))
+        texts.append(_part_text(part, ctype, declared))
     return texts, htmls, attachments
 
 
@@ -274,23 +187,23 @@ def _preferred_alternative(children: object) -> list[email.message.Message]:
     return plain[:1] if plain else children
 
 
-def _is_attachment(part: email.message.Message) -> bool:
-    if part.get_content_type() == "message/rfc822":
+def _is_attachment(part: email.message.Message, ctype: str) -> bool:
+    """`ctype` is the part's get_content_type() (read once per part)."""
+    if ctype == "message/rfc822":
         return True
     if part.get_content_disposition() == "attachment" or part.get_filename():
         return True
-    return part.get_content_maintype() != "text"
+    return ctype.split("/")[0] != "text"
 
 
-def _attachment(part: email.message.Message) -> AttachmentInfo:
-    ctype = part.get_content_type()
+def _attachment(part: email.message.Message, ctype: str) -> AttachmentInfo:
     name = _filename(part) or ("forwarded.eml" if ctype == "message/rfc822" else "attachment")
     if ctype == "message/rfc822" or part.is_multipart():
         data = _as_bytes(part)
     else:
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
-    cid = _header_str(part.get("Content-ID")).strip().strip("<>")
+    cid = header_str(part.get("Content-ID")).strip().strip("<>")
     return AttachmentInfo(name, ctype, len(data), data=data, content_id=cid)
 
 
@@ -325,12 +238,13 @@ def _html_text(html: str) -> str:
     return html_to_text(html[: HTML_CHARS.limit]) + "\n\n" + HTML_CHARS.note(len(html))
 
 
-def _part_text(part: email.message.Message) -> str:
+def _part_text(part: email.message.Message, ctype: str, declared: dict[int, str | None]) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    text = decode_bytes(payload, part.get_content_charset())
-    if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
+    charset = declared[id(part)] if id(part) in declared else part.get_content_charset()
+    text = decode_bytes(payload, charset)
+    if ctype == "text/plain" and _param(part, "format") == "flowed":
         flowed = text[: TEXT_CHARS.limit * 2]  # joined lines are cut to the cap afterwards
         return unflow(flowed, delsp=_param(part, "delsp") == "yes")
     return text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.message
-import email.parser
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from functools import cached_property
 
 from maildesk.domain import Inbound
 from maildesk.pipeline.charsets import decode_header_value
-from maildesk.pipeline.parse import RAW_HEADERS
+from maildesk.pipeline.header_fields import RAW_HEADERS, top_headers
 
 # Prefixes people put before a subject when they answer or forward (en, de, nordic, fr,
 # es, it, zh-CN, zh-TW).  One of these before an automatic marker means a person wrote.
@@ -90,18 +89,25 @@ class Mail:
         self.inbound = inbound
         self.subject = inbound.subject or ""
         self.human_prefixed = HUMAN_PREFIX.match(self.subject) is not None
+        self._decoded_headers: dict[str, str] = {}
 
     @cached_property
     def raw_headers(self) -> dict[str, str]:
-        """Every top-level header (first occurrence), decoded; Inbound keeps only some."""
+        """Every top-level header (first occurrence) as written; Inbound keeps only some.
+        From the header block alone, and each decoded only when a rule reads it (header)."""
         try:
-            msg = email.parser.BytesHeaderParser(policy=RAW_HEADERS).parsebytes(self.raw)
-            return {k.lower(): decode_header_value(v) for k, v in reversed(msg.items())}
+            return {name.lower(): value for name, value in reversed(top_headers(self.raw))}
         except Exception:  # odd bytes: header rules fall back on Inbound's headers
             return {}
 
     def header(self, name: str) -> str:
-        return self.inbound.header(name) or self.raw_headers.get(name, "")
+        return self.inbound.header(name) or self._decoded(name)
+
+    def _decoded(self, name: str) -> str:
+        if name not in self._decoded_headers:
+            value = self.raw_headers.get(name)
+            self._decoded_headers[name] = "" if value is None else decode_header_value(value)
+        return self._decoded_headers[name]
 
     @cached_property
     def message(self) -> email.message.Message | None:

@@ -171,8 +171,10 @@ def acknowledgment(mail: Mail) -> AutoMail | None:
         return None
     opening = mail.inbound.text[:OPENING]
     said = first(ACK_SUBJECTS, mail.subject) or first(ACK_BODIES, opening)
+    if not said:  # the usual case: no ticket number to look for
+        return None
     numbered = TICKET_NUMBER.search(f"{mail.subject}\n{opening}") or TICKET_LINK.search(opening)
-    if not said or not (system or numbered is not None or mail.no_reply_sender):
+    if not (system or numbered is not None or mail.no_reply_sender):
         return None
     return AutoMail(Kind.AUTO_REPLY, f"acknowledgment: {system or said}")
 
