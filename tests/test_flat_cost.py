@@ -41,12 +41,16 @@ BIG = ("tickets", "ticket_events", "inbound_messages", "outbox", "message_ids",
        "attachments", "sla_targets", "timers", "survey_answers", "kb_uses")  # fmt: skip
 
 
+READS = ("SELECT", "UPDATE", "DELETE", "WITH")  # the statements a plan can show scanning
+
+
 @contextmanager
-def statements(service: Service) -> Iterator[list[tuple[str, Any]]]:
+def statements(service: Service, kinds: tuple[str, ...] = READS) -> Iterator[list[tuple[str, Any]]]:
+    """The (sql, parameters) the database receives meanwhile, of these kinds ("" = all)."""
     seen: list[tuple[str, Any]] = []
 
     def note(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
-        if sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
+        if sql.lstrip().upper().startswith(kinds):
             seen.append((sql, params))
 
     engine = service.store.engine

@@ -6,42 +6,23 @@ the database receives, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from maildesk.service import Service
 from maildesk.store import outbox
 
 from .conftest import ConfigFactory, build_service
 from .test_engineers import mail
-from .test_flat_cost import PEOPLE
-
-
-@contextmanager
-def counted(service: Service) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        seen.append(" ".join(sql.split()))
-
-    engine = service.store.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+from .test_flat_cost import PEOPLE, statements
 
 
 def processed(service: Service, raw: bytes) -> tuple[str, list[str]]:
     """The outcome of processing this message, and the statements it ran (journaling
     before it is not counted)."""
     entry = service.receive(raw, "test")
-    with counted(service) as seen:
+    with statements(service, kinds=("",)) as seen:
         outcome = service.process(entry.id)
-    return outcome.kind, seen
+    return outcome.kind, [" ".join(sql.split()) for sql, _ in seen]
 
 
 def bounce_of(message_id: str, address: str) -> bytes:
