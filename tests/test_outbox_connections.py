@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from maildesk.clock import TestClock
 from maildesk.config import Config
@@ -199,3 +200,59 @@ def test_mail_sent_but_unrecorded_is_recorded_when_the_sender_stops(
     statuses = [s for s, _, _ in _rows(store).values()]
     assert statuses.count("sent") == 4 and statuses.count("pending") == 5
     assert first.closed and all(t.closed for t in extra)
+
+
+def test_a_mail_smtplib_cannot_encode_is_refused_and_the_rest_go(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """An internationalized address (用户@例子.中国) that the relay does not take as
+    SMTPUTF8 makes smtplib raise UnicodeEncodeError.  It is recorded as refused for good
+    (shown by `maildesk outbox list`), and neither stops the sender nor costs the other
+    connections' mails of the round."""
+    sink = PeerSink()
+    sink.controller = Controller(sink, hostname="127.0.0.1", port=sink.port,
+                                 enable_SMTPUTF8=False)  # fmt: skip
+    sink.controller.start()
+    try:
+        cfg = _cfg(make_sqlite_config, transport="smtp", host="127.0.0.1", port=sink.port,
+                   security="plain", connections=3)  # fmt: skip
+        store = build_service(cfg).store
+        with store.transaction() as tx:
+            for i in range(3):
+                mail = ack(i)
+                if i == 1:
+                    mail = replace(mail, recipients=("用户@例子.中国",))
+                outbox_rows.enqueue(tx, mail, None, None, T0)
+        transport = make_transport(cfg.outbox)
+        sender = Sender(store, transport, cfg.outbox, "test:1", TestClock(T0).now,
+                        spare=more_connections(transport))  # fmt: skip
+        assert sender.flush() == 3
+        sender.close()
+        assert len(sink.wait_for(2)) == 2
+    finally:
+        sink.controller.stop()
+    rows = sorted(_rows(store).items())
+    assert [status for _, (status, _, _) in rows] == ["sent", "failed", "sent"]
+    assert rows[1][1][2].startswith("permanent: UnicodeEncodeError")
+
+
+def test_an_internationalized_address_goes_as_smtputf8_where_the_relay_takes_it(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    sink = SmtpSink()
+    sink.controller = Controller(sink, hostname="127.0.0.1", port=sink.port, enable_SMTPUTF8=True)
+    sink.controller.start()
+    try:
+        cfg = _cfg(make_sqlite_config, transport="smtp", host="127.0.0.1", port=sink.port,
+                   security="plain")  # fmt: skip
+        store = build_service(cfg).store
+        with store.transaction() as tx:
+            outbox_rows.enqueue(tx, replace(ack(0), recipients=("用户@例子.中国",)), None, None, T0)
+        sender = Sender(store, make_transport(cfg.outbox), cfg.outbox, "test:1", TestClock(T0).now)
+        assert sender.flush() == 1
+        sender.close()
+        got = sink.wait_for(1)
+    finally:
+        sink.controller.stop()
+    assert got[0][1] == ["用户@例子.中国"]
+    assert [status for status, _, _ in _rows(store).values()] == ["sent"]

@@ -238,6 +238,8 @@ def attempt(mail: ClaimedMail, transport: Transport) -> Attempt:
         return exc
     except PermanentFailure as exc:
         return (f"permanent: {exc}", False)
+    except UnicodeError as exc:  # an address smtplib cannot write for this server
+        return (f"permanent: {type(exc).__name__}: {exc}", False)
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return (f"{type(exc).__name__}: {exc}", True)
     return None

@@ -83,7 +83,8 @@ class SmtpTransport:
     def _send(self, mail: ClaimedMail) -> None:
         conn = self.connection()
         try:
-            refused = conn.sendmail(mail.mail_from, list(mail.recipients), mail.raw)
+            refused = conn.sendmail(mail.mail_from, list(mail.recipients), mail.raw,
+                                    mail_options=_utf8_options(conn, mail))  # fmt: skip
         except smtplib.SMTPRecipientsRefused as exc:
             raise _classify(exc.recipients) from exc
         except smtplib.SMTPResponseException as exc:
@@ -149,6 +150,15 @@ def ssl_context(cfg: OutboxConfig) -> ssl.SSLContext | None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def _utf8_options(conn: smtplib.SMTP, mail: ClaimedMail) -> list[str]:
+    """SMTPUTF8 for an internationalized address (用户@例子.中国) when the server takes
+    it; without it smtplib cannot write the address and the mail is refused for good."""
+    if mail.mail_from.isascii() and all(r.isascii() for r in mail.recipients):
+        return []
+    conn.ehlo_or_helo_if_needed()
+    return ["SMTPUTF8"] if conn.has_extn("smtputf8") else []
 
 
 def _cause(exc: BaseException) -> str:
