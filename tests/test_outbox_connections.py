@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from maildesk.clock import TestClock
 from maildesk.config import Config
 from maildesk.daemon import more_connections
-from maildesk.outbox import MARK_EVERY, RELAY_ERROR, Sender, make_transport
+from maildesk.outbox import LANE_CAP_SECONDS, MARK_EVERY, RELAY_ERROR, Sender, make_transport
 from maildesk.relay import RelayUnavailable
-from maildesk.store import ClaimedMail, Store
+from maildesk.store import ClaimedMail, Store, claims
 from maildesk.store import outbox as outbox_rows
 
 from .conftest import ConfigFactory, SmtpSink, build_service
@@ -117,13 +118,12 @@ def test_one_connection_sends_one_mail_after_the_other(
     assert made == [] and first.sent == sorted(_rows(store))
 
 
-def test_an_outage_on_one_connection_gives_back_what_was_not_tried(
+def test_a_connection_dropped_while_others_get_through_costs_its_mail_an_attempt(
     make_sqlite_config: ConfigFactory,
 ) -> None:
-    """Three connections, ten mails: the second round's middle mail meets the outage.
-    The round's other two were sent (recorded sent), the failed one waits for the relay
-    (retry, attempts 1), the rest of the batch is given back untried (pending, attempts
-    0), and nothing more is claimed until a probe finds the relay back."""
+    """Three connections, ten mails: the second round's middle mail has its connection
+    dropped while the other two get through.  The relay is up: that mail is retried
+    later (attempts 1), the rest of the batch goes, and no outage is declared."""
     cfg = _cfg(make_sqlite_config, connections=3)
     store = build_service(cfg).store
     _queue(store, 10)
@@ -134,12 +134,106 @@ def test_an_outage_on_one_connection_gives_back_what_was_not_tried(
                     spare=lambda: next(spares))  # fmt: skip
     assert sender.flush() == 10
     rows = _rows(store)
-    assert [rows[i][0] for i in ids] == ["sent"] * 4 + ["pending", "sent"] + ["pending"] * 4
-    assert rows[ids[4]][1] == 1 and rows[ids[4]][2].startswith(RELAY_ERROR)
-    assert all(rows[i][1:] == (0, "") for i in ids[6:])
-    assert sorted(lanes[0].sent + lanes[1].sent + lanes[2].sent) == [*ids[:4], ids[5]]
+    assert [rows[i][0] for i in ids] == ["sent"] * 4 + ["pending"] + ["sent"] * 5
+    assert rows[ids[4]][1] == 1 and "ConnectionResetError" in rows[ids[4]][2]
+    assert not sender.relay.down
+
+
+def test_an_outage_costs_one_attempt_and_gives_back_the_rest_untried(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """No connection of the round gets through: the relay is down.  The first mail is
+    charged the attempt, the round's others and the rest of the batch are given back
+    untried (pending, attempts 0), and nothing is claimed until a probe finds it back."""
+    cfg = _cfg(make_sqlite_config, connections=3)
+    store = build_service(cfg).store
+    _queue(store, 10)
+    ids = sorted(_rows(store))
+    lanes = [Recording(fail_on=set(ids[3:])) for _ in range(3)]  # gone after a round
+    spares = iter(lanes[1:])
+    sender = Sender(store, lanes[0], cfg.outbox, "test:1", TestClock(T0).now,
+                    spare=lambda: next(spares))  # fmt: skip
+    assert sender.flush() == 10
+    rows = _rows(store)
+    assert [rows[i][0] for i in ids] == ["sent"] * 3 + ["pending"] * 7
+    assert rows[ids[3]][1] == 1 and rows[ids[3]][2].startswith(RELAY_ERROR)
+    assert all(rows[i][1:] == (0, "") for i in ids[4:])
     assert sender.relay.down
     assert sender.flush() == 0  # no claim while the relay is down
+
+
+class Crowded(SMTP):
+    """An SMTP server that takes `room` connections at once and greets the next ones
+    with 421, as Postfix's smtpd_client_connection_count_limit does."""
+
+    crowd: CrowdedController
+
+    def connection_made(self, transport: Any) -> None:
+        self.turned_away = self.crowd.open_now >= self.crowd.room
+        if self.turned_away:
+            self.crowd.turned_away += 1
+            transport.write(b"421 4.7.0 Error: too many connections from 127.0.0.1\r\n")
+            transport.close()
+            return
+        self.crowd.open_now += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if not self.turned_away:
+            self.crowd.open_now -= 1
+            super().connection_lost(error)
+
+
+class CrowdedController(Controller):
+    def __init__(self, sink: SmtpSink, room: int) -> None:
+        super().__init__(sink, hostname="127.0.0.1", port=sink.port)
+        self.room = room
+        self.open_now = 0
+        self.turned_away = 0
+
+    def factory(self) -> SMTP:
+        server = Crowded(self.handler, **self.SMTP_kwargs)
+        server.crowd = self
+        return server
+
+
+def test_a_relay_that_takes_fewer_connections_gets_all_the_mail_without_an_outage(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """`connections = 4` against a relay that takes 2: the two it refuses (421 at the
+    greeting) are closed, their mail goes on the two it took, uncharged and at once;
+    no outage is declared, and no more than 2 are opened for LANE_CAP_SECONDS."""
+    sink = SmtpSink()
+    crowd = CrowdedController(sink, room=2)
+    sink.controller = crowd
+    crowd.start()
+    clock = TestClock(T0)
+    try:
+        cfg = _cfg(make_sqlite_config, transport="smtp", host="127.0.0.1", port=sink.port,
+                   security="plain", connections=4, batch_size=12, max_per_domain=12)  # fmt: skip
+        store = build_service(cfg).store
+        _queue(store, 12)
+        transport = make_transport(cfg.outbox)
+        sender = Sender(store, transport, cfg.outbox, "test:1", clock.now,
+                        spare=more_connections(transport))  # fmt: skip
+        assert sender.flush() == 12
+        assert not sender.relay.down and crowd.turned_away == 2
+        sender.record_sent()  # a full batch's marks ride on the next claim
+        assert [status for status, _, _ in _rows(store).values()] == ["sent"] * 12
+        assert {attempts for _, attempts, _ in _rows(store).values()} == {1}
+        _queue(store, 12)
+        assert sender.flush() == 12  # within LANE_CAP_SECONDS: two connections, none refused
+        assert crowd.turned_away == 2 and len(sender.lanes) == 2
+        clock.advance(timedelta(seconds=LANE_CAP_SECONDS))
+        _queue(store, 12)
+        assert sender.flush() == 12  # then it tries four again
+        assert crowd.turned_away == 4
+        sender.record_sent()  # as the daemon's sender loop does when it ends
+        sender.close()
+        assert len(sink.wait_for(36)) == 36
+    finally:
+        crowd.stop()
+    assert {status for status, _, _ in _rows(store).values()} == {"sent"}
 
 
 def test_a_backlog_is_recorded_with_the_next_claim_and_at_most_mark_every_wait(
@@ -256,3 +350,81 @@ def test_an_internationalized_address_goes_as_smtputf8_where_the_relay_takes_it(
         sink.controller.stop()
     assert got[0][1] == ["用户@例子.中国"]
     assert [status for status, _, _ in _rows(store).values()] == ["sent"]
+
+
+class Faulty(Recording):
+    """A connection whose send raises what no transport should (a bug of ours)."""
+
+    def __init__(self, raise_on: int, exc: BaseException) -> None:
+        super().__init__()
+        self.raise_on, self.exc = raise_on, exc
+
+    def send(self, mail: ClaimedMail) -> None:
+        if mail.id == self.raise_on:
+            raise self.exc
+        super().send(mail)
+
+
+def test_an_unexpected_error_on_one_connection_keeps_the_others_mail_sent(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """A lane raising something unforeseen must not lose the round's other sent mails
+    (they would be sent twice when the claims expire): it is that mail's failed
+    attempt, retried, and the batch goes on."""
+    cfg = _cfg(make_sqlite_config, connections=3)
+    store = build_service(cfg).store
+    _queue(store, 6)
+    ids = sorted(_rows(store))
+    lanes = [Recording(), Faulty(ids[1], KeyError("lost")), Recording()]
+    spares = iter(lanes[1:])
+    sender = Sender(store, lanes[0], cfg.outbox, "test:1", TestClock(T0).now,
+                    spare=lambda: next(spares))  # fmt: skip
+    assert sender.flush() == 6
+    rows = _rows(store)
+    assert [rows[i][0] for i in ids] == ["sent", "pending", "sent", "sent", "sent", "sent"]
+    assert rows[ids[1]][1:] == (1, "KeyError: 'lost'")
+
+
+def test_a_sender_stopped_mid_batch_gives_back_what_it_had_not_tried(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """Something that stops the sender itself (here KeyboardInterrupt in the third
+    mail) leaves the mail it never tried due again at once, not claimed until the
+    claims expire; the mail in hand stays claimed (it may have gone)."""
+    cfg = _cfg(make_sqlite_config, connections=1)
+    store = build_service(cfg).store
+    _queue(store, 6)
+    ids = sorted(_rows(store))
+    sender = Sender(store, Faulty(ids[2], KeyboardInterrupt()), cfg.outbox, "test:1",
+                    TestClock(T0).now)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        sender.flush()
+    sender.record_sent()
+    rows = _rows(store)
+    assert [rows[i][0] for i in ids] == ["sent", "sent", "sending", "pending", "pending", "pending"]
+    with store.transaction() as tx:
+        assert len(claims.claim(tx, T0, 10, "other:2", timedelta(seconds=60), per_domain=10)) == 3
+
+
+def test_the_probe_asks_an_open_connection_and_opens_a_new_one_when_it_is_dead(
+    make_sqlite_config: ConfigFactory,
+) -> None:
+    """A connection left open when the relay restarted is dead: the probe must not
+    take it for the relay being back (NOOP fails), and must find the new relay."""
+    sink = SmtpSink()
+    sink.controller.start()
+    cfg = _cfg(make_sqlite_config, transport="smtp", host="127.0.0.1", port=sink.port,
+               security="plain")  # fmt: skip
+    transport = make_transport(cfg.outbox)
+    try:
+        transport.probe()
+        sink.controller.stop()
+        with pytest.raises(RelayUnavailable):
+            transport.probe()
+        sink.controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+        sink.controller.start()
+        transport.probe()
+        transport.probe()  # an open, live connection answers NOOP
+    finally:
+        transport.close()
+        sink.controller.stop()

@@ -104,7 +104,6 @@ class Daemon:
         self.intake_queue: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.sender = Sender(self.store, transport, cfg.outbox, self.holder, self.clock,
                              spare=more_connections(transport))  # fmt: skip
-        self.transport = transport
         self.listener: Controller | None = None
 
     # --- wiring ------------------------------------------------------------------------
@@ -112,7 +111,14 @@ class Daemon:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT (0), or until a loop stays unhealthy (1)."""
         self._install_signals()
+        switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        try:
+            return self._run()
+        finally:
+            sys.setswitchinterval(switch_interval)  # a daemon run inside tests leaves none
+
+    def _run(self) -> int:
         self._release_own_claims()
         business_hours(self.store, self.cfg, self.clock())  # seeds the calendar first
         self.listener = self._start_listener()

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from maildesk.config import Outbox as OutboxConfig
-from maildesk.relay import RelayOutage, RelayUnavailable, backoff
+from maildesk.relay import NoConnection, RelayOutage, RelayUnavailable, backoff
 from maildesk.store import ClaimedMail, Store, Tx, claims
 from maildesk.store import outbox as outbox_rows
 from maildesk.transport import FileTransport as FileTransport
@@ -34,6 +36,8 @@ log = logging.getLogger("maildesk.outbox")
 # that lock for a whole chunk of messages), or once this many are unrecorded: a crash
 # resends at most these, the same mails with the same Message-ID.
 MARK_EVERY = 50
+# After the relay refused some of the connections, how long to keep to the ones it took.
+LANE_CAP_SECONDS = 600
 
 
 RELAY_ERROR = "relay unavailable: "  # how last_error starts for mail the relay held up
@@ -68,6 +72,8 @@ class Sender:
         self.relay = RelayOutage(cfg, self._waiting)
         self.wake_due = True  # at start too: mail an earlier run backed off goes first
         self.unmarked: list[ClaimedMail] = []  # sent, not yet recorded (at most MARK_EVERY)
+        self.lane_cap = cfg.connections  # fewer for a while when the relay refuses some
+        self.cap_until: datetime | None = None
 
     def flush(self) -> int:
         """Send one batch of due mail; returns how many rows were handled.
@@ -105,48 +111,88 @@ class Sender:
             self._recorded(marked)
 
     def _send_batch(self, batch: list[ClaimedMail], hold: timedelta) -> None:
-        """Send a batch over the open connections, one mail on each at a time; record
-        what failed; on an outage give back what was not tried."""
+        """Send a batch over the open connections, one mail on each at a time, and record
+        what failed.  On an outage, or if this stops for any other reason, the mail not
+        yet tried is given back at once (it would wait for its claim to expire)."""
         renew_at = time.monotonic() + hold.total_seconds() / 2
-        lanes = self._lanes(len(batch))
-        for start in range(0, len(batch), len(lanes)):
-            renew = time.monotonic() > renew_at
-            if len(self.unmarked) >= MARK_EVERY or renew:
-                self.record_sent(renew=renew)
-                renew_at = time.monotonic() + hold.total_seconds() / 2
-            now_sending = batch[start : start + len(lanes)]
-            outage = self._apply(now_sending, self._attempt_all(now_sending, lanes))
-            if outage is not None:
-                self._relay_failed(outage, batch[start + len(lanes) :])
-                break
+        waiting = deque(batch)
+        try:
+            while waiting:
+                renew = time.monotonic() > renew_at
+                if len(self.unmarked) >= MARK_EVERY or renew:
+                    self.record_sent(renew=renew)
+                    renew_at = time.monotonic() + hold.total_seconds() / 2
+                lanes = self._lanes(len(waiting))
+                tried = [(waiting.popleft(), lane) for lane in lanes]
+                outage = self._apply(tried, self._attempt_all(tried), waiting)
+                if outage is not None:
+                    self._relay_failed(outage)
+                    break
+        finally:
+            self._give_back(list(waiting))
 
     def _lanes(self, mails: int) -> list[Transport]:
         """The connections to use for this many mails: more are opened (up to
-        `connections`) only when there is mail for them."""
-        wanted = min(self.cfg.connections, mails) if self.spare else 1
+        `connections`, or fewer for a while after the relay refused some) only when
+        there is mail for them."""
+        if self.cap_until is not None and self.clock() >= self.cap_until:
+            self.lane_cap, self.cap_until = self.cfg.connections, None
+        wanted = max(1, min(self.lane_cap, mails) if self.spare else 1)
         while len(self.lanes) < wanted and self.spare is not None:
             self.lanes.append(self.spare())
-        return self.lanes[: max(wanted, 1)]
+        return self.lanes[:wanted]
 
-    def _attempt_all(self, mails: list[ClaimedMail], lanes: list[Transport]) -> list[Attempt]:
-        if len(mails) == 1:
-            return [attempt(mails[0], lanes[0])]
+    def _attempt_all(self, tried: list[tuple[ClaimedMail, Transport]]) -> list[Attempt]:
+        if len(tried) == 1:
+            return [attempt(*tried[0])]
         if self.pool is None:
             self.pool = ThreadPoolExecutor(self.cfg.connections, thread_name_prefix="smtp")
-        return list(self.pool.map(attempt, mails, lanes))
+        return list(self.pool.map(attempt, *zip(*tried, strict=True)))
 
-    def _apply(self, mails: list[ClaimedMail], results: list[Attempt]) -> RelayUnavailable | None:
-        """Note what was sent, record what was refused; the outage, if one was met."""
-        outage = None
-        for mail, result in zip(mails, results, strict=True):
-            if result is None:
-                self.unmarked.append(mail)
-            elif isinstance(result, RelayUnavailable):
-                self._record_failure(mail, f"{RELAY_ERROR}{result}", retry=True)
-                outage = outage or result
-            else:
-                self._record_failure(mail, result[0], retry=result[1])
-        return outage
+    def _apply(
+        self, tried: list[tuple[ClaimedMail, Transport]], results: list[Attempt],
+        waiting: deque[ClaimedMail],
+    ) -> RelayUnavailable | None:  # fmt: skip
+        """Note what was sent (first: nothing below may lose it), then record what was
+        refused.  When no connection of the round got through, the relay is down: the
+        outage is returned, charged to one mail, and the round's others wait again.
+        Otherwise a connection the relay would not open is closed for a while and its
+        mail goes again at once, uncharged (`_fewer_lanes`); a connection dropped while
+        its mail went costs that mail an attempt."""
+        kinds = sort_attempts([mail for mail, _ in tried], results)
+        self.unmarked.extend(kinds.sent)
+        for mail, (error, retry) in kinds.refused:
+            self._record_failure(mail, error, retry=retry)
+        if not (kinds.sent or kinds.refused):
+            (first, outage), *others = sorted(kinds.not_opened + kinds.dropped, key=by_id)
+            self._record_failure(first, f"{RELAY_ERROR}{outage}", retry=True)
+            waiting.extendleft(reversed([m for m, _ in others]))
+            return outage
+        for mail, exc in kinds.dropped:
+            self._record_failure(mail, f"{type(exc).__name__}: {exc}", retry=True)
+        if kinds.not_opened:
+            self._fewer_lanes(tried, results, str(kinds.not_opened[0][1]))
+            waiting.extendleft(reversed([m for m, _ in kinds.not_opened]))
+        return None
+
+    def _fewer_lanes(
+        self, tried: list[tuple[ClaimedMail, Transport]], results: list[Attempt], cause: str
+    ) -> None:
+        """The relay opened only some connections (e.g. `421 too many connections`):
+        keep the ones that work, close the rest, and open no more for LANE_CAP_SECONDS."""
+        refused = {id(lane) for (_, lane), r in zip(tried, results, strict=True)
+                   if isinstance(r, NoConnection)}  # fmt: skip
+        kept = [lane for lane in self.lanes if id(lane) not in refused]
+        for lane in self.lanes:
+            if id(lane) in refused:
+                _close(lane)
+        self.lanes = kept
+        self.lane_cap = len(kept)
+        self.cap_until = self.clock() + timedelta(seconds=LANE_CAP_SECONDS)
+        log.warning(
+            "outbox: the relay opened %s of %s connection(s) (%s); using %s for %s min",
+            len(tried) - len(refused), len(tried), cause, len(kept), LANE_CAP_SECONDS // 60,
+        )  # fmt: skip
 
     def _mark(self, tx: Tx, hold: timedelta, *, renew: bool = False) -> list[ClaimedMail]:
         """Record the unrecorded sent mail in this transaction (and renew the claims);
@@ -171,7 +217,7 @@ class Sender:
             if not self.relay.probe_due(now):
                 return False
             try:
-                self.transport.probe()
+                self.lanes[0].probe()
             except RelayUnavailable as exc:
                 self.relay.failed(now, str(exc))
                 return False
@@ -188,13 +234,20 @@ class Sender:
         if woken:
             log.info("outbox: %s mail(s) held up by the relay are due again", woken)
 
-    def _relay_failed(self, exc: RelayUnavailable, untried: list[ClaimedMail]) -> None:
+    def _relay_failed(self, exc: RelayUnavailable) -> None:
         """The relay is down: the mail it failed is retried later (`_apply`), the rest of
-        the batch is given back untried, and nothing more is claimed until a probe
-        finds the relay back."""
-        with self.store.transaction() as tx:
-            claims.release(tx, [m.id for m in untried])
+        the batch is given back untried (`_give_back`), and nothing more is claimed until
+        a probe finds the relay back."""
         self.relay.failed(self.clock(), str(exc))
+
+    def _give_back(self, untried: list[ClaimedMail]) -> None:
+        if not untried:
+            return
+        try:
+            with self.store.transaction() as tx:
+                claims.release(tx, [m.id for m in untried])
+        except Exception:  # the database is away too: the claims expire instead
+            log.exception("outbox: could not give back %s untried mail(s)", len(untried))
 
     def _waiting(self) -> int:
         with self.store.transaction() as tx:
@@ -206,7 +259,7 @@ class Sender:
         if self.pool is not None:
             self.pool.shutdown()
         for lane in self.lanes:
-            lane.close()
+            _close(lane)
 
     def _record_failure(self, mail: ClaimedMail, error: str, retry: bool) -> None:
         attempts = mail.attempts + 1
@@ -229,6 +282,34 @@ class Sender:
 Attempt = RelayUnavailable | tuple[str, bool] | None
 
 
+@dataclass
+class Round:
+    """A round's mail by what came of it."""
+
+    sent: list[ClaimedMail] = field(default_factory=list)
+    refused: list[tuple[ClaimedMail, tuple[str, bool]]] = field(default_factory=list)
+    dropped: list[tuple[ClaimedMail, RelayUnavailable]] = field(default_factory=list)
+    not_opened: list[tuple[ClaimedMail, RelayUnavailable]] = field(default_factory=list)
+
+
+def by_id(tried: tuple[ClaimedMail, object]) -> int:
+    return tried[0].id
+
+
+def sort_attempts(mails: list[ClaimedMail], results: list[Attempt]) -> Round:
+    kinds = Round()
+    for mail, result in zip(mails, results, strict=True):
+        if result is None:
+            kinds.sent.append(mail)
+        elif isinstance(result, NoConnection):
+            kinds.not_opened.append((mail, result))
+        elif isinstance(result, RelayUnavailable):
+            kinds.dropped.append((mail, result))
+        else:
+            kinds.refused.append((mail, result))
+    return kinds
+
+
 def attempt(mail: ClaimedMail, transport: Transport) -> Attempt:
     """Hand one mail to one connection; nothing is recorded here (this may run on a
     connection's own thread)."""
@@ -242,4 +323,14 @@ def attempt(mail: ClaimedMail, transport: Transport) -> Attempt:
         return (f"permanent: {type(exc).__name__}: {exc}", False)
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return (f"{type(exc).__name__}: {exc}", True)
+    except Exception as exc:  # a fault of ours, not the relay's: this mail, retried
+        log.exception("outbox #%s: sending raised", mail.id)
+        return (f"{type(exc).__name__}: {exc}", True)
     return None
+
+
+def _close(lane: Transport) -> None:
+    try:
+        lane.close()
+    except Exception:  # one connection that will not close must not keep the others open
+        log.exception("outbox: closing a connection to the relay raised")

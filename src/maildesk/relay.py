@@ -19,6 +19,11 @@ class RelayUnavailable(ConnectionError):
     """The relay could not be reached, or dropped the connection: no mail can go now."""
 
 
+class NoConnection(RelayUnavailable):
+    """No connection could be opened: refused, no answer, or 421 at the greeting (a
+    relay that takes fewer connections at once than `[outbox] connections`)."""
+
+
 def backoff(cfg: OutboxConfig, attempts: int) -> timedelta:
     seconds = cfg.backoff_seconds * (2 ** max(0, attempts - 1))
     return timedelta(seconds=min(seconds, cfg.backoff_max_seconds))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from maildesk.config import Outbox as OutboxConfig
-from maildesk.relay import RelayUnavailable
+from maildesk.relay import NoConnection, RelayUnavailable
 from maildesk.store import ClaimedMail
 
 log = logging.getLogger("maildesk.outbox")
@@ -68,8 +68,19 @@ class SmtpTransport:
         self.conn: smtplib.SMTP | None = None
 
     def probe(self) -> None:
-        """Connect (and log in) if not connected: RelayUnavailable when that fails."""
+        """Whether mail could be handed over now: an open connection must still answer
+        NOOP, else a new one is opened (and logged in).  RelayUnavailable when that fails."""
+        if self.conn is not None and not self._answers():
+            self._drop()
         self.connection()
+
+    def _answers(self) -> bool:
+        assert self.conn is not None
+        try:
+            code, _ = self.conn.noop()
+        except (smtplib.SMTPException, OSError):
+            return False
+        return code == 250
 
     def send(self, mail: ClaimedMail) -> None:
         reused = self.conn is not None
@@ -107,7 +118,7 @@ class SmtpTransport:
             try:
                 self.conn = self._open()
             except OSError as exc:  # smtplib.SMTPException is an OSError
-                raise RelayUnavailable(_cause(exc)) from exc
+                raise NoConnection(_cause(exc)) from exc
         return self.conn
 
     def _open(self) -> smtplib.SMTP:
