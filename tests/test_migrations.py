@@ -43,6 +43,20 @@ def test_migrations_match_models(db_url: str) -> None:
     assert db.current_revision(engine) == head
 
 
+def test_the_head_is_found_past_a_merge_migration(tmp_path: Path) -> None:
+    def migration(name: str, down: str) -> None:
+        text = f'"""{name}"""\nrevision: str = "{name}"\ndown_revision: Any = {down}\n'
+        (tmp_path / f"{name}_x.py").write_text(text, encoding="utf-8")
+
+    migration("0001", "None")
+    migration("0002", '"0001"')
+    migration("0002b", "'0001'")
+    with pytest.raises(RuntimeError, match="2 heads"):
+        db.head_revision(tmp_path)
+    migration("0003", '("0002", "0002b")')  # what `alembic merge` writes
+    assert db.head_revision(tmp_path) == "0003"
+
+
 def test_a_database_with_no_schema_has_no_revision(tmp_path: Path) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path}/empty.db")
     assert db.current_revision(engine) is None

@@ -473,17 +473,19 @@ def current_revision(engine: Engine) -> str | None:
         return next(iter(versions), None)
 
 
-REVISION_LINE = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*["\']([^"\']+)["\']', re.M)
+# `revision = "0016"`, `down_revision = "0015"`, or a merge's `down_revision = ("a", "b")`
+REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.M)
+QUOTED = re.compile(r'["\']([^"\']+)["\']')
 
 
-def head_revision() -> str:
-    """The newest migration: the revision no other migration names as its parent (the
-    chain is linear).  Read from the files' text, without importing Alembic."""
+def head_revision(versions: Path = MIGRATIONS / "versions") -> str:
+    """The newest migration: the revision no other migration names as a parent (a merge
+    names several).  Read from the files' text, without importing Alembic."""
     revisions: set[str] = set()
     parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
+    for path in versions.glob("*.py"):
         for key, value in REVISION_LINE.findall(path.read_text(encoding="utf-8")):
-            (revisions if key == "revision" else parents).add(value)
+            (revisions if key == "revision" else parents).update(QUOTED.findall(value))
     heads = revisions - parents
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")

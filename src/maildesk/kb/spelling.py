@@ -157,8 +157,10 @@ class Speller:
         words with no close index word).  Remembered per word (at most CACHED)."""
         if word in self.vocabulary:
             return None
-        if word in self.corrected:
+        try:  # one lookup: another thread may clear the cache between two
             return self.corrected[word]
+        except KeyError:
+            pass
         if len(self.corrected) >= CACHED:
             self.corrected.clear()
         found = self.corrected[word] = self._correct(word)
