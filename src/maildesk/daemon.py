@@ -29,7 +29,7 @@ from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, SmtpTransport, Transport
 from maildesk.service import Outcome, Service
 from maildesk.sla.usecases import business_hours
-from maildesk.store import JournalEntry, claims, journal
+from maildesk.store import ClaimedMail, HandOffTerms, JournalEntry, claims, journal
 from maildesk.store import timers as timer_rows
 from maildesk.supervise import Heartbeat, Policy, supervise
 from maildesk.timers import tick as timer_tick
@@ -71,6 +71,21 @@ def more_connections(transport: Transport) -> Callable[[], Transport] | None:
     return None
 
 
+class ToSender:
+    """The processor's mail handed straight to an idle sender (service.HandOff)."""
+
+    def __init__(self, sender: Sender, ready: threading.Event) -> None:
+        self.sender = sender
+        self.ready = ready
+
+    def terms(self) -> HandOffTerms | None:
+        return self.sender.hand_off_terms()
+
+    def take(self, mails: list[ClaimedMail]) -> None:
+        self.sender.take(mails)
+        self.ready.set()
+
+
 def shipped_digest_edges() -> digests.Edges:
     from maildesk.digest import collect, render
 
@@ -105,6 +120,7 @@ class Daemon:
         self.sender = Sender(self.store, transport, cfg.outbox, self.holder, self.clock,
                              spare=more_connections(transport))  # fmt: skip
         self.listener: Controller | None = None
+        service.hand_off = ToSender(self.sender, self.outbox_ready)
 
     # --- wiring ------------------------------------------------------------------------
 
@@ -283,7 +299,7 @@ class Daemon:
                     self.outbox_ready.wait(self.cfg.outbox.poll_interval)
                     self.outbox_ready.clear()
         finally:
-            self.sender.record_sent()  # what this batch sent, before the claims are let go
+            self.sender.finish()  # what this batch sent, before the claims are let go
 
     def _summaries_loop(self, beat: Heartbeat) -> None:
         """Held mail (floods, bursts, loops) becomes its summaries when they are due."""

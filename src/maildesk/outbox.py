@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from maildesk.config import Outbox as OutboxConfig
 from maildesk.relay import NoConnection, RelayOutage, RelayUnavailable, backoff
-from maildesk.store import ClaimedMail, Store, Tx, claims
+from maildesk.store import ClaimedMail, HandOffTerms, Store, Tx, claims
 from maildesk.store import outbox as outbox_rows
 from maildesk.transport import FileTransport as FileTransport
 from maildesk.transport import PermanentFailure as PermanentFailure
@@ -73,6 +73,9 @@ class Sender:
         self.wake_due = True  # at start too: mail an earlier run backed off goes first
         self.unmarked: list[ClaimedMail] = []  # sent, not yet recorded (at most MARK_EVERY)
         self.lane_cap = cfg.connections  # fewer for a while when the relay refuses some
+        self.idle = False  # the last claim found nothing: the processor may hand mail over
+        self.finished = False
+        self.handed: deque[ClaimedMail] = deque()  # claimed for it by the processor
         self.cap_until: datetime | None = None
 
     def flush(self) -> int:
@@ -85,10 +88,15 @@ class Sender:
         once MARK_EVERY are unrecorded or the claims are due for renewal.  A crash
         before that commit resends at most MARK_EVERY mails.
         """
+        handed = self._take_handed()
         if not self._relay_ready():
+            self._give_back(handed)
             self.record_sent()
             return 0
-        hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
+        hold = self._hold()
+        if handed:  # claimed for this sender by the processor's transaction
+            self._send_batch(handed, hold)
+            return len(handed)  # their marks ride on the claim that follows at once
         with self.store.transaction() as tx:
             marked = self._mark(tx, hold)
             batch = claims.claim(
@@ -96,16 +104,52 @@ class Sender:
                 per_domain=self.cfg.max_per_domain,
             )  # fmt: skip
         self._recorded(marked)
+        self.idle = not batch
         self._send_batch(batch, hold)
         if len(batch) < self.cfg.batch_size:  # the queue is drained: no claim follows soon
             self.record_sent()
         return len(batch)
 
+    def hand_off_terms(self) -> HandOffTerms | None:
+        """While this sender has nothing to send and the relay is up, the processor may
+        claim the mail it queues for this sender in its own transaction (one batch at
+        most) and hand it over after the commit (`take`)."""
+        if self.idle and not self.finished and not self.relay.down:
+            return HandOffTerms(self.holder, self._hold(), self.cfg.batch_size)
+        return None
+
+    def take(self, mails: list[ClaimedMail]) -> None:
+        """Mail claimed for this sender by another thread's committed transaction; once
+        this sender has finished, it is given back at once (it would wait for its claim
+        to expire)."""
+        self.idle = False
+        self.handed.extend(mails)
+        if self.finished:
+            self._give_back(self._take_handed())
+
+    def finish(self) -> None:
+        """At a stop: record what was sent, give back what was handed over unsent."""
+        self.finished = True
+        try:
+            self.record_sent()
+        finally:
+            self._give_back(self._take_handed())
+
+    def _take_handed(self) -> list[ClaimedMail]:
+        taken: list[ClaimedMail] = []
+        while self.handed:
+            taken.append(self.handed.popleft())
+        return taken
+
+    def _hold(self) -> timedelta:
+        """How long a claim holds: two send timeouts (renewed while a batch goes)."""
+        return timedelta(seconds=self.cfg.timeout * 2 + 5)
+
     def record_sent(self, *, renew: bool = False) -> None:
         """Record the mail sent but not yet recorded (at a stop, before a pause, or once
         MARK_EVERY are), and renew this sender's claims if asked."""
         if self.unmarked or renew:
-            hold = timedelta(seconds=self.cfg.timeout * 2 + 5)
+            hold = self._hold()
             with self.store.transaction() as tx:
                 marked = self._mark(tx, hold, renew=renew)
             self._recorded(marked)

@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from maildesk.store.base import Tx
-from maildesk.store.claims import ClaimedMail
+from maildesk.store.claims import ClaimedMail, HandOffTerms
 from maildesk.store.journal import JournalEntry, PendingMessage, QuarantineRow, dedupe_key
 from maildesk.store.outbox import OutboxRow
 
 __all__ = [
     "ClaimedMail",
     "FairLock",
+    "HandOffTerms",
     "JournalEntry",
     "OutboxRow",
     "PendingMessage",

@@ -44,6 +44,15 @@ MARK_SENT = (
 LANES = (Lane.INTERACTIVE, Lane.BULK)
 
 
+@dataclass(frozen=True)
+class HandOffTerms:
+    """What a sender with nothing to send takes from the processor's transaction."""
+
+    holder: str
+    hold: timedelta  # how long the claim holds
+    limit: int  # at most this many mails
+
+
 def claim(
     tx: Tx, now: datetime, limit: int, holder: str, hold: timedelta, *, per_domain: int
 ) -> list[ClaimedMail]:
@@ -73,6 +82,35 @@ def claim(
         ClaimedMail(r.id, r.mail_from, tuple(json.loads(r.recipients)), r.raw, r.attempts)
         for r in rows
     ]
+
+
+def newest_id(tx: Tx) -> int:
+    """The newest outbox row's id (0 for none): what `claim_newer` counts from."""
+    return int(tx.c.scalar(select(func.coalesce(func.max(co.id), 0))) or 0)
+
+
+def claim_newer(tx: Tx, since_id: int, now: datetime, terms: HandOffTerms) -> list[ClaimedMail]:
+    """Claim the due rows written after `since_id` (the lowest `terms.limit` of them):
+    the mail a batch of messages has just queued, claimed in the same transaction for a
+    sender with nothing else to send, which sends them after the commit without a claim
+    of its own."""
+    fresh = (
+        select(co.id)
+        .where(co.id > since_id, co.status == "pending", co.next_attempt_at <= now)
+        .order_by(co.id)
+        .limit(terms.limit)
+    )
+    rows = tx.c.execute(
+        update(T_OUTBOX)
+        .where(co.id.in_(fresh.scalar_subquery()), co.status == "pending")
+        .values(status="sending", claimed_by=terms.holder, claimed_until=now + terms.hold)
+        .returning(co.id, co.mail_from, co.recipients, co.raw, co.attempts)
+    ).all()
+    return sorted(
+        (ClaimedMail(r.id, r.mail_from, tuple(json.loads(r.recipients)), r.raw, r.attempts)
+         for r in rows),
+        key=lambda m: m.id,
+    )  # fmt: skip
 
 
 def _requeue_expired_claims(tx: Tx, now: datetime) -> None:
