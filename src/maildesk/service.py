@@ -169,7 +169,7 @@ class Service:
         terms = self.hand_off.terms() if self.hand_off is not None else None
         with self.store.transaction() as tx:
             since = claims.newest_id(tx) if terms else 0
-            cals = sla.Calendars(tx, self.cfg, now)  # the calendar read once per batch
+            cals = sla.Calendars(tx, self.cfg, now)  # built calendars kept for the batch
             outcomes = [self._process_isolated(tx, inbound_id, now, cals) for inbound_id in ids]
             handed = claims.claim_newer(tx, since, now, terms) if terms else []
         if handed and self.hand_off is not None:  # committed: the sender may send them
@@ -187,6 +187,7 @@ class Service:
         pending = journal.lock_pending(tx, inbound_id)  # the row lock outlives a savepoint rollback
         if pending is None:
             return Outcome("skipped", "already processed or taken by another daemon", inbound_id)
+        cals.next_message()  # a calendar committed since the last message is read
         try:
             with tx.savepoint():
                 outcome = self._process_one(tx, inbound_id, pending.raw, now, cals)

@@ -32,17 +32,23 @@ from maildesk.timers.model import WorkingTime
 
 @dataclass
 class Calendars:
-    """The business calendar read once, when first needed; 24×7 in the desk's zone."""
+    """The business calendar read when first needed for a message; 24×7 in the desk's
+    zone.  One Calendars serves a transaction (the service's batch); `next_message`
+    forgets the business calendar, so each message reads the stored version again (a
+    calendar import another transaction commits mid-batch is seen by the messages
+    after it; an equal version costs one query: the built calendar is kept)."""
 
     tx: Tx
     cfg: Config
     now: datetime
     loaded: dict[str, Calendar] = field(default_factory=dict)
 
+    def next_message(self) -> None:
+        self.loaded.pop("business", None)
+
     def get(self, name: str) -> Calendar:
-        """The calendar, kept for the transaction (one Calendars per transaction: the
-        service's batch) unless building it seeded the database: a savepoint rolled
-        back would take the seeded years away again."""
+        """The calendar, kept for the message unless building it seeded the database
+        (a savepoint rolled back would take the seeded years away again)."""
         if name not in self.loaded:
             settings = self.cfg.section(CALENDAR_SECTION)
             if name == "24x7":
