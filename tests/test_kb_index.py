@@ -13,7 +13,7 @@ import pytest
 from maildesk import config
 from maildesk.config import ConfigError
 from maildesk.kb.articles import read_folder
-from maildesk.kb.index import Index, Weights, paragraphs
+from maildesk.kb.index import BIGRAM, Index, Weights, paragraphs
 from maildesk.kb.intents import asked
 from maildesk.kb.model import Article
 from maildesk.kb.settings import DEFAULT_PREFIXES, KB_SECTION, KbSettings
@@ -347,3 +347,12 @@ def test_a_folder_that_cannot_be_read_keeps_the_articles_indexed_last(
     now[0] = 60.0
     kb.refresh()
     assert [s.article.name for s in kb.suggest("VPN 连不上，错误 809")] == before == ["vpn.zh-CN"]
+
+
+def test_a_bigram_weight_of_zero_takes_known_bigrams_out_of_the_request_too() -> None:
+    """`Weights(bigram=0.0)` (an ablation): a bigram then weighs nothing, in the articles'
+    sums and in the request's summed idf alike (a share of 0.0 was once read as "not a
+    bigram", so a known bigram weighed a whole word in the request)."""
+    index = Index(read_folder(shipped("kb")).articles, Weights(bigram=0.0))
+    known = next(t for t in index.idf if t.startswith(BIGRAM))
+    assert index._relevance({"vpn": 1.0, known: 1.0}) == index._relevance({"vpn": 1.0})

@@ -132,9 +132,9 @@ class Index:
             for intent in INTENTS
         }
         self.unknown_idf = self.weights.unknown * _idf(0, len(self.articles))
-        # term -> (idf, share: `bigram` for a bigram else 0, postings): one look-up a term
+        # term -> (idf, share: `bigram` for a bigram else 1, postings): one look-up a term
         self.scoring = {
-            term: (self.idf[term], self.weights.bigram if term[:1] == BIGRAM else 0.0, found)
+            term: (self.idf[term], self.weights.bigram if term[:1] == BIGRAM else 1.0, found)
             for term, found in self.postings.items()
         }
         self.speller = Speller(
@@ -186,9 +186,7 @@ class Index:
                 whole += weight
                 continue
             idf, share, postings = entry
-            weight = factor * idf
-            if share:
-                weight *= share
+            weight = factor * idf * share  # `* 1.0` is exact: a word's weight unchanged
             whole += weight
             for group, impact in postings:
                 acc[group] += factor * impact
