@@ -1,4 +1,4 @@
-"""Tables (SQLAlchemy 2 typed models), the engine factory and migrations.
+"""Tables (SQLAlchemy Core: the ORM is never imported), the engine factory and migrations.
 
 SQLite runs in WAL mode with `BEGIN IMMEDIATE` for every transaction, so two
 threads never deadlock upgrading a read lock; PostgreSQL runs READ COMMITTED
@@ -8,13 +8,14 @@ and uses row locks (`FOR UPDATE [SKIP LOCKED]`) where work is shared.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Engine,
@@ -23,7 +24,9 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -33,7 +36,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from maildesk import private_files
 
@@ -59,329 +61,322 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    pass
+metadata = MetaData()
 
+# The journal: every message exactly as received, before it is processed.
+InboundMessage = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(1000), unique=True, nullable=False),
+    Column("message_id", String(1000), default="", nullable=False),
+    Column("sha256", String(64), index=True, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("status", String(20), default="pending", nullable=False),
+    Column("outcome", Text, default="", nullable=False),
+    Column("quarantine_reason", Text, default="", nullable=False),
+    Column("processed_at", UTCDateTime, nullable=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=True),
+    Index("ix_inbound_status", "status", "id"),
+)
 
-class InboundMessage(Base):
-    """The journal: every message exactly as received, before it is processed."""
+Ticket = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(64), unique=True, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("requester_name", String(300), default="", nullable=False),
+    Column("requester_email", String(320), index=True, nullable=False),
+    Column("department", String(200), default="", nullable=False),
+    Column("employee_id", String(100), default="", nullable=False),
+    Column("status", String(30), index=True, nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("assignee", String(320), default="", nullable=False),
+    Column("group_name", String(100), default="", nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_response_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("linked_ticket_id", ForeignKey("tickets.id"), nullable=True),
+    # digests (store/digest.py): tickets opened, and first answered, in a period
+    Index("ix_tickets_created", "created_at"),
+    Index("ix_tickets_first_response", "first_response_at"),
+    Index("ix_tickets_group_id", "group_name", "id"),  # a group's last assignee
+    Index("ix_tickets_requester_created", "requester_email", "created_at"),  # floods
+)
 
-    __tablename__ = "inbound_messages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(1000), unique=True)
-    message_id: Mapped[str] = mapped_column(String(1000), default="")
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    source: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(Integer)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    outcome: Mapped[str] = mapped_column(Text, default="")
-    quarantine_reason: Mapped[str] = mapped_column(Text, default="")
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
-    __table_args__ = (Index("ix_inbound_status", "status", "id"),)
+# Colleagues who follow a ticket (Cc of the first mail, or added later).
+Watcher = Table(
+    "ticket_watchers",
+    metadata,
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("name", String(300), default="", nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
 
+# An attachment of a ticket's message: kept (sha256 names the file) or refused.
+StoredAttachment = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True, nullable=False),
+    Column("inbound_id", ForeignKey("inbound_messages.id"), nullable=True),
+    Column("filename", String(300), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), default="", nullable=False),
+    Column("content_id", String(300), default="", nullable=False),
+    Column("refused_reason", Text, default="", nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
 
-class Ticket(Base):
-    __tablename__ = "tickets"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(64), unique=True)
-    subject: Mapped[str] = mapped_column(Text)
-    description: Mapped[str] = mapped_column(Text)
-    requester_name: Mapped[str] = mapped_column(String(300), default="")
-    requester_email: Mapped[str] = mapped_column(String(320), index=True)
-    department: Mapped[str] = mapped_column(String(200), default="")
-    employee_id: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(30), index=True)
-    priority: Mapped[str] = mapped_column(String(20))
-    category: Mapped[str] = mapped_column(String(100))
-    type: Mapped[str] = mapped_column(String(30))
-    assignee: Mapped[str] = mapped_column(String(320), default="")
-    group_name: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
-    __table_args__ = (
-        # digests (store/digest.py): tickets opened, and first answered, in a period
-        Index("ix_tickets_created", "created_at"),
-        Index("ix_tickets_first_response", "first_response_at"),
-        Index("ix_tickets_group_id", "group_name", "id"),  # a group's last assignee
-        Index("ix_tickets_requester_created", "requester_email", "created_at"),  # floods
-    )
+# Addresses our mail bounced from: no automatic mail to them for a while.
+Bounce = Table(
+    "bounces",
+    metadata,
+    Column("address", String(320), primary_key=True),
+    Column("last_bounce_at", UTCDateTime, nullable=False),
+    Column("reason", Text, default="", nullable=False),
+    Column("count", Integer, default=1, nullable=False),
+)
 
-
-class Watcher(Base):
-    """Colleagues who follow a ticket (Cc of the first mail, or added later)."""
-
-    __tablename__ = "ticket_watchers"
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), default="")
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class StoredAttachment(Base):
-    """An attachment of a ticket's message: kept (sha256 names the file) or refused."""
-
-    __tablename__ = "attachments"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), nullable=True)
-    filename: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64), default="")
-    content_id: Mapped[str] = mapped_column(String(300), default="")
-    refused_reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Bounce(Base):
-    """Addresses our mail bounced from: no automatic mail to them for a while."""
-
-    __tablename__ = "bounces"
-    address: Mapped[str] = mapped_column(String(320), primary_key=True)
-    last_bounce_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    count: Mapped[int] = mapped_column(Integer, default=1)
-
-
-class TicketEvent(Base):
-    """Append-only audit log: who changed what, when, from which message."""
-
-    __tablename__ = "ticket_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(320))
-    kind: Mapped[str] = mapped_column(String(40))
-    field: Mapped[str] = mapped_column(String(40), default="")
-    old_value: Mapped[str] = mapped_column(Text, default="")
-    new_value: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), nullable=True)
+# Append-only audit log: who changed what, when, from which message.
+TicketEvent = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("field", String(40), default="", nullable=False),
+    Column("old_value", Text, default="", nullable=False),
+    Column("new_value", Text, default="", nullable=False),
+    Column("text", Text, default="", nullable=False),
+    Column("inbound_id", ForeignKey("inbound_messages.id"), nullable=True),
     # digests: the status changes of a period, and those since its end (the backlog)
-    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+    Index("ix_events_kind_at", "kind", "at"),
+)
 
+# Every Message-ID maildesk received or sent, for threading replies; one ID can
+# name several tickets when a client reused it (store/threads.py).
+KnownMessageId = Table(
+    "message_ids",
+    metadata,
+    Column("message_id", String(1000), primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True, index=True),
+    Column("direction", String(3), nullable=False),
+)
 
-class KnownMessageId(Base):
-    """Every Message-ID maildesk received or sent, for threading replies; one ID can
-    name several tickets when a client reused it (store/threads.py)."""
+# Mail to send: pending → sending → sent | failed | bounced; or held, until released.
+OutboxMessage = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=True),
+    Column("inbound_id", ForeignKey("inbound_messages.id"), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("mail_from", String(320), nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("to_address", String(320), default="", nullable=False),
+    Column("subject", Text, default="", nullable=False),
+    Column("message_id", String(1000), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("status", String(20), default="pending", nullable=False),
+    Column("attempts", Integer, default=0, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("claimed_by", String(200), default="", nullable=False),
+    Column("last_error", Text, default="", nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("lane", String(20), default="interactive", nullable=False),
+    Column("to_domain", String(320), default="", nullable=False),
+    Column("held_reason", Text, default="", nullable=False),
+    # claiming (store/outbox.claim): each lane's domains, and each domain's due rows
+    # oldest first, read from the index alone
+    Index("ix_outbox_claim", "status", "lane", "to_domain", "id", "next_attempt_at"),
+    Index("ix_outbox_status_id", "status", "id"),
+    Index("ix_outbox_to_created", "to_address", "created_at"),
+    Index("ix_outbox_message_id", "message_id"),
+    Index("ix_outbox_kind_created", "kind", "created_at"),  # digests: surveys sent
+    # what a recipient has seen of a ticket (store/threads.history)
+    Index("ix_outbox_ticket_to", "ticket_id", "to_address", "id"),
+)
 
-    __tablename__ = "message_ids"
-    message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
-    direction: Mapped[str] = mapped_column(String(3))
+TicketCounter = Table(
+    "ticket_counters",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("last", BigInteger, nullable=False),
+)
 
+MailboxState = Table(
+    "mailbox_state",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+)
 
-class OutboxMessage(Base):
-    """Mail to send: pending → sending → sent | failed | bounced; or held, until released."""
+# Which daemon holds a piece of work (a mailbox) until when.
+Lease = Table(
+    "leases",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
 
-    __tablename__ = "outbox"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
-    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    mail_from: Mapped[str] = mapped_column(String(320))
-    recipients: Mapped[str] = mapped_column(Text)
-    to_address: Mapped[str] = mapped_column(String(320), default="")
-    subject: Mapped[str] = mapped_column(Text, default="")
-    message_id: Mapped[str] = mapped_column(String(1000))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    claimed_by: Mapped[str] = mapped_column(String(200), default="")
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    lane: Mapped[str] = mapped_column(String(20), default="interactive")
-    to_domain: Mapped[str] = mapped_column(String(320), default="")
-    held_reason: Mapped[str] = mapped_column(Text, default="")
-    __table_args__ = (
-        # claiming (store/outbox.claim): each lane's domains, and each domain's due rows
-        # oldest first, read from the index alone
-        Index("ix_outbox_claim", "status", "lane", "to_domain", "id", "next_attempt_at"),
-        Index("ix_outbox_status_id", "status", "id"),
-        Index("ix_outbox_to_created", "to_address", "created_at"),
-        Index("ix_outbox_message_id", "message_id"),
-        Index("ix_outbox_kind_created", "kind", "created_at"),  # digests: surveys sent
-        # what a recipient has seen of a ticket (store/threads.history)
-        Index("ix_outbox_ticket_to", "ticket_id", "to_address", "id"),
-    )
+# A supervised loop's last success and last error, per node (written every few s).
+Heartbeat = Table(
+    "heartbeats",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("node", String(200), primary_key=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("last_error_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, default="", nullable=False),
+)
 
-
-class TicketCounter(Base):
-    __tablename__ = "ticket_counters"
-    key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    last: Mapped[int] = mapped_column(BigInteger)
-
-
-class MailboxState(Base):
-    __tablename__ = "mailbox_state"
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    uidvalidity: Mapped[int] = mapped_column(BigInteger)
-    last_uid: Mapped[int] = mapped_column(BigInteger)
-
-
-class Lease(Base):
-    """Which daemon holds a piece of work (a mailbox) until when."""
-
-    __tablename__ = "leases"
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Heartbeat(Base):
-    """A supervised loop's last success and last error, per node (written every few s)."""
-
-    __tablename__ = "heartbeats"
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    node: Mapped[str] = mapped_column(String(200), primary_key=True)
-    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-
-class Timer(Base):
-    """Something the clock owes a ticket (an auto-close, later reminders and escalation
-    steps): one row per (ticket, kind, step), claimed with a lease when due (store/timers)."""
-
-    __tablename__ = "timers"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)  # "<ticket id>:<kind>:<step>"
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    step: Mapped[int] = mapped_column(Integer, default=1)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(20), default="pending")  # done | cancelled
-    lease_holder: Mapped[str] = mapped_column(String(200), default="")
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+# Something the clock owes a ticket (an auto-close, later reminders and escalation
+# steps): one row per (ticket, kind, step), claimed with a lease when due (store/timers).
+Timer = Table(
+    "timers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(200), unique=True, nullable=False),  # "<ticket id>:<kind>:<step>"
+    Column("ticket_id", ForeignKey("tickets.id"), index=True, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("step", Integer, default=1, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("state", String(20), default="pending", nullable=False),  # done | cancelled
+    Column("lease_holder", String(200), default="", nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("outcome", Text, default="", nullable=False),
     # the due query reads this index alone: pending rows by due time, never the tickets
-    __table_args__ = (Index("ix_timers_due", "state", "due_at", "id"),)
+    Index("ix_timers_due", "state", "due_at", "id"),
+)
 
+# A requester's score for a resolved ticket; a later answer replaces it (`replaced`).
+# A score <= 2 opens a review, closed by `#review done` (survey/).
+SurveyAnswerRow = Table(
+    "survey_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text, default="", nullable=False),
+    Column("via", String(10), nullable=False),  # link | reply
+    Column("sender", String(320), nullable=False),
+    Column("answered_at", UTCDateTime, nullable=False),
+    Column("inbound_id", Integer, nullable=True),
+    Column("replaced", Boolean, default=False, nullable=False),
+    Column("review", String(10), default="", nullable=False),  # "" | open | closed
+    Column("review_due_at", UTCDateTime, nullable=True),
+    Column("review_closed_at", UTCDateTime, nullable=True),
+    Column("review_closed_by", String(320), default="", nullable=False),
+    Column("review_note", Text, default="", nullable=False),
+    # digests: answers given, reviews closed or open, in a period
+    Index("ix_survey_answers_answered", "answered_at"),
+    Index("ix_survey_answers_review", "review", "review_closed_at"),
+)
 
-class SurveyAnswerRow(Base):
-    """A requester's score for a resolved ticket; a later answer replaces it (`replaced`).
-    A score <= 2 opens a review, closed by `#review done` (survey/)."""
+# A special day of the official schedule: a holiday, or a make-up working day.
+CalendarDay = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(10), nullable=False),  # "holiday" | "workday"
+    Column("name", String(200), default="", nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
 
-    __tablename__ = "survey_answers"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    score: Mapped[int] = mapped_column(Integer)
-    comment: Mapped[str] = mapped_column(Text, default="")
-    via: Mapped[str] = mapped_column(String(10))  # link | reply
-    sender: Mapped[str] = mapped_column(String(320))
-    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    inbound_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    replaced: Mapped[bool] = mapped_column(Boolean, default=False)
-    review: Mapped[str] = mapped_column(String(10), default="")  # "" | open | closed
-    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    review_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    review_closed_by: Mapped[str] = mapped_column(String(320), default="")
-    review_note: Mapped[str] = mapped_column(Text, default="")
-    __table_args__ = (  # digests: answers given, reviews closed or open, in a period
-        Index("ix_survey_answers_answered", "answered_at"),
-        Index("ix_survey_answers_review", "review", "review_closed_at"),
-    )
+# A year whose schedule is official (seeded or imported): its deadlines are final.
+CalendarYear = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("source", String(300), nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
 
+# One promise on a ticket (first response, resolution): its due time in the
+# policy's calendar, the business minutes it was paused, when it was met.
+SlaTarget = Table(
+    "sla_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False),
+    Column("target", String(20), nullable=False),  # "response" | "resolution"
+    Column("calendar", String(10), nullable=False),  # "business" | "24x7"
+    Column("minutes", Float, nullable=False),  # the target, in the calendar's minutes
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("paused_minutes", Float, default=0.0, nullable=False),  # pauses ended so far
+    Column("paused_since", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),  # None: paused
+    Column("met_at", UTCDateTime, nullable=True),
+    Column("provisional", Boolean, default=False, nullable=False),  # a year not official
+    UniqueConstraint("ticket_id", "target"),
+    Index("ix_sla_targets_due", "due_at"),
+    Index("ix_sla_targets_met", "met_at"),  # digests: targets met in a period
+)
 
-class CalendarDay(Base):
-    """A special day of the official schedule: a holiday, or a make-up working day."""
+# One digest period sent: (kind, group, first day) is unique, so with several
+# daemons the one whose insert wins queues the mails (digest/usecases.py).
+DigestRun = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),  # day | week | month
+    Column("group_name", String(100), default="", nullable=False),  # "" = whole desk
+    Column("first_day", Date, nullable=False),  # local
+    Column("last_day", Date, nullable=False),  # local, inclusive
+    Column("state", String(20), default="queued", nullable=False),  # mails in the outbox
+    Column("created_at", UTCDateTime, nullable=False),  # row and mails written
+    Column("recipients", Integer, default=0, nullable=False),
+    UniqueConstraint("kind", "group_name", "first_day", name="uq_digest_runs_period"),
+)
 
-    __tablename__ = "calendar_days"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # "holiday" | "workday"
-    name: Mapped[str] = mapped_column(String(200), default="")
-    source: Mapped[str] = mapped_column(String(300))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+# A knowledge-base article suggested on a ticket, or credited for solving it (kb/).
+KbUse = Table(
+    "kb_uses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True, nullable=False),
+    Column("article", String(200), nullable=False),  # the article's name, "" for none
+    Column("kind", String(10), nullable=False),  # "suggested" | "helped"
+    Column("via", String(10), default="", nullable=False),  # helped: "link" | "reply"
+    Column("at", UTCDateTime, nullable=False),
+    Column("inbound_id", Integer, nullable=True),
+    Index("ix_kb_uses_kind_at", "kind", "at"),
+)
 
-
-class CalendarYear(Base):
-    """A year whose schedule is official (seeded or imported): its deadlines are final."""
-
-    __tablename__ = "calendar_years"
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    source: Mapped[str] = mapped_column(String(300))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class SlaTarget(Base):
-    """One promise on a ticket (first response, resolution): its due time in the
-    policy's calendar, the business minutes it was paused, when it was met."""
-
-    __tablename__ = "sla_targets"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    target: Mapped[str] = mapped_column(String(20))  # "response" | "resolution"
-    calendar: Mapped[str] = mapped_column(String(10))  # "business" | "24x7"
-    minutes: Mapped[float] = mapped_column(Float)  # the target, in the calendar's minutes
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    paused_minutes: Mapped[float] = mapped_column(Float, default=0.0)  # pauses ended so far
-    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # None: paused
-    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # a year not official
-    __table_args__ = (
-        UniqueConstraint("ticket_id", "target"),
-        Index("ix_sla_targets_due", "due_at"),
-        Index("ix_sla_targets_met", "met_at"),  # digests: targets met in a period
-    )
-
-
-class DigestRun(Base):
-    """One digest period sent: (kind, group, first day) is unique, so with several
-    daemons the one whose insert wins queues the mails (digest/usecases.py)."""
-
-    __tablename__ = "digest_runs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # day | week | month
-    group_name: Mapped[str] = mapped_column(String(100), default="")  # "" = whole desk
-    first_day: Mapped[date] = mapped_column(Date)  # local
-    last_day: Mapped[date] = mapped_column(Date)  # local, inclusive
-    state: Mapped[str] = mapped_column(String(20), default="queued")  # mails in the outbox
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # row and mails written
-    recipients: Mapped[int] = mapped_column(Integer, default=0)
-    __table_args__ = (
-        UniqueConstraint("kind", "group_name", "first_day", name="uq_digest_runs_period"),
-    )
-
-
-class KbUse(Base):
-    """A knowledge-base article suggested on a ticket, or credited for solving it (kb/)."""
-
-    __tablename__ = "kb_uses"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    article: Mapped[str] = mapped_column(String(200))  # the article's name, "" for none
-    kind: Mapped[str] = mapped_column(String(10))  # "suggested" | "helped"
-    via: Mapped[str] = mapped_column(String(10), default="")  # helped: "link" | "reply"
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    inbound_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    __table_args__ = (Index("ix_kb_uses_kind_at", "kind", "at"),)
-
-
-class KbDraft(Base):
-    """A draft article `#kb` asked for: written to the kb folder after the commit."""
-
-    __tablename__ = "kb_drafts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    name: Mapped[str] = mapped_column(String(200), unique=True)  # drafts/<name>.md
-    content: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(10))  # "pending" | "written" | "conflict"
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    __table_args__ = (Index("ix_kb_drafts_state", "state", "id"),)
+# A draft article `#kb` asked for: written to the kb folder after the commit.
+KbDraft = Table(
+    "kb_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False),
+    Column("name", String(200), unique=True, nullable=False),  # drafts/<name>.md
+    Column("content", Text, nullable=False),
+    Column("state", String(10), nullable=False),  # "pending" | "written" | "conflict"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("written_at", UTCDateTime, nullable=True),
+    Index("ix_kb_drafts_state", "state", "id"),
+)
 
 
 def make_engine(url: str, sqlite_synchronous: str = "full") -> Engine:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import (
@@ -37,25 +37,25 @@ from maildesk.db import (
     Watcher,
 )
 
-T_INBOUND = cast(Table, InboundMessage.__table__)
-T_TICKETS = cast(Table, Ticket.__table__)
-T_EVENTS = cast(Table, TicketEvent.__table__)
-T_MSGIDS = cast(Table, KnownMessageId.__table__)
-T_OUTBOX = cast(Table, OutboxMessage.__table__)
-T_COUNTERS = cast(Table, TicketCounter.__table__)
-T_MAILBOXES = cast(Table, MailboxState.__table__)
-T_LEASES = cast(Table, Lease.__table__)
-T_WATCHERS = cast(Table, Watcher.__table__)
-T_BOUNCES = cast(Table, Bounce.__table__)
-T_ATTACHMENTS = cast(Table, StoredAttachment.__table__)
-T_HEARTBEATS = cast(Table, Heartbeat.__table__)
-T_TIMERS = cast(Table, Timer.__table__)
-T_CALENDAR_DAYS = cast(Table, CalendarDay.__table__)
-T_CALENDAR_YEARS = cast(Table, CalendarYear.__table__)
-T_SLA = cast(Table, SlaTarget.__table__)
-T_SURVEY_ANSWERS = cast(Table, SurveyAnswerRow.__table__)
-T_KB_USES = cast(Table, KbUse.__table__)
-T_KB_DRAFTS = cast(Table, KbDraft.__table__)
+T_INBOUND = InboundMessage
+T_TICKETS = Ticket
+T_EVENTS = TicketEvent
+T_MSGIDS = KnownMessageId
+T_OUTBOX = OutboxMessage
+T_COUNTERS = TicketCounter
+T_MAILBOXES = MailboxState
+T_LEASES = Lease
+T_WATCHERS = Watcher
+T_BOUNCES = Bounce
+T_ATTACHMENTS = StoredAttachment
+T_HEARTBEATS = Heartbeat
+T_TIMERS = Timer
+T_CALENDAR_DAYS = CalendarDay
+T_CALENDAR_YEARS = CalendarYear
+T_SLA = SlaTarget
+T_SURVEY_ANSWERS = SurveyAnswerRow
+T_KB_USES = KbUse
+T_KB_DRAFTS = KbDraft
 ci = T_INBOUND.c
 ct = T_TICKETS.c
 co = T_OUTBOX.c

@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maildesk.db import DigestRun
 from maildesk.digest.model import Period
 from maildesk.store.base import T_INBOUND, T_TICKETS, Tx
 
-T_DIGEST_RUNS = cast(Table, DigestRun.__table__)
+T_DIGEST_RUNS = DigestRun
 cd = T_DIGEST_RUNS.c
 KEY = ["kind", "group_name", "first_day"]
 _INSERTS: dict[str, Any] = {}
