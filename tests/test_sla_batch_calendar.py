@@ -6,6 +6,7 @@ calendar it read first would keep wrong, provisional due times until next worked
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -22,14 +23,13 @@ from .test_sla import FIXTURES, local, setup, target
 
 
 def test_a_calendar_import_committed_during_a_batch_is_seen_by_its_later_messages(
-    make_config: ConfigFactory, monkeypatch: pytest.MonkeyPatch, db_url: str
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Friday 2027-02-05 17:00, 2027 not official yet; the 2027 schedule (春节
     02-06..13, make-up Sunday 02-14) is imported between the batch's two messages.
-    The second ticket's response is due on the make-up Sunday, not provisional."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite's BEGIN IMMEDIATE makes the import wait for the batch")
-    service, _clock = setup(make_config, local(2027, 2, 5, 17))
+    The second ticket's response is due on the make-up Sunday, not provisional.
+    PostgreSQL only: on SQLite, BEGIN IMMEDIATE makes the import wait for the batch."""
+    service, _clock = setup(ConfigFactory(tmp_path, pg_url), local(2027, 2, 5, 17))
     entries = service.receive_many([
         (mail(USER, "VPN 连不上了", "交换机端口灯不亮。", n=1), "a"),
         (mail(USER, "打印机脱机", "打印机又脱机了。", n=2), "b"),

@@ -64,7 +64,7 @@ def fill(engine: Engine, tickets: int, now: datetime, seed: int = 7) -> dict[str
     counts: dict[str, int] = {}
     rng = random.Random(seed)
     plan = _plan(tickets, now, rng)
-    tables = db.Base.metadata.tables
+    tables = db.metadata.tables
     writers: tuple[tuple[str, Any], ...] = (
         ("tickets", _ticket_rows),
         ("inbound_messages", _inbound_rows),
@@ -280,7 +280,7 @@ def _counters(plan: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def max_ids(engine: Engine) -> dict[str, int]:
     """The highest id of each table the benchmark counts: the run's rows come after."""
-    tables = db.Base.metadata.tables
+    tables = db.metadata.tables
     with engine.connect() as conn:
         return {
             name: int(
