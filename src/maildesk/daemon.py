@@ -24,9 +24,12 @@ from aiosmtpd.controller import Controller
 
 from maildesk.config import Config
 from maildesk.digest import usecases as digests
+from maildesk.digest.model import Figures
+from maildesk.domain import Address, OutgoingMail
 from maildesk.held import tick
 from maildesk.mailbox import PROCESS_CHUNK, Fetcher, chunks
 from maildesk.outbox import Sender, SmtpTransport, Transport
+from maildesk.render import Renderer
 from maildesk.service import Outcome, Service
 from maildesk.sla.usecases import business_hours
 from maildesk.store import ClaimedMail, HandOffTerms, JournalEntry, claims, journal
@@ -87,9 +90,17 @@ class ToSender:
 
 
 def shipped_digest_edges() -> digests.Edges:
-    from maildesk.digest import collect, render
+    from maildesk.digest import collect
 
-    return digests.Edges(collect.figures, render.digest_mail)
+    return digests.Edges(collect.figures, _digest_mail)
+
+
+def _digest_mail(renderer: Renderer, figures: Figures, to: Address, now: datetime) -> OutgoingMail:
+    """digest/render, imported when the first digest is written: its Pillow and
+    css-inline (5.4 MB resident) stay out of a daemon that has written none."""
+    from maildesk.digest import render
+
+    return render.digest_mail(renderer, figures, to, now)
 
 
 class Daemon:
