@@ -548,3 +548,92 @@ def test_classify_never_raises_on_the_corpus(corpus: Path) -> None:
         strict(raw, inbound)  # no rule raised (classify would have hidden it)
         strict(raw, stub())
     # time per message: benchmarks/parse_worst_case.py (no timed asserts in tests)
+
+
+# --- charset labels that are junk ---------------------------------------------------------
+
+# codecs.lookup raises ValueError for a NUL in a label, `undefined` a bare UnicodeError:
+# decoding a header must not raise, or the rule reading it is skipped and a bounce
+# becomes a ticket.
+JUNK_LABELS = ["utf\x00-8", "undefined"]
+
+
+def junk_word(text: str, label: str) -> str:
+    return f"=?{label}?Q?{text.replace(' ', '_')}?="
+
+
+POSTFIX_BOUNCE_BODY = (
+    "This is the mail system at host mx.example.net.\r\n\r\n"
+    "I'm sorry to have to inform you that your message could not\r\n"
+    "be delivered to one or more recipients.\r\n\r\n"
+    "<bob@example.org>: host mx.example.org said: 550 5.1.1 User unknown\r\n"
+)
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_text_bounce_with_junk_labels_in_subject_and_from(label: str) -> None:
+    raw = mail(
+        f"From: {junk_word('Mail Delivery System', label)} <>",
+        "To: alice@example.com",
+        f"Subject: {junk_word('Undelivered Mail Returned to Sender', label)}",
+        "Message-ID: <bounce-junk@example.net>",
+        f"X-Failed-Recipients: {junk_word('bob@example.org', label)}",
+        body=POSTFIX_BOUNCE_BODY,
+    )
+    inbound = inbound_of(raw)
+    strict(raw, inbound)  # no rule raised: classify would have skipped it
+    found = classify(raw, inbound)
+    assert found.kind == Kind.BOUNCE, found
+    assert found.failed_recipients == ("bob@example.org",)
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_dsn_with_junk_labels_in_subject_and_returned_headers(label: str) -> None:
+    """The returned headers' part is 8-bit text labelled junk: get_payload() decodes it in
+    that label and raised, which skipped the RFC 3464 reading."""
+    body = (
+        "--BB\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        "Your message could not be delivered.\r\n"
+        "--BB\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        "Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n"
+        f'--BB\r\nContent-Type: text/rfc822-headers; charset="{label}"\r\n\r\n'
+        "From: alice@example.com\r\nSubject: Grüße\r\nMessage-ID: <orig42@example.com>\r\n\r\n"
+        "--BB--\r\n"
+    )
+    raw = mail(
+        "From: Mail Delivery Subsystem <mailer-daemon@example.net>",
+        "To: alice@example.com",
+        f"Subject: {junk_word('Delivery Status Notification (Failure)', label)}",
+        "Message-ID: <dsn-junk@example.net>",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=BB",
+        body=body,
+    )
+    inbound = inbound_of(raw)
+    strict(raw, inbound)
+    assert classify(raw, inbound) == AutoMail(
+        Kind.BOUNCE,
+        "multipart/report delivery-status (5.1.1)",
+        failed_recipients=("bob@example.org",),
+        original_message_id="orig42@example.com",
+        status="5.1.1",
+        diagnostic="smtp; 550 5.1.1 no such user",
+    )
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_person_with_junk_labels_is_human_with_a_subject(label: str) -> None:
+    raw = mail(
+        f"From: {junk_word('Jürgen', label)} <juergen@example.com>",
+        "To: help@example.com",
+        f"Subject: {junk_word('Drucker kaputt', label)}",
+        "Message-ID: <person-junk@example.com>",
+        f'Content-Type: text/plain; charset="{label}"',
+        body="Der Drucker im 2. Stock druckt nicht.",
+    )
+    inbound = parse(raw)
+    assert inbound.subject == "Drucker kaputt"
+    strict(raw, inbound)
+    assert classify(raw, inbound) == automail.HUMAN

@@ -3,6 +3,7 @@ Latin-1.  Never raises, never produces U+FFFD for text some codec in the chain c
 
 from __future__ import annotations
 
+import base64
 import random
 
 import pytest
@@ -189,3 +190,34 @@ def test_surrogate_escaped_raw_8bit_is_decoded(charset: str) -> None:
     """What `email` gives for raw 8-bit header bytes when read as surrogate escapes."""
     escaped = "回复：服务器坏了 喆".encode(charset).decode("ascii", "surrogateescape")
     assert decode_header_value(escaped) == "回复：服务器坏了 喆"
+
+
+# --- labels that are no charset: unknown, never an exception -------------------------------
+
+# codecs.lookup raises ValueError (not LookupError) for a NUL or a lone surrogate; base64,
+# rot13, hex are no text encodings; undefined and punycode raise a bare UnicodeError.
+JUNK_LABELS = [
+    "utf\x00-8", "utf-8\x00", "\x00", "utf\udcff8", "base64", "rot13", "hex", "zlib",
+    "undefined", "punycode", "idna", "unicode_escape", "raw_unicode_escape",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_a_junk_label_is_unknown(label: str) -> None:
+    assert normalize(label) is None
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_a_body_with_a_junk_label_decodes_through_the_chain(label: str) -> None:
+    assert decode_bytes("Grüße, 无法登录".encode(), label) == "Grüße, 无法登录"
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+@pytest.mark.parametrize("encoding", ["B", "Q"])
+def test_an_encoded_word_with_a_junk_label_is_read_as_unknown(label: str, encoding: str) -> None:
+    data = "Rückfrage zu 无法登录".encode()
+    text = (
+        base64.b64encode(data).decode() if encoding == "B" else "".join(f"={b:02X}" for b in data)
+    )
+    word = f"=?{label}?{encoding}?{text}?="
+    assert decode_header_value(f"Re: {word} [#12]") == "Re: Rückfrage zu 无法登录 [#12]"

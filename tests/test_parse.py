@@ -730,3 +730,55 @@ def test_django_helpdesk_expectations(corpus: Path, name: str) -> None:
     assert inbound.text.strip()
     if name == "pgp.eml":
         assert [a.content_type for a in inbound.attachments] == ["application/pgp-signature"]
+
+
+# --- charset labels that are junk: the label is unknown, the message is parsed --------------
+
+# A NUL makes codecs.lookup raise ValueError (not LookupError); `undefined` raises a bare
+# UnicodeError; base64 is no text encoding.  None of them may quarantine a good message.
+JUNK_LABELS = ["utf\x00-8", "undefined", "base64", "punycode"]
+
+
+def junk_word(text: str, label: str) -> str:
+    return f"=?{label}?B?{base64.b64encode(text.encode()).decode()}?="
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_junk_label_in_an_encoded_subject_and_from(label: str) -> None:
+    raw = mail(
+        f"From: {junk_word('Jürgen Weiß', label)} <juergen@example.com>",
+        "To: help@example.com",
+        f"Subject: {junk_word('Drucker druckt nicht', label)}",
+        "Message-ID: <junk-label@example.com>",
+        "Content-Type: text/plain; charset=utf-8",
+        body="Der Drucker im 2. Stock druckt nicht.",
+    )
+    inbound = parse(raw)
+    assert inbound.subject == "Drucker druckt nicht"
+    assert inbound.sender == Address("Jürgen Weiß", "juergen@example.com")
+    assert inbound.message_id == "junk-label@example.com"
+    assert inbound.text == "Der Drucker im 2. Stock druckt nicht."
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_junk_declared_body_charset(label: str) -> None:
+    raw = mail(
+        "From: a@example.com",
+        "Subject: body",
+        f'Content-Type: text/plain; charset="{label}"',
+        body="无法登录 VPN",
+    )
+    assert parse(raw).text == "无法登录 VPN"
+
+
+@pytest.mark.parametrize("label", JUNK_LABELS)
+def test_junk_rfc2231_labels_on_charset_and_filename(label: str) -> None:
+    """get_content_charset and get_filename decode RFC 2231 values in their own label."""
+    raw = mixed(
+        f"Content-Type: text/plain; charset*={label}''utf-8\r\n\r\n请看附件。",
+        f"Content-Type: application/pdf; name*={rfc2231('报告.pdf', 'utf-8', label)}\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{b64(PDF_BYTES)}",
+    )
+    inbound = parse(raw)
+    assert inbound.text == "请看附件。"
+    assert [(a.filename, a.size) for a in inbound.attachments] == [("报告.pdf", len(PDF_BYTES))]

@@ -45,6 +45,9 @@ SUPERSETS = {
 }
 
 FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+# Python codecs that are no charset: no mail is written in them, and decoding with them
+# raises UnicodeError (undefined, punycode) or turns bytes into something else (escapes).
+NOT_CHARSETS = frozenset(("undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"))
 MULTI_BYTE = frozenset(
     codecs.lookup(c).name
     for c in ("utf-8", "utf-16", "utf-16-be", "utf-16-le", "utf-32", "gb18030", "gbk",
@@ -54,15 +57,22 @@ MULTI_BYTE = frozenset(
 
 
 def normalize(charset: str | None) -> str | None:
-    """The codec to try first for a declared charset, or None if unknown/absent."""
+    """The codec to try first for a declared charset, or None if unknown/absent.
+
+    A label that is no charset is unknown too: junk codecs.lookup refuses with ValueError
+    rather than LookupError (a NUL, a lone surrogate), codecs that are no text encoding
+    (base64, rot13, zlib: bytes.decode refuses them) and NOT_CHARSETS."""
     if not charset:
         return None
     name = charset.strip().strip('"').lower()
     name = SUPERSETS.get(name, name)
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in NOT_CHARSETS:
+        return None
+    return info.name
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
@@ -73,7 +83,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     for codec in candidates:
         try:
             return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):  # some codecs raise a bare UnicodeError
             continue
     return data.decode("latin-1")
 
@@ -135,7 +145,7 @@ def _decode_labelled(data: bytes, charset: str, declared: tuple[str, ...]) -> st
             text = data.decode(codec)
             if not (_single_byte(codec) and implausible(text)):
                 return text
-        except UnicodeDecodeError:
+        except UnicodeError:  # some codecs raise a bare UnicodeError, not a Decode one
             pass
     first = (codec,) if codec else ()
     return guess_header_bytes(data, first + declared, otherwise=decode_bytes(data, charset))

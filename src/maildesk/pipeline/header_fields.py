@@ -63,6 +63,28 @@ def first(fields: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def content_charset(part: email.message.Message) -> str | None:
+    """The part's declared charset as get_content_charset gives it; that raises on an
+    RFC 2231 `charset*=LABEL''…` whose own LABEL is junk (a NUL: ValueError), and the
+    value is then taken as written (charsets.normalize judges it)."""
+    try:
+        return part.get_content_charset()
+    except (LookupError, ValueError):
+        value = part.get_param("charset")
+        text = value[2] if isinstance(value, tuple) else value
+        return str(text).lower() if text else None
+
+
+def has_filename(part: email.message.Message) -> bool:
+    """Whether the part names a file (Content-Disposition filename, Content-Type name).
+    get_filename decodes an RFC 2231 name in its declared charset and raises when that
+    label is junk (a NUL: ValueError, `undefined`: UnicodeError): the name is there."""
+    try:
+        return bool(part.get_filename())
+    except (LookupError, ValueError):
+        return True
+
+
 def header_str(value: object) -> str:
     return "" if value is None else str(value)
 

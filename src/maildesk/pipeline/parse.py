@@ -23,10 +23,12 @@ from maildesk.pipeline.header_fields import RAW_HEADERS as RAW_HEADERS  # so do 
 from maildesk.pipeline.header_fields import (
     RawHeaders,
     address_list,
+    content_charset,
     date_of,
     fields_by_name,
     first,
     first_id,
+    has_filename,
     header_str,
     ids,
     return_path,
@@ -105,11 +107,11 @@ def parse(raw: bytes) -> Inbound:
 
 
 def _declared_charsets(msg: email.message.Message) -> dict[int, str | None]:
-    """Each part's declared charset (get_content_charset) by id(part), in the order of
+    """Each part's declared charset (content_charset) by id(part), in the order of
     msg.walk(), within the part cap: read once, for the hint and for decoding the part."""
     declared: dict[int, str | None] = {}
     for count, part in enumerate(msg.walk()):
-        declared[id(part)] = part.get_content_charset()
+        declared[id(part)] = content_charset(part)
         if count >= PARTS.limit:
             break
     return declared
@@ -191,7 +193,7 @@ def _is_attachment(part: email.message.Message, ctype: str) -> bool:
     """`ctype` is the part's get_content_type() (read once per part)."""
     if ctype == "message/rfc822":
         return True
-    if part.get_content_disposition() == "attachment" or part.get_filename():
+    if part.get_content_disposition() == "attachment" or has_filename(part):
         return True
     return ctype.split("/")[0] != "text"
 
@@ -242,7 +244,7 @@ def _part_text(part: email.message.Message, ctype: str, declared: dict[int, str 
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = declared[id(part)] if id(part) in declared else part.get_content_charset()
+    charset = declared[id(part)] if id(part) in declared else content_charset(part)
     text = decode_bytes(payload, charset)
     if ctype == "text/plain" and _param(part, "format") == "flowed":
         flowed = text[: TEXT_CHARS.limit * 2]  # joined lines are cut to the cap afterwards

@@ -2,7 +2,11 @@
 
 Every header value is made one line of printable characters before it is encoded,
 so a subject or a name can never add a header; non-ASCII text becomes RFC 2047
-encoded-words of at most 75 characters, folded at 76 (so no encoded-word exceeds 75).  The body is
+encoded-words of at most 75 characters, folded at 76 (so no encoded-word exceeds 75).
+No header line exceeds 998 octets (RFC 5322 2.1.1): a value whose folding would write
+one (a word of ASCII too long for a line, a Cc name as one long encoded-word) is
+encoded as non-ASCII text is, in encoded-words that can be split, and a message-id too
+long for a line is left out of References / In-Reply-To.  The body is
 multipart/alternative (text, HTML) — inside multipart/related when inline images
 are carried by Content-ID.
 """
@@ -28,6 +32,7 @@ from maildesk.pipeline.loops import LOOP_HEADER
 from maildesk.render.fold import ASCII, UTF8, Words, fold, words
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+LINE_LIMIT = 998  # octets in a header line, CRLF not counted (RFC 5322 2.1.1)
 
 
 class Wire(email.policy.Compat32):
@@ -168,10 +173,12 @@ def fields(env: Envelope) -> list[tuple[str, str | Words]]:
         ("Date", email.utils.format_datetime(local)),
         ("Message-ID", f"<{env.message_id}>"),
     ]
-    if env.in_reply_to:
-        out.append(("In-Reply-To", msgid(env.in_reply_to)))
-    if env.references:
-        out.append(("References", words((" ".join(msgid(r) for r in env.references), ASCII))))
+    in_reply_to = msgid(env.in_reply_to) if env.in_reply_to else ""
+    if in_reply_to and fits("In-Reply-To", in_reply_to):
+        out.append(("In-Reply-To", in_reply_to))
+    references = [r for r in map(msgid, env.references) if fits("References", r)]
+    if references:  # RFC 5322 3.6.4 lets References be shortened: long ids are left out
+        out.append(("References", words((" ".join(references), ASCII))))
     if env.reply_to:
         out.append(("Reply-To", address(env.from_name, env.from_address)))
     if env.auto_submitted:
@@ -180,30 +187,64 @@ def fields(env: Envelope) -> list[tuple[str, str | Words]]:
     return out
 
 
+def fits(name: str, value: str | Words) -> bool:
+    """Whether the field folds into lines of at most 998 octets.  Folding splits encoded
+    words and breaks at white space, so a line that long holds one long word: a value
+    shorter than the limit, name included, always fits (and is not folded to know)."""
+    if isinstance(value, str):
+        size = len(value) if value.isascii() else LINE_LIMIT
+    else:
+        size = sum(len(text) + 1 for text, _ in value.chunks)
+    if len(name) + 2 + size <= LINE_LIMIT:
+        return True
+    return max(map(len, fold(name, value).split(b"\r\n"))) <= LINE_LIMIT
+
+
 def subject(text: str) -> Words:
-    """`[IT-…] ` stays readable ASCII; the rest is encoded only when it needs to be."""
+    """`[IT-…] ` stays readable ASCII; the rest is encoded only when it needs to be: when
+    it is not ASCII, or holds a word too long for a line (then the prefix too, if the
+    word is in it)."""
     prefix, sep, rest = _one_line(text).partition("] ")
     if not sep:
         prefix, rest = "", prefix
     head = (prefix + sep.rstrip(), ASCII)
-    return words(head, (rest, ASCII), named=True) if rest else words(head, named=True)
+    value = words(head, (rest, ASCII), named=True) if rest else words(head, named=True)
+    if fits("Subject", value):
+        return value
+    ascii_head = words(head, named=True)
+    if rest and fits("Subject", ascii_head):
+        return words(head, (rest, UTF8), named=True)
+    return words((head[0], UTF8), *([(rest, UTF8)] if rest else []), named=True)
 
 
 def address(name: str, addr: str) -> str | Words:
-    """`name <addr>`; a non-ASCII name becomes encoded-words that fold like any other."""
+    """`name <addr>`; a non-ASCII name, or one with a word too long for a line, becomes
+    encoded-words that fold like any other."""
     name, addr = _one_line(name), _one_line(addr)
     if name.isascii():
-        return email.utils.formataddr((name, addr))
+        plain = email.utils.formataddr((name, addr))
+        if fits("Reply-To", plain):  # the longest of the names it is written under
+            return plain
     return words((name, UTF8), (f"<{addr}>", ASCII))
 
 
-def _address_list(people: tuple[tuple[str, str], ...]) -> str:
-    """Several addresses; folded between them when written.  (A non-ASCII name is one
-    encoded-word however long: a very long one makes a line over 998 octets.)"""
-    return ", ".join(
-        email.utils.formataddr((_one_line(name), _one_line(addr)), charset="utf-8")
-        for name, addr in people
-    )
+def _address_list(people: tuple[tuple[str, str], ...]) -> str | Words:
+    """Several addresses; folded between them when written.  formataddr makes a
+    non-ASCII name one encoded-word however long: when that (or an ASCII name's word)
+    makes a line over 998 octets, each such name is written as `address` writes it."""
+    people = tuple((_one_line(name), _one_line(addr)) for name, addr in people)
+    plain = ", ".join(email.utils.formataddr(person, charset="utf-8") for person in people)
+    if fits("Cc", plain):
+        return plain
+    chunks: list[tuple[str, str]] = []
+    for i, (name, addr) in enumerate(people):
+        comma = "," if i < len(people) - 1 else ""
+        one = email.utils.formataddr((name, addr))
+        if name.isascii() and fits("Cc", one):
+            chunks.append((one + comma, ASCII))
+        else:
+            chunks += [(name, UTF8), (f"<{addr}>{comma}", ASCII)]
+    return words(*chunks)
 
 
 def msgid(value: str) -> str:

@@ -29,12 +29,14 @@ from maildesk.pipeline.automail.message import (
     Mail,
     address,
     parts,
+    payload_of,
     quote,
     unique,
 )
 from maildesk.pipeline.automail.replies import auto_reply_subject
 from maildesk.pipeline.automail.verdict import AutoMail, Kind
 from maildesk.pipeline.charsets import decode_bytes, decode_header_value
+from maildesk.pipeline.header_fields import content_charset
 
 OTHER_REPORTS = (
     ("message/disposition-notification", "multipart/report disposition-notification"),
@@ -183,19 +185,19 @@ def _library_recipients(mail: Mail) -> tuple[str, ...]:
 
 def _dsn_blocks(part: email.message.Message) -> list[dict[str, str]]:
     """The field blocks of a delivery-status part: per-message first, then per-recipient."""
-    payload = part.get_payload()
+    payload = payload_of(part)
     if isinstance(payload, list):  # compat32 splits message/delivery-status into blocks
         blocks: list[dict[str, str]] = []
         for block in payload:
             if not isinstance(block, email.message.Message):
                 continue
             blocks.append({k.lower(): _unfold(v) for k, v in reversed(block.items())})
-            rest = block.get_payload()
+            rest = payload_of(block)
             if isinstance(rest, str) and rest.strip():  # global-delivery-status: 1 message
                 blocks += _parse_blocks(rest)
         return [b for b in blocks if b]
     data = part.get_payload(decode=True)
-    text = decode_bytes(data, part.get_content_charset()) if isinstance(data, bytes) else ""
+    text = decode_bytes(data, content_charset(part)) if isinstance(data, bytes) else ""
     return _parse_blocks(text)
 
 
@@ -257,16 +259,16 @@ def _returned_message_id(all_parts: list[email.message.Message]) -> str:
         ctype = part.get_content_type()
         if ctype not in RETURNED_TYPES:
             continue
-        payload = part.get_payload()
+        payload = payload_of(part)
         if isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
             value = payload[0].get("message-id")
             if value:
                 return _msgid(decode_header_value(value))
-            body = payload[0].get_payload()
+            body = payload_of(payload[0])
             text = body if isinstance(body, str) else ""  # message/global-headers
         else:
             data = part.get_payload(decode=True)
-            text = decode_bytes(data, part.get_content_charset()) if isinstance(data, bytes) else ""
+            text = decode_bytes(data, content_charset(part)) if isinstance(data, bytes) else ""
         found = EMBEDDED_MESSAGE_ID.search(text[:20000])
         if found:
             return found["id"]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from maildesk.domain import Inbound
-from maildesk.pipeline.charsets import decode_header_value
-from maildesk.pipeline.header_fields import RAW_HEADERS, top_headers
+from maildesk.pipeline.charsets import LINE_BREAK, decode_bytes, decode_header_value, unfold
+from maildesk.pipeline.header_fields import RAW_HEADERS, content_charset, top_headers
 
 # Prefixes people put before a subject when they answer or forward (en, de, nordic, fr,
 # es, it, zh-CN, zh-TW).  One of these before an automatic marker means a person wrote.
@@ -106,7 +106,7 @@ class Mail:
     def _decoded(self, name: str) -> str:
         if name not in self._decoded_headers:
             value = self.raw_headers.get(name)
-            self._decoded_headers[name] = "" if value is None else decode_header_value(value)
+            self._decoded_headers[name] = "" if value is None else _decode_or_as_written(value)
         return self._decoded_headers[name]
 
     @cached_property
@@ -196,6 +196,28 @@ def parts(msg: email.message.Message) -> Iterator[email.message.Message]:
         if isinstance(children, list):
             stack += [(c, depth + 1) for c in reversed(children)
                       if isinstance(c, email.message.Message)]  # fmt: skip
+
+
+def _decode_or_as_written(value: str) -> str:
+    """The decoded header; if decoding raises on some junk nobody foresaw, the value as
+    written (one line, raw bytes as U+FFFD), kept like a decoded one: a rule that raised
+    here would be skipped by classify, and a bounce skipped by its rules is a ticket."""
+    try:
+        return decode_header_value(value)
+    except Exception:  # last line of defence, as in classify: never lose the header
+        text = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return LINE_BREAK.sub(" ", unfold(text)).strip()
+
+
+def payload_of(part: email.message.Message) -> object:
+    """get_payload(): a non-multipart part's raw 8-bit text is decoded in its declared
+    charset, which raises when that label is junk (a NUL: ValueError); the text is then
+    decoded through our chain instead."""
+    try:
+        return part.get_payload()
+    except (LookupError, ValueError):
+        data = part.get_payload(decode=True)
+        return decode_bytes(data, content_charset(part)) if isinstance(data, bytes) else ""
 
 
 def address(value: str) -> str:
