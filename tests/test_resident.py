@@ -3,7 +3,7 @@
 Each check runs in a fresh interpreter: it builds the daemon as `maildesk run` does and
 segments a Chinese request, then lists the heavy modules that got loaded.
 - `rjieba` (the package): its import builds rjieba's whole default dictionary, 33 MB;
-  maildesk's segmenter is built from the compiled module and jieba_words.txt.gz (~9 MB).
+  maildesk's segmenter is built from the compiled module and jieba_words.txt.gz (~7 MB).
 - Pillow and css-inline: only a digest being written needs them (5.4 MB).
 - SQLAlchemy's ORM: the tables are Core tables (6.6 MB); Alembic: the schema check
   reads the migrations' text (11 MB)."""

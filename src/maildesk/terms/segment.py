@@ -25,10 +25,10 @@ _INLINE_SPACE = re.compile(r"[ \t\u00a0\u3000]+")
 # daemon does not grow with its vocabulary (65,536 of each took up to ~20 MB).
 REMEMBERED = 8192
 
-# jieba's words seen at least 10 times in its corpus (105,157 of 349,046; licence and
-# how it is made: JIEBA-LICENSE.txt, scripts/jieba_words.py): ~9 MB built, where
-# rjieba's whole default dictionary takes 33 MB; the knowledge base's labelled sets
-# give the same suggestions with either.
+# jieba's words seen at least 20 times in its corpus, and its single characters (83,664
+# of 349,046; licence and how it is made: JIEBA-LICENSE.txt, scripts/jieba_words.py):
+# ~7 MB built, where rjieba's whole default dictionary takes 33 MB; the knowledge
+# base's labelled sets give the same suggestions with either.
 WORDS = Path(__file__).with_name("jieba_words.txt.gz")
 
 _lock = threading.Lock()
