@@ -245,9 +245,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from maildesk.daemon import Daemon
+    from maildesk.daemon import Daemon, fewer_malloc_arenas
     from maildesk.outbox import make_transport
 
+    fewer_malloc_arenas()
     cfg = load_config(args)
     store = open_store(cfg)
     daemon = Daemon(cfg, make_service(cfg, store), make_transport(cfg.outbox))
