@@ -158,7 +158,7 @@ def _without_noise(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _noise(word: str) -> bool:
     return _NOISE_WORD.fullmatch(word) is not None
 
@@ -167,7 +167,7 @@ def _number(word: str) -> bool:
     return word.isdigit()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _alone(word: str) -> bool:
     """Does the word say something on its own?  Not a bare year or small number."""
     return _NOT_ALONE.fullmatch(word) is None

@@ -88,7 +88,7 @@ SHORT = 200
 REMEMBERED = 512
 # Per-token answers (_in_run, normal_word) remembered: the tokens of recent mail, bounded
 # so that a long-running daemon does not grow with its vocabulary.
-TOKENS_REMEMBERED = 8192
+TOKENS_REMEMBERED = 4096
 
 
 def index_terms(text: str) -> Terms:
