@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -101,7 +102,8 @@ def run_maildesk(
     args, dovecot, sink, backend = ctx["args"], ctx["dovecot"], ctx["sink"], ctx["backend"]
     n, folder = ctx["n"], ctx["folder"]
     base = backend.template(stored)
-    url = backend.fresh(stored, label.replace(" ", "_").replace("=", ""))
+    # a database's name, also in a URL: "stored=0@final" -> "stored0_final"
+    url = backend.fresh(stored, re.sub(r"\W", "_", label.replace("=", "")))
     sink.reset()
     rundir = folder / label.replace(" ", "_").replace("=", "")
     rundir.mkdir(exist_ok=True)
