@@ -185,7 +185,9 @@ def test_a_listener_that_stops_serving_is_started_again(make_sqlite_config: Conf
     port = free_port()
     cfg = make_sqlite_config(intake="true", intake_port=port)
     with running(cfg) as daemon:
-        wait_until(lambda: _accepts(port), what="SMTP intake listening")
+        # the port accepts while Controller.start() runs, before `daemon.listener` is set
+        wait_until(lambda: daemon.listener is not None and _accepts(port),
+                   what="SMTP intake listening")  # fmt: skip
         broken = daemon.listener
         assert broken is not None and listening(broken)
         broken.loop.call_soon_threadsafe(broken.server.close)
