@@ -487,7 +487,7 @@ IMAP_SCHEMA: Schema = {
     "poll_interval": (60, positive_number),
     "verify_certificate": (True, flag),
     "ca_file": ("", text),
-    "batch_size": (100, whole_number(1, 10000)),
+    "batch_size": (25, whole_number(1, 10000)),  # a FETCH holds them all at once
 }
 
 IMAP = register(
