@@ -1,9 +1,9 @@
 """Knowledge base: index build time for --articles generated articles (default 1,000,
 half zh-CN, half en) and suggestion time per message over --requests requests (default
 400: subjects, one-paragraph mails and long mails with quoted history, both languages
-and mixed 中英), median and p95; the segmenter's start-up (rjieba import and the IT
-dictionary) and the pinyin table's load measured separately, in a fresh process,
-because the daemon pays them once.
+and mixed 中英), median and p95; the segmenter's start-up (building it from jieba's
+common words and the IT dictionary) and the pinyin table's load measured separately,
+in a fresh process, because the daemon pays them once.
 
 Targets (issue 13): median < 5 ms per message, build < 2 s for 1,000 articles.
 
@@ -121,7 +121,7 @@ def request(rng: random.Random) -> str:
 
 
 def segmenter_startup() -> float:
-    """Seconds a fresh Python spends importing rjieba and adding the IT dictionary."""
+    """Seconds a fresh Python spends building the segmenter (terms/segment.py)."""
     code = (
         "import time; t = time.perf_counter()\n"
         "from maildesk.terms.segment import segmenter, words; segmenter(); words('打印机')\n"
