@@ -42,6 +42,7 @@ MARK_SENT = (
 )
 
 LANES = (Lane.INTERACTIVE, Lane.BULK)
+CLAIMED = (co.id, co.mail_from, co.recipients, co.raw, co.attempts)  # a ClaimedMail's columns
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,8 @@ def claim(
         .where(co.id.in_(ids))
         .values(status="sending", claimed_by=holder, claimed_until=now + hold)
     )
-    rows = tx.c.execute(
-        select(co.id, co.mail_from, co.recipients, co.raw, co.attempts)
-        .where(co.id.in_(ids))
-        .order_by(co.id)
-    )
-    return [
-        ClaimedMail(r.id, r.mail_from, tuple(json.loads(r.recipients)), r.raw, r.attempts)
-        for r in rows
-    ]
+    rows = tx.c.execute(select(*CLAIMED).where(co.id.in_(ids)).order_by(co.id))
+    return [_claimed(r) for r in rows]
 
 
 def newest_id(tx: Tx) -> int:
@@ -104,13 +98,14 @@ def claim_newer(tx: Tx, since_id: int, now: datetime, terms: HandOffTerms) -> li
         update(T_OUTBOX)
         .where(co.id.in_(fresh.scalar_subquery()), co.status == "pending")
         .values(status="sending", claimed_by=terms.holder, claimed_until=now + terms.hold)
-        .returning(co.id, co.mail_from, co.recipients, co.raw, co.attempts)
+        .returning(*CLAIMED)
     ).all()
-    return sorted(
-        (ClaimedMail(r.id, r.mail_from, tuple(json.loads(r.recipients)), r.raw, r.attempts)
-         for r in rows),
-        key=lambda m: m.id,
-    )  # fmt: skip
+    return sorted(map(_claimed, rows), key=lambda m: m.id)  # RETURNING keeps no order
+
+
+def _claimed(row: Any) -> ClaimedMail:
+    return ClaimedMail(row.id, row.mail_from, tuple(json.loads(row.recipients)), row.raw,
+                       row.attempts)  # fmt: skip
 
 
 def _requeue_expired_claims(tx: Tx, now: datetime) -> None:
